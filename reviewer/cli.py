@@ -1,0 +1,296 @@
+"""The command line: open the GUI, ingest, list takes and problems, the funnel, decide, the demo.
+
+Errors of the environment (``KnownError``) print one line and exit 1; anything else is a bug and
+shows its traceback. Listing commands write JSON Lines with ``--json`` so scripts can read them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from reviewer import __version__
+from reviewer.errors import KnownError
+from reviewer.review.decisions import Decision, decide, default_reviewer
+from reviewer.store import queries
+from reviewer.store.db import Project, open_project
+
+
+class Progress:
+    """A one-line progress bar on a terminal; silent when stderr is not one."""
+
+    def __init__(self, stream: TextIO = sys.stderr) -> None:
+        self.stream = stream
+        self.enabled = stream.isatty()
+        self.started: dict[str, float] = {}
+        self.last = 0.0
+
+    def __call__(self, phase: str, done: int, total: int) -> None:
+        if not self.enabled or total == 0:
+            return
+        now = time.monotonic()
+        self.started.setdefault(phase, now)
+        if done not in (0, total) and now - self.last < 0.1:
+            return
+        self.last = now
+        width = 30
+        filled = int(width * done / total)
+        elapsed = now - self.started[phase]
+        rate = done / elapsed if elapsed > 0 else 0.0
+        line = f"\r{phase:<10} [{'#' * filled}{'.' * (width - filled)}] {done}/{total} {rate:.0f}/s"
+        self.stream.write(line)
+        if done == total:
+            self.stream.write("\n")
+        self.stream.flush()
+
+    def clear_line(self) -> None:
+        if self.enabled:
+            self.stream.write("\r\033[K")
+
+
+def _open(args: argparse.Namespace, create: bool = False) -> Project:
+    return open_project(args.project, create=create)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    from reviewer.ingest.ingest import Ingestor
+
+    project = _open(args, create=True)
+    progress = Progress()
+
+    def on_problem(path: str, reason: str) -> None:
+        progress.clear_line()
+        print(f"unreadable: {path}: {reason}", file=sys.stderr)
+
+    try:
+        ingestor = Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
+        report = ingestor.run([Path(p) for p in args.paths], filmstrips=not args.no_filmstrips)
+    finally:
+        project.close()
+    print(report.summary())
+    return 0
+
+
+def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
+    f = queries.TakeFilter(
+        shots=args.shot or (), text=args.text or "", models=args.model or (), tags=args.tag or ()
+    )
+    if args.stage:
+        with project.sessions() as session:
+            names = [n.lower() for n in queries.stage_names(session)]
+        if args.stage.lower() not in names:
+            raise KnownError(f"No stage called {args.stage!r} (stages: {', '.join(names)})")
+        f.stage = names.index(args.stage.lower())
+        f.status = args.status
+    return f
+
+
+def cmd_takes(args: argparse.Namespace) -> int:
+    project = _open(args)
+    try:
+        with project.sessions() as session:
+            ids = list(session.scalars(queries.select_takes(session, _filter(args, project))))
+            out = sys.stdout
+            for row in queries.take_rows(session, ids):
+                if args.json:
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                else:
+                    verdict = row["verdict"] or "-"
+                    out.write(
+                        f"{row['id']:>6}  {row['shot'] or '-':<8} {row['stage']:<10} {verdict:<7} "
+                        f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}\n"
+                    )
+    finally:
+        project.close()
+    return 0
+
+
+def cmd_problems(args: argparse.Namespace) -> int:
+    project = _open(args)
+    try:
+        with project.sessions() as session:
+            for p in queries.problems(session):
+                if args.json:
+                    print(
+                        json.dumps(
+                            {"path": p.path, "reason": p.reason, "at": p.at.isoformat()}, ensure_ascii=False
+                        )
+                    )
+                else:
+                    print(f"{p.path}: {p.reason}")
+    finally:
+        project.close()
+    return 0
+
+
+def cmd_stats(args: argparse.Namespace) -> int:
+    project = _open(args)
+    try:
+        with project.sessions() as session:
+            f = queries.funnel(session)
+    finally:
+        project.close()
+    if args.json:
+        print(json.dumps(f.as_dict(), ensure_ascii=False))
+        return 0
+    print(f"{f.total} takes, {f.selected} selected")
+    header = f"{'':<12}" + "".join(f"{s.name:>28}" for s in f.stages)
+    print(header)
+    print(f"{'':<12}" + "".join(f"{'reached kept rej pending':>28}" for _ in f.stages))
+
+    def line(label: str, counts: list[queries.StageCount]) -> str:
+        cells = "".join(f"{c.reached:>10}{c.kept:>6}{c.rejected:>5}{c.pending:>7}" for c in counts)
+        return f"{label:<12}{cells}"
+
+    print(line("all", f.stages))
+    for code, counts in f.per_shot.items():
+        print(line(code, counts))
+    return 0
+
+
+def cmd_decide(args: argparse.Namespace) -> int:
+    verdict = "keep" if args.keep else "reject" if args.reject else "clear" if args.clear else None
+    project = _open(args)
+    try:
+        with project.sessions() as session:
+            take_id = queries.find_take(session, args.take)
+        if take_id is None:
+            raise KnownError(
+                f"No take {args.take!r} in this project (give an id, a path or a unique file name)"
+            )
+        frame_in, frame_out = (args.frame, args.frame) if args.frame is not None else (None, None)
+        if args.range:
+            frame_in, frame_out = args.range
+        decision = Decision(
+            verdict=verdict,
+            stage=args.stage,
+            rating=args.rating,
+            tags_added=tuple(args.tag or ()),
+            tags_removed=tuple(args.untag or ()),
+            note=args.note,
+            frame_in=frame_in,
+            frame_out=frame_out,
+        )
+        change = decide(project, take_id, decision, args.reviewer or default_reviewer())
+        with project.sessions() as session:
+            row = next(queries.take_rows(session, [take_id]))
+    finally:
+        project.close()
+    print(
+        f"take {take_id}: stage {row['stage']}, verdict {row['verdict'] or '-'}, rating {row['rating']}, "
+        f"tags {', '.join(row['tags']) or '-'} (event {change.event_ids[0]})"
+    )
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from reviewer.demo import write_demo
+
+    target = Path(args.dir or Path.home() / "TakeReviewerDemo")
+    progress = Progress()
+    project_file = write_demo(target, progress=progress, force=args.force)
+    print(f"Demo project written: {project_file}")
+    if args.no_gui:
+        return 0
+    return _gui(str(project_file))
+
+
+def cmd_open(args: argparse.Namespace) -> int:
+    return _gui(args.project)
+
+
+def _gui(project: str | None) -> int:
+    from reviewer.ui.app import run_gui
+
+    return run_gui(project)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reviewer", description="Take Reviewer: triage generated video takes down to a shot list."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command")
+
+    p = sub.add_parser("open", help="open a project in the GUI")
+    p.add_argument("project", help="project file, folder or database URL")
+    p.set_defaults(func=cmd_open)
+
+    p = sub.add_parser("ingest", help="add the video files under PATHs to a project (creates it)")
+    p.add_argument("project")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
+    )
+    p.add_argument("--no-filmstrips", action="store_true", help="probe and posters only; filmstrips later")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("takes", help="list takes (JSON Lines with --json)")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--stage", help="only takes that reached this stage (see --status)")
+    p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
+    p.add_argument("--shot", action="append", help="only this shot (repeatable)")
+    p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
+    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument("--text", help="full-text search over prompts, names and models")
+    p.set_defaults(func=cmd_takes)
+
+    p = sub.add_parser("problems", help="list the files that could not be read")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_problems)
+
+    p = sub.add_parser("stats", help="the funnel: counts per stage, overall and per shot")
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("decide", help="record a decision on a take (for scripts)")
+    p.add_argument("project")
+    p.add_argument("take", help="take id, path or unique file name")
+    verdict = p.add_mutually_exclusive_group()
+    verdict.add_argument("--keep", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    verdict.add_argument("--clear", action="store_true")
+    p.add_argument("--stage", help="the stage the verdict is for (default: where the take stands)")
+    p.add_argument("--rating", type=int, choices=range(0, 6), metavar="0-5")
+    p.add_argument("--tag", action="append", help="add a tag (repeatable)")
+    p.add_argument("--untag", action="append", help="remove a tag (repeatable)")
+    p.add_argument("--note", help="a note, at --frame or over --range if given")
+    p.add_argument("--frame", type=int, help="the frame a note is pinned to")
+    p.add_argument("--range", type=int, nargs=2, metavar=("IN", "OUT"), help="the frame range of a note")
+    p.add_argument(
+        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
+    )
+    p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("demo", help="write a demo project made of generated takes and open it")
+    p.add_argument("dir", nargs="?", help="where to write it (default: ~/TakeReviewerDemo)")
+    p.add_argument("--no-gui", action="store_true", help="only write it")
+    p.add_argument("--force", action="store_true", help="write it again even if it exists")
+    p.set_defaults(func=cmd_demo)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    func: Any = getattr(args, "func", None)
+    try:
+        if func is None:
+            return _gui(None)
+        return int(func(args))
+    except KnownError as exc:
+        print(f"reviewer: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("reviewer: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0

@@ -1,0 +1,1 @@
+"""Ingest: scanning folders, hashing, probing in a worker pool, provenance and shot rules."""

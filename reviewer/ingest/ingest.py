@@ -1,0 +1,383 @@
+"""Ingest: scan paths, probe every new or changed video in a pool of worker processes, store the takes.
+
+Incremental: a file whose size and mtime are as stored is not read again; a changed one is re-hashed
+and re-probed; a file at a new path whose content hash matches a take whose file is gone is that take,
+moved, and keeps its decisions. Unreadable files are stored as problems with a one-line reason and the
+batch goes on. Posters come from the probe's own decode; filmstrips are a second phase in the same
+pool, so extracting them never holds up the probing of the next file.
+
+This process alone writes to the project (workers return plain data), in batched transactions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from reviewer.ingest import worker
+from reviewer.ingest.scan import scan
+from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
+from reviewer.media import cache
+from reviewer.store import models as m
+from reviewer.store.db import Project
+
+ProgressFn = Callable[[str, int, int], None]
+ProblemFn = Callable[[str, str], None]
+COMMIT_EVERY = 250
+INLINE_BELOW = 4  # fewer files than this are probed in this process: a pool would cost more than it saves
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    problems: list[tuple[str, str]] = field(default_factory=list)
+    filmstrips: int = 0
+    probe_seconds: float = 0.0
+    seconds: float = 0.0
+
+    @property
+    def readable(self) -> int:
+        return self.added + self.updated + self.moved + self.unchanged
+
+    def summary(self) -> str:
+        rate = (self.added + self.updated + self.moved) / self.probe_seconds if self.probe_seconds else 0.0
+        parts = [
+            f"{self.added} new",
+            f"{self.updated} updated",
+            f"{self.moved} moved",
+            f"{self.unchanged} unchanged",
+        ]
+        text = f"Ingested {self.readable} takes ({', '.join(parts)}), {len(self.problems)} unreadable"
+        return text + f" in {self.seconds:.1f} s ({rate:.0f} takes/s probed)."
+
+
+class Cancelled(Exception):
+    pass
+
+
+def _pool_map(
+    executor: Executor | None,
+    fn: Callable[..., Any],
+    jobs: Iterable[tuple[Any, ...]],
+    window: int,
+    cancel: Callable[[], bool],
+) -> Iterator[tuple[tuple[Any, ...], Any]]:
+    """``(args, fn(*args))`` for every job, as they finish, with at most ``window`` in flight."""
+    if executor is None:
+        for args in jobs:
+            if cancel():
+                raise Cancelled
+            yield args, fn(*args)
+        return
+    pending: dict[Future[Any], tuple[Any, ...]] = {}
+    it = iter(jobs)
+    exhausted = False
+    while pending or not exhausted:
+        while not exhausted and len(pending) < window:
+            args = next(it, None)
+            if args is None:
+                exhausted = True
+                break
+            pending[executor.submit(fn, *args)] = args
+        if not pending:
+            break
+        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for fut in done:
+            args = pending.pop(fut)
+            yield args, fut.result()
+        if cancel():
+            for fut in pending:
+                fut.cancel()
+            raise Cancelled
+
+
+class Ingestor:
+    def __init__(
+        self,
+        project: Project,
+        *,
+        workers: int | None = None,
+        cache_root: Path | None = None,
+        progress: ProgressFn | None = None,
+        on_problem: ProblemFn | None = None,
+        cancel: Callable[[], bool] | None = None,
+    ) -> None:
+        self.project = project
+        self.workers = workers if workers is not None else (os.cpu_count() or 2)
+        self.cache_root = str(cache_root or cache.cache_root())
+        self.progress = progress or (lambda phase, done, total: None)
+        self.on_problem = on_problem or (lambda path, reason: None)
+        self.cancel = cancel or (lambda: False)
+        self.patterns = tuple(project.setting("shot_patterns", DEFAULT_SHOT_PATTERNS))
+
+    # --- media roots --------------------------------------------------------------------------
+
+    def _roots(self, session: Session) -> dict[int, Path]:
+        return {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
+
+    def _root_for(self, session: Session, roots: dict[int, Path], given: Path) -> tuple[int, Path]:
+        """The media root ``given`` lies under (the deepest), or a new root at ``given`` itself."""
+        under = [(rid, root) for rid, root in roots.items() if given == root or root in given.parents]
+        if under:
+            return max(under, key=lambda item: len(item[1].parts))
+        base = given if given.is_dir() else given.parent
+        names = set(session.scalars(select(m.MediaRoot.name)))
+        name, n = base.name or "media", 2
+        while name in names:
+            name, n = f"{base.name or 'media'}-{n}", n + 1
+        root = m.MediaRoot(name=name, path=str(base))
+        session.add(root)
+        session.flush()
+        roots[root.id] = base
+        return root.id, base
+
+    # --- the run ------------------------------------------------------------------------------
+
+    def run(self, paths: Iterable[Path], *, filmstrips: bool = True) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        scan_errors: list[tuple[str, str]] = []
+        files: list[tuple[int, Path, str]] = []  # root id, absolute path, relpath (posix)
+        scanned_folders: list[tuple[int, str]] = []
+        with self.project.session() as session:
+            roots = self._roots(session)
+            for given in paths:
+                given = Path(os.path.abspath(os.path.expanduser(given)))
+                root_id, root = self._root_for(session, roots, given)
+                if given.is_dir():
+                    scanned_folders.append((root_id, PurePosixPath(given.relative_to(root)).as_posix()))
+                for path in scan(given, scan_errors):
+                    files.append((root_id, path, PurePosixPath(path.relative_to(root)).as_posix()))
+            known = {
+                (t.root_id, t.relpath): (t.id, t.size, t.mtime, t.missing)
+                for t in session.execute(
+                    select(
+                        m.Take.root_id, m.Take.relpath, m.Take.id, m.Take.size, m.Take.mtime, m.Take.missing
+                    )
+                )
+            }
+        for path_text, reason in scan_errors:
+            self._problem(report, path_text, reason)
+
+        todo: list[tuple[int, Path, str]] = []
+        seen_ids: set[int] = set()
+        for root_id, path, rel in files:
+            entry = known.get((root_id, rel))
+            if entry is not None:
+                try:
+                    st = path.stat()
+                except OSError:
+                    st = None
+                if st is not None and st.st_size == entry[1] and st.st_mtime == entry[2] and not entry[3]:
+                    report.unchanged += 1
+                    seen_ids.add(entry[0])
+                    continue
+            todo.append((root_id, path, rel))
+
+        probe_started = time.perf_counter()
+        by_path = {str(path): (root_id, rel) for root_id, path, rel in todo}
+        jobs = [(str(path), self.cache_root) for _, path, _ in todo]
+        executor = self._executor(len(jobs))
+        try:
+            self._probe_phase(executor, jobs, by_path, report, seen_ids)
+            report.probe_seconds = time.perf_counter() - probe_started
+            self._mark_missing(scanned_folders, seen_ids)
+            if filmstrips:
+                self._filmstrip_phase(executor, seen_ids, report)
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _executor(self, jobs: int) -> Executor | None:
+        if self.workers <= 0 or jobs < INLINE_BELOW:
+            return None
+        ctx = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker.worker_init)
+
+    def _problem(self, report: IngestReport, path: str, reason: str) -> None:
+        report.problems.append((path, reason))
+        self.on_problem(path, reason)
+
+    def _probe_phase(
+        self,
+        executor: Executor | None,
+        jobs: list[tuple[str, str]],
+        by_path: dict[str, tuple[int, str]],
+        report: IngestReport,
+        seen_ids: set[int],
+    ) -> None:
+        total = len(jobs)
+        self.progress("probe", 0, total)
+        batch: list[worker.Probed | worker.Failure] = []
+        last_commit = time.monotonic()
+        for done, (_args, result) in enumerate(
+            _pool_map(executor, worker.probe_file, jobs, self.workers * 8, self.cancel), start=1
+        ):
+            batch.append(result)
+            if len(batch) >= COMMIT_EVERY or time.monotonic() - last_commit > 1.0:
+                self._store(batch, by_path, report, seen_ids)
+                batch, last_commit = [], time.monotonic()
+            self.progress("probe", done, total)
+        self._store(batch, by_path, report, seen_ids)
+
+    def _store(
+        self,
+        results: list[worker.Probed | worker.Failure],
+        by_path: dict[str, tuple[int, str]],
+        report: IngestReport,
+        seen_ids: set[int],
+    ) -> None:
+        if not results:
+            return
+        with self.project.session() as session:
+            shots = {s.code: s for s in session.scalars(select(m.Shot))}
+            for result in results:
+                if isinstance(result, worker.Failure):
+                    self._problem(report, result.path, result.reason)
+                    problem = session.scalar(select(m.Problem).where(m.Problem.path == result.path))
+                    if problem is None:
+                        session.add(m.Problem(path=result.path, reason=result.reason))
+                    else:
+                        problem.reason, problem.at = result.reason, m.utcnow()
+                    continue
+                root_id, rel = by_path[result.path]
+                take, kind = self._take_for(session, root_id, rel, result)
+                setattr(report, kind, getattr(report, kind) + 1)
+                self._fill(take, result, rel)
+                self._assign_shot(session, shots, take, result, rel)
+                session.flush()
+                seen_ids.add(take.id)
+                if take.state is None:
+                    session.add(m.TakeState(take_id=take.id, stage_pos=0))
+                for problem in session.scalars(select(m.Problem).where(m.Problem.path == result.path)):
+                    session.delete(problem)
+
+    def _take_for(
+        self, session: Session, root_id: int, rel: str, result: worker.Probed
+    ) -> tuple[m.Take, str]:
+        take = session.scalar(select(m.Take).where(m.Take.root_id == root_id, m.Take.relpath == rel))
+        if take is not None:
+            return take, "updated"
+        roots = self._roots(session)
+        for candidate in session.scalars(select(m.Take).where(m.Take.content_hash == result.content_hash)):
+            old = roots[candidate.root_id] / candidate.relpath
+            if not old.exists():
+                candidate.root_id, candidate.relpath = root_id, rel
+                return candidate, "moved"
+        take = m.Take(root_id=root_id, relpath=rel)
+        session.add(take)
+        return take, "added"
+
+    @staticmethod
+    def _fill(take: m.Take, result: worker.Probed, rel: str) -> None:
+        p, prov = result.probe, result.provenance
+        take.name = PurePosixPath(rel).name
+        take.content_hash, take.size, take.mtime, take.missing = (
+            result.content_hash,
+            result.size,
+            result.mtime,
+            False,
+        )
+        take.container, take.video_codec, take.codec_profile = p.container, p.video_codec, p.codec_profile
+        take.pix_fmt, take.bit_depth, take.color_range, take.color_space = (
+            p.pix_fmt,
+            p.bit_depth,
+            p.color_range,
+            p.color_space,
+        )
+        take.width, take.height, take.rotation = p.width, p.height, p.rotation
+        take.sar_num, take.sar_den = p.sar.numerator, p.sar.denominator
+        take.fps_num, take.fps_den, take.vfr = p.fps.numerator, p.fps.denominator, p.vfr
+        take.frame_count, take.duration_s, take.start_time_s, take.bit_rate = (
+            p.frame_count,
+            p.duration_s,
+            p.start_time_s,
+            p.bit_rate,
+        )
+        take.has_audio, take.audio_codec = p.has_audio, p.audio_codec
+        take.audio_channels, take.audio_rate = p.audio_channels, p.audio_rate
+        take.probe_warning = p.warning
+        take.generator, take.model, take.prompt = prov.generator, prov.model, prov.prompt
+        take.negative_prompt, take.seed, take.params = prov.negative_prompt, prov.seed, prov.params
+        take.provenance_source = prov.source
+        take.updated_at = m.utcnow()
+
+    def _assign_shot(
+        self, session: Session, shots: dict[str, m.Shot], take: m.Take, result: worker.Probed, rel: str
+    ) -> None:
+        if take.shot_source == "by hand":
+            return
+        code, where = "", ""
+        if result.provenance.shot:
+            code, where = shot_code_from_text(result.provenance.shot), "metadata"
+        else:
+            code, where = shot_from_path(PurePosixPath(rel), self.patterns)
+        if not code:
+            return
+        shot = shots.get(code)
+        if shot is None:
+            shot = m.Shot(code=code, title="", description="", sort_order=sort_key(code))
+            session.add(shot)
+            session.flush()
+            shots[code] = shot
+        take.shot_id, take.shot_source = shot.id, where
+
+    def _mark_missing(self, scanned: list[tuple[int, str]], seen_ids: set[int]) -> None:
+        """Takes under a scanned folder whose file has gone are flagged missing (never deleted)."""
+        if not scanned:
+            return
+        with self.project.session() as session:
+            roots = self._roots(session)
+            for root_id, prefix in scanned:
+                query = select(m.Take).where(m.Take.root_id == root_id, m.Take.missing.is_(False))
+                if prefix not in ("", "."):
+                    query = query.where(m.Take.relpath.startswith(prefix + "/", autoescape=True))
+                for take in session.scalars(query):
+                    if take.id not in seen_ids and not (roots[root_id] / take.relpath).exists():
+                        take.missing = True
+
+    def _filmstrip_phase(self, executor: Executor | None, take_ids: set[int], report: IngestReport) -> None:
+        with self.project.sessions() as session:
+            roots = self._roots(session)
+            rows = session.execute(
+                select(m.Take.id, m.Take.root_id, m.Take.relpath, m.Take.content_hash, m.Take.frame_count)
+            ).all()
+        root = Path(self.cache_root)
+        jobs = [
+            (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, self.cache_root)
+            for r in rows
+            if r.id in take_ids
+            and not (
+                cache.filmstrip_path(r.content_hash, root).exists()
+                and cache.poster_path(r.content_hash, root).exists()
+            )
+        ]
+        total = len(jobs)
+        self.progress("filmstrips", 0, total)
+        for done, (args, failure) in enumerate(
+            _pool_map(executor, worker.make_thumbs, jobs, self.workers * 4, self.cancel), start=1
+        ):
+            if failure is None:
+                report.filmstrips += 1
+            else:
+                self.on_problem(args[0], f"thumbnails: {failure.reason}")
+            self.progress("filmstrips", done, total)
+
+
+def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:
+    filmstrips = kwargs.pop("filmstrips", True)
+    return Ingestor(project, **kwargs).run(paths, filmstrips=filmstrips)

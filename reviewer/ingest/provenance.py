@@ -1,0 +1,486 @@
+"""Where a take came from: generator, model, prompt, negative prompt, seed and parameters.
+
+Read from, in order of trust: the container's own tags (ComfyUI ``prompt``/``workflow``, an older
+VideoHelperSuite JSON ``comment``, A1111-style infotext in ``comment``), same-stem sidecars (``.json``,
+``.txt``, the first-frame ``.png`` and its text chunks), and LTX-Video style file names. Later sources
+only fill what earlier ones left empty.
+
+All of it is untrusted: every read is size-limited, every parse is defensive (garbage yields nothing,
+never an exception), and everything comes out as plain text with control characters removed.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import struct
+import zlib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+MAX_SIDECAR_BYTES = 4 << 20
+MAX_TEXT = 64 << 10
+MAX_PARAM_TEXT = 2 << 10
+MAX_PARAMS = 200
+MAX_PNG_CHUNK = 8 << 20
+MAX_LINK_DEPTH = 12
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
+    """Any value as plain, bounded text: control characters (but newlines and tabs) removed."""
+    if value is None:
+        return ""
+    text = value if isinstance(value, str) else str(value)
+    text = _CONTROL.sub("", text[: limit * 2]).strip()
+    if len(text) > limit:
+        text = text[:limit] + " [...]"
+    return text
+
+
+def _seed_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return ""
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, str) and re.fullmatch(r"-?\d{1,40}", value.strip()):
+        return value.strip()
+    return ""
+
+
+@dataclass
+class Provenance:
+    generator: str = ""
+    model: str = ""
+    prompt: str = ""
+    negative_prompt: str = ""
+    seed: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    shot: str = ""
+
+    def empty(self) -> bool:
+        return not (self.generator or self.model or self.prompt or self.seed or self.shot)
+
+    def fill_from(self, other: Provenance) -> None:
+        """Take ``other``'s values where this one has none; note where they came from."""
+        gained = False
+        for f in fields(self):
+            if f.name in ("params", "source"):
+                continue
+            if not getattr(self, f.name) and getattr(other, f.name):
+                setattr(self, f.name, getattr(other, f.name))
+                gained = True
+        for key, value in other.params.items():
+            if key not in self.params and len(self.params) < MAX_PARAMS:
+                self.params[key] = value
+                gained = True
+        if gained and other.source:
+            self.source = f"{self.source}, {other.source}" if self.source else other.source
+
+
+def _scalar_params(items: dict[str, Any], skip: frozenset[str] | set[str] = frozenset()) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in items.items():
+        if key in skip or len(out) >= MAX_PARAMS:
+            continue
+        if isinstance(value, bool | int | float):
+            out[clean_text(key, 100)] = value
+        elif isinstance(value, str):
+            out[clean_text(key, 100)] = clean_text(value, MAX_PARAM_TEXT)
+    return out
+
+
+def _loads(text: str) -> Any:
+    if not text or len(text) > MAX_SIDECAR_BYTES:
+        return None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+
+
+# --- ComfyUI -----------------------------------------------------------------------------------
+
+_TEXT_KEYS = ("text", "positive_prompt", "prompt", "text_g", "positive", "string")
+_NEG_KEYS = ("negative_prompt", "negative", "text_negative")
+_MODEL_KEYS = ("ckpt_name", "unet_name", "model_name", "model", "model_path", "base_model")
+_SAMPLER_PARAM_KEYS = ("steps", "cfg", "sampler_name", "scheduler", "denoise", "shift", "guidance")
+_SIZE_KEYS = ("width", "height", "length", "num_frames", "frame_rate", "fps", "batch_size")
+
+
+def _is_link(value: Any) -> bool:
+    return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int)
+
+
+def _nodes(graph: Any) -> dict[str, dict[str, Any]]:
+    if not isinstance(graph, dict):
+        return {}
+    out = {}
+    for node_id, node in graph.items():
+        if isinstance(node, dict) and isinstance(node.get("class_type"), str):
+            inputs = node.get("inputs")
+            out[str(node_id)] = {
+                "class_type": node["class_type"],
+                "inputs": inputs if isinstance(inputs, dict) else {},
+            }
+    return out
+
+
+def _follow_text(nodes: dict[str, dict[str, Any]], link: Any, depth: int = 0) -> str:
+    """The prompt text at the end of a conditioning link (through combine/conditioning nodes)."""
+    if depth > MAX_LINK_DEPTH or not _is_link(link):
+        return ""
+    node = nodes.get(str(link[0]))
+    if node is None:
+        return ""
+    inputs = node["inputs"]
+    for key in _TEXT_KEYS:
+        value = inputs.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+        if _is_link(value):
+            found = _follow_text(nodes, value, depth + 1)
+            if found:
+                return found
+    for key, value in inputs.items():
+        if key in ("clip", "model", "vae", "image", "images", "latent", "samples"):
+            continue
+        if _is_link(value):
+            found = _follow_text(nodes, value, depth + 1)
+            if found:
+                return found
+    return ""
+
+
+def parse_comfy_prompt(graph: Any) -> Provenance:
+    """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}``."""
+    nodes = _nodes(graph)
+    prov = Provenance(generator="ComfyUI")
+    if not nodes:
+        return Provenance()
+    samplers = [n for n in nodes.values() if "sampler" in n["class_type"].lower()]
+    others = [n for n in nodes.values() if n not in samplers]
+    for node in samplers + others:
+        for key in ("seed", "noise_seed"):
+            seed = _seed_text(node["inputs"].get(key))
+            if seed and not prov.seed:
+                prov.seed = seed
+    for node in samplers:
+        inputs = node["inputs"]
+        if not prov.prompt:
+            prov.prompt = _follow_text(nodes, inputs.get("positive")) or _follow_text(
+                nodes, inputs.get("text_embeds")
+            )
+        if not prov.negative_prompt:
+            prov.negative_prompt = _follow_text(nodes, inputs.get("negative"))
+        prov.params.update(_scalar_params({k: inputs[k] for k in _SAMPLER_PARAM_KEYS if k in inputs}))
+        prov.params.setdefault("sampler_node", node["class_type"])
+    for node in nodes.values():
+        inputs = node["inputs"]
+        cls = node["class_type"].lower()
+        if not prov.prompt and ("textencode" in cls or "prompt" in cls):
+            for key in _TEXT_KEYS:
+                if isinstance(inputs.get(key), str) and inputs[key].strip():
+                    prov.prompt = inputs[key]
+                    break
+        if not prov.negative_prompt:
+            for key in _NEG_KEYS:
+                if isinstance(inputs.get(key), str) and inputs[key].strip():
+                    prov.negative_prompt = inputs[key]
+                    break
+        if not prov.model and ("loader" in cls or "model" in cls):
+            for key in _MODEL_KEYS:
+                if isinstance(inputs.get(key), str) and inputs[key].strip():
+                    prov.model = inputs[key]
+                    break
+        if "latent" in cls or "empty" in cls:
+            prov.params.update(_scalar_params({k: inputs[k] for k in _SIZE_KEYS if k in inputs}))
+    prov.prompt = clean_text(prov.prompt)
+    prov.negative_prompt = clean_text(prov.negative_prompt)
+    prov.model = clean_text(prov.model, 300)
+    return prov
+
+
+def parse_comfy_workflow(workflow: Any) -> Provenance:
+    """Provenance from a ComfyUI UI-format workflow (``nodes`` with ``widgets_values``): best effort."""
+    if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
+        return Provenance()
+    prov = Provenance(generator="ComfyUI")
+    for node in workflow["nodes"][:5000]:
+        if not isinstance(node, dict):
+            continue
+        kind = str(node.get("type", "")).lower()
+        widgets = node.get("widgets_values")
+        if not isinstance(widgets, list) or not widgets:
+            continue
+        first = widgets[0]
+        title = str(node.get("title", "")).lower()
+        if "textencode" in kind and isinstance(first, str):
+            if "negative" in title:
+                prov.negative_prompt = prov.negative_prompt or first
+            else:
+                prov.prompt = prov.prompt or first
+        elif "sampler" in kind and not prov.seed:
+            prov.seed = _seed_text(first)
+        elif "loader" in kind and isinstance(first, str) and not prov.model:
+            prov.model = first
+    prov.prompt = clean_text(prov.prompt)
+    prov.negative_prompt = clean_text(prov.negative_prompt)
+    prov.model = clean_text(prov.model, 300)
+    return prov if not (prov.prompt == "" and prov.seed == "" and prov.model == "") else Provenance()
+
+
+# --- A1111 infotext ----------------------------------------------------------------------------
+
+_PARAM_RE = re.compile(r'\s*([\w][\w \-/()]*):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+
+
+def parse_infotext(text: str) -> Provenance:
+    """A1111-style infotext: prompt lines, ``Negative prompt:`` lines, then ``Steps: 20, Seed: ...``."""
+    if not isinstance(text, str) or not text.strip():
+        return Provenance()
+    text = text[:MAX_SIDECAR_BYTES]
+    lines = text.strip().splitlines()
+    params_line = ""
+    if lines and re.match(r"^\s*Steps:\s*\d", lines[-1]):
+        params_line = lines.pop()
+    prompt_lines: list[str] = []
+    negative_lines: list[str] = []
+    target = prompt_lines
+    for line in lines:
+        if line.startswith("Negative prompt:"):
+            target = negative_lines
+            line = line[len("Negative prompt:") :]
+        target.append(line)
+    if not params_line:
+        return Provenance()
+    params: dict[str, Any] = {}
+    for key, value in _PARAM_RE.findall(params_line):
+        value = value.strip()
+        if value.startswith('"') and value.endswith('"'):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = value[1:-1]
+        if len(params) < MAX_PARAMS:
+            params[clean_text(key, 100)] = clean_text(value, MAX_PARAM_TEXT)
+    prov = Provenance(
+        generator=clean_text(params.pop("Version", "") and "A1111 " + str(params.get("Version", "")))
+        or "A1111",
+        prompt=clean_text("\n".join(prompt_lines)),
+        negative_prompt=clean_text("\n".join(negative_lines)),
+        seed=_seed_text(params.pop("Seed", "")),
+        model=clean_text(params.pop("Model", ""), 300),
+        params=params,
+    )
+    return prov
+
+
+# --- container tags ----------------------------------------------------------------------------
+
+
+def from_tags(tags: dict[str, str]) -> Provenance:
+    """Provenance from a container's metadata tags (keys compared without case)."""
+    lower = {k.lower(): v for k, v in tags.items() if isinstance(v, str)}
+    prov = Provenance()
+    graph = _loads(lower.get("prompt", ""))
+    if graph is not None:
+        found = parse_comfy_prompt(graph)
+        found.source = "tag:prompt (ComfyUI)"
+        prov.fill_from(found)
+    workflow = _loads(lower.get("workflow", ""))
+    if workflow is not None:
+        found = parse_comfy_workflow(workflow)
+        found.source = "tag:workflow"
+        prov.fill_from(found)
+    comment = lower.get("comment", "") or lower.get("description", "")
+    if comment:
+        data = _loads(comment)
+        if isinstance(data, dict):
+            found = from_json_object(data)
+            found.source = "tag:comment (JSON)"
+            prov.fill_from(found)
+        else:
+            found = parse_infotext(comment)
+            found.source = "tag:comment (infotext)"
+            prov.fill_from(found)
+    return prov
+
+
+def from_json_object(data: dict[str, Any]) -> Provenance:
+    """A JSON sidecar or comment: a ComfyUI graph, a VHS ``{prompt, workflow}`` pair, or flat fields."""
+    prov = Provenance()
+    if _nodes(data):
+        return parse_comfy_prompt(data)
+    for key in ("prompt", "workflow"):
+        value = data.get(key)
+        inner = _loads(value) if isinstance(value, str) else value
+        if key == "prompt" and _nodes(inner):
+            prov.fill_from(parse_comfy_prompt(inner))
+        elif key == "workflow" and isinstance(inner, dict):
+            prov.fill_from(parse_comfy_workflow(inner))
+    flat = Provenance(
+        generator=clean_text(data.get("generator") or data.get("software") or data.get("tool") or "", 200),
+        model=clean_text(data.get("model") or data.get("model_name") or data.get("checkpoint") or "", 300),
+        prompt=clean_text(_first_str(data, ("prompt", "positive_prompt", "text", "caption"))),
+        negative_prompt=clean_text(_first_str(data, ("negative_prompt", "negative"))),
+        seed=_seed_text(data.get("seed")),
+        shot=clean_text(_first_str(data, ("shot", "shot_code", "shot_id")), 100),
+    )
+    skip = {
+        "generator",
+        "software",
+        "tool",
+        "model",
+        "model_name",
+        "checkpoint",
+        "prompt",
+        "positive_prompt",
+        "text",
+        "caption",
+        "negative_prompt",
+        "negative",
+        "seed",
+        "shot",
+        "shot_code",
+        "shot_id",
+        "workflow",
+    }
+    flat.params = _scalar_params(data, skip)
+    prov.fill_from(flat)
+    return prov
+
+
+def _first_str(data: dict[str, Any], keys: tuple[str, ...]) -> str:
+    for key in keys:
+        value = data.get(key)
+        if isinstance(value, str) and value.strip():
+            return value
+    return ""
+
+
+# --- sidecars ----------------------------------------------------------------------------------
+
+
+def _read_limited(path: Path, limit: int = MAX_SIDECAR_BYTES) -> bytes | None:
+    try:
+        if not path.is_file() or path.stat().st_size > limit:
+            return None
+        return path.read_bytes()
+    except OSError:
+        return None
+
+
+def png_text_chunks(data: bytes) -> dict[str, str]:
+    """The tEXt, zTXt and iTXt chunks of a PNG, decoded, each bounded; {} for anything else."""
+    if not data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return {}
+    out: dict[str, str] = {}
+    pos = 8
+    while pos + 8 <= len(data) and len(out) < 64:
+        length, kind = struct.unpack(">I4s", data[pos : pos + 8])
+        body = data[pos + 8 : pos + 8 + length]
+        pos += 12 + length
+        if length > MAX_PNG_CHUNK or len(body) < length:
+            break
+        try:
+            if kind == b"tEXt":
+                key, _, value = body.partition(b"\0")
+                out[key.decode("latin-1")] = value.decode("latin-1")
+            elif kind == b"zTXt":
+                key, _, rest = body.partition(b"\0")
+                out[key.decode("latin-1")] = _inflate(rest[1:]).decode("latin-1")
+            elif kind == b"iTXt":
+                key, _, rest = body.partition(b"\0")
+                compressed, _method = rest[0], rest[1]
+                _lang, _, rest = rest[2:].partition(b"\0")
+                _translated, _, text = rest.partition(b"\0")
+                raw = _inflate(text) if compressed else text
+                out[key.decode("latin-1")] = raw.decode("utf-8", "replace")
+            elif kind == b"IEND":
+                break
+        except (zlib.error, IndexError, UnicodeDecodeError):
+            continue
+    return out
+
+
+def _inflate(data: bytes) -> bytes:
+    d = zlib.decompressobj()
+    out = d.decompress(data, MAX_SIDECAR_BYTES)
+    return out
+
+
+def sidecars(video: Path) -> list[Path]:
+    """The same-stem sidecar files next to ``video`` that exist."""
+    found = []
+    for suffix in (".json", ".txt", ".png"):
+        for candidate in (video.with_suffix(suffix), video.with_name(video.name + suffix)):
+            if candidate != video and candidate not in found and candidate.is_file():
+                found.append(candidate)
+    return found
+
+
+def from_sidecar(path: Path) -> Provenance:
+    data = _read_limited(path)
+    if data is None:
+        return Provenance()
+    suffix = path.suffix.lower()
+    prov = Provenance()
+    if suffix == ".json":
+        obj = _loads(data.decode("utf-8", "replace"))
+        if isinstance(obj, dict):
+            prov = from_json_object(obj)
+    elif suffix == ".txt":
+        text = data.decode("utf-8", "replace")
+        prov = parse_infotext(text)
+        if prov.empty() and text.strip():
+            prov = Provenance(prompt=clean_text(text))
+    elif suffix == ".png":
+        chunks = png_text_chunks(data)
+        prov = from_tags(chunks)
+        if "parameters" in chunks:
+            prov.fill_from(parse_infotext(chunks["parameters"]))
+    if not prov.empty():
+        prov.source = f"sidecar {suffix}"
+    return prov
+
+
+# --- file names --------------------------------------------------------------------------------
+
+# LTX-Video's inference script names its outputs
+# {base}_{prompt slug}_{seed}_{height}x{width}x{frames}_{index}{ext}.
+_LTX_NAME = re.compile(
+    r"^(?P<base>.*?)_(?P<slug>[a-z0-9]+(?:-[a-z0-9]+)*)_(?P<seed>\d+)_(?P<h>\d+)x(?P<w>\d+)x(?P<n>\d+)_(?P<i>\d+)$"
+)
+
+
+def from_filename(path: Path) -> Provenance:
+    match = _LTX_NAME.match(path.stem)
+    if not match:
+        return Provenance()
+    return Provenance(
+        generator="LTX-Video",
+        prompt=match["slug"].replace("-", " "),
+        seed=match["seed"],
+        params={
+            "height": int(match["h"]),
+            "width": int(match["w"]),
+            "num_frames": int(match["n"]),
+            "prompt_from": "file name (shortened)",
+        },
+        source="file name",
+    )
+
+
+def read_provenance(video: Path, tags: dict[str, str]) -> Provenance:
+    """All the provenance known for ``video``: container tags, then sidecars, then the file name."""
+    prov = from_tags(tags)
+    for sidecar in sidecars(video):
+        prov.fill_from(from_sidecar(sidecar))
+    prov.fill_from(from_filename(video))
+    return prov

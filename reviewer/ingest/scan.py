@@ -1,0 +1,58 @@
+"""Finding the video files under the paths a user gives, recursively, without following folder links.
+
+Anything with a video extension is a candidate, including things that only look like videos (a folder
+or a broken link named ``x.mp4``): they are yielded too, so that ingest reports them instead of
+passing over them silently.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+VIDEO_EXTENSIONS = frozenset(
+    {
+        ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mxf", ".mpg", ".mpeg", ".ts",
+        ".mts", ".m2ts", ".wmv", ".flv", ".3gp", ".ogv", ".y4m", ".gif", ".hevc", ".h264", ".ivf",
+    }
+)  # fmt: skip
+
+
+def is_video_name(name: str) -> bool:
+    return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+
+
+def scan(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
+    """Every video-named path under ``path`` (or ``path`` itself), sorted within each folder.
+
+    Folders that cannot be listed are added to ``errors`` as ``(path, reason)`` and passed over.
+    """
+    if not path.is_dir():
+        if path.exists() or path.is_symlink():
+            yield path
+        else:
+            errors.append((str(path), "not found"))
+        return
+    stack = [path]
+    while stack:
+        folder = stack.pop()
+        try:
+            with os.scandir(folder) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            errors.append((str(folder), f"folder cannot be read: {exc.strerror or exc}"))
+            continue
+        subfolders = []
+        for entry in entries:
+            if entry.name.startswith("."):
+                continue
+            try:
+                is_dir = entry.is_dir(follow_symlinks=False)
+            except OSError:
+                is_dir = False
+            if is_video_name(entry.name):
+                yield Path(entry.path)
+            elif is_dir:
+                subfolders.append(Path(entry.path))
+        stack.extend(reversed(subfolders))

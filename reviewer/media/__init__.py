@@ -1,0 +1,1 @@
+"""Media through PyAV: probing, colour-correct frame conversion, posters and filmstrips."""

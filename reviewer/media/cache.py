@@ -1,0 +1,49 @@
+"""The local thumbnail cache: posters and filmstrips as JPEG files keyed by a take's content hash.
+
+It is regenerable and per workstation (never in the project database): ``$TAKE_REVIEWER_CACHE``, else
+``$XDG_CACHE_HOME/take-reviewer``, else ``~/.cache/take-reviewer``. Files are written atomically, so a
+reader never sees half an image and two workers writing the same key do no harm.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+FILMSTRIP_FRAMES = 10
+FILMSTRIP_HEIGHT = 72
+POSTER_SIZE = 320
+
+
+def cache_root() -> Path:
+    env = os.environ.get("TAKE_REVIEWER_CACHE")
+    if env:
+        return Path(env)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "take-reviewer"
+
+
+def _key_path(root: Path, content_hash: str, kind: str) -> Path:
+    safe = "".join(c for c in content_hash if c.isalnum() or c in "-_")
+    return root / "thumbs" / safe[-2:] / f"{safe}.{kind}.jpg"
+
+
+def poster_path(content_hash: str, root: Path | None = None) -> Path:
+    return _key_path(root or cache_root(), content_hash, "poster")
+
+
+def filmstrip_path(content_hash: str, root: Path | None = None) -> Path:
+    return _key_path(root or cache_root(), content_hash, "strip")
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,236 @@
+"""Probing a video file with PyAV: what it is, exactly, and one poster frame from the same open.
+
+Everything the container states is taken as stated where it is exact (codec, size, aspect, rates);
+what containers get wrong is measured: the frame count and variable frame rate come from demuxing
+every video packet (no decoding), and a file whose packets stop early is reported as truncated.
+The poster comes from one decoded frame, converted and scaled in FFmpeg (swscale), rotated and
+aspect-corrected as it is meant to be displayed.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from reviewer.errors import MediaError
+from reviewer.media.images import orient, scaled_size, to_rgb
+
+# How many bytes of container metadata we read at most per tag (prompts and workflows can be big).
+MAX_TAG_BYTES = 1 << 20
+VFR_TOLERANCE = 0.02  # a frame duration more than 2% off the typical one makes a stream VFR
+
+
+@dataclass
+class Probe:
+    """What a video file is, as plain data (no PyAV objects) so it can cross process boundaries."""
+
+    container: str = ""
+    video_codec: str = ""
+    codec_profile: str = ""
+    pix_fmt: str = ""
+    bit_depth: int = 8
+    color_range: str = ""
+    color_space: str = ""
+    width: int = 0
+    height: int = 0
+    sar: Fraction = Fraction(1)
+    rotation: int = 0
+    fps: Fraction = Fraction(0)
+    vfr: bool = False
+    frame_count: int = 0
+    duration_s: float = 0.0
+    start_time_s: float = 0.0
+    bit_rate: int = 0
+    has_audio: bool = False
+    audio_codec: str = ""
+    audio_channels: int = 0
+    audio_rate: int = 0
+    tags: dict[str, str] = field(default_factory=dict)
+    warning: str = ""
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for an error opening or reading a media file."""
+    if isinstance(exc, av.error.InvalidDataError):
+        return "not a video file, or damaged beyond reading (FFmpeg: invalid data)"
+    if isinstance(exc, av.error.FFmpegError):
+        text = exc.strerror or str(exc)
+        return f"cannot be read (FFmpeg: {text})"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def check_file(path: Path) -> os.stat_result:
+    """The file's stat, or a MediaError saying in one line why it is no file we can read."""
+    try:
+        st = path.stat()
+    except FileNotFoundError:
+        if path.is_symlink():
+            raise MediaError(f"broken link (points to {os.readlink(path)})") from None
+        raise MediaError("file not found") from None
+    except PermissionError:
+        raise MediaError("permission denied") from None
+    except OSError as exc:
+        raise MediaError(exc.strerror or str(exc)) from None
+    if path.is_dir():
+        raise MediaError("is a folder, not a video file")
+    if not path.is_file():
+        raise MediaError("not a regular file")
+    if st.st_size == 0:
+        raise MediaError("empty file (0 bytes)")
+    if not os.access(path, os.R_OK):
+        raise MediaError("permission denied")
+    return st
+
+
+def _clip_tags(metadata: dict[str, str]) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for key, value in metadata.items():
+        if not isinstance(value, str):
+            continue
+        out[str(key)[:200]] = value[:MAX_TAG_BYTES]
+    return out
+
+
+def _bit_depth(fmt: av.VideoFormat | None) -> int:
+    if fmt is None or not fmt.components:
+        return 8
+    return max(c.bits for c in fmt.components)
+
+
+def _measure_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, str]:
+    """Count the video packets, tell variable frame rate from the packet timestamps, note truncation."""
+    pts: list[int] = []
+    durations: list[int] = []
+    count = 0
+    warning = ""
+    try:
+        for packet in container.demux(stream):
+            if packet.size == 0:
+                continue
+            count += 1
+            if packet.pts is not None:
+                pts.append(packet.pts)
+            if packet.duration:
+                durations.append(packet.duration)
+    except av.error.FFmpegError as exc:
+        warning = f"truncated or damaged: read stopped after {count} frames ({exc.strerror or exc})"
+    vfr = False
+    if len(pts) >= 3:
+        steps = np.diff(np.sort(np.asarray(pts, dtype=np.int64)))
+        steps = steps[steps > 0]
+        if steps.size >= 2:
+            typical = float(np.median(steps))
+            vfr = bool(np.any(np.abs(steps - typical) > max(1.0, typical * VFR_TOLERANCE)))
+    return count, vfr, warning
+
+
+def _poster(
+    container: av.container.InputContainer,
+    stream: av.VideoStream,
+    at_s: float,
+    long_side: int,
+) -> tuple[np.ndarray | None, int]:
+    """One displayable frame near ``at_s`` (the keyframe at or before it) and the display rotation."""
+    if at_s > 0 and stream.time_base:
+        try:
+            container.seek(int(at_s / stream.time_base), stream=stream, backward=True, any_frame=False)
+        except av.error.FFmpegError:
+            container.seek(0)
+    for frame in container.decode(stream):
+        rotation = int(frame.rotation or 0)
+        sar = stream.sample_aspect_ratio or Fraction(1)
+        w, h = scaled_size(frame.width, frame.height, sar, long_side)
+        return orient(to_rgb(frame, w, h), rotation), rotation
+    return None, 0
+
+
+def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None]:
+    """Probe ``path``; with ``poster_size`` also return a poster (RGB, long side that size), else None.
+
+    Raises MediaError with a one-line reason when the file cannot be read as a video.
+    """
+    check_file(path)
+    try:
+        container = av.open(str(path), metadata_errors="replace")
+    except Exception as exc:
+        raise MediaError(_reason(exc)) from None
+    try:
+        return _probe_open(container, poster_size)
+    except MediaError:
+        raise
+    except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
+        raise MediaError(_reason(exc)) from None
+    finally:
+        container.close()
+
+
+def _probe_open(container: av.container.InputContainer, poster_size: int) -> tuple[Probe, np.ndarray | None]:
+    videos = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+    if not videos:
+        kinds = sorted({s.type for s in container.streams})
+        has = f" (it has {', '.join(kinds)} only)" if kinds else ""
+        raise MediaError(f"no video stream{has}")
+    stream = videos[0]
+    cc = stream.codec_context
+    p = Probe()
+    p.container = container.format.name
+    p.video_codec = cc.codec.canonical_name if cc.codec else ""
+    p.codec_profile = cc.profile or ""
+    fmt = cc.format
+    p.pix_fmt = fmt.name if fmt else ""
+    p.bit_depth = _bit_depth(fmt)
+    p.color_range = str(cc.color_range.name if hasattr(cc.color_range, "name") else cc.color_range or "")
+    p.color_space = str(cc.colorspace.name if hasattr(cc.colorspace, "name") else cc.colorspace or "")
+    p.width, p.height = cc.width, cc.height
+    if p.width <= 0 or p.height <= 0:
+        raise MediaError("video stream has no picture size (damaged header)")
+    sar = stream.sample_aspect_ratio
+    p.sar = Fraction(sar) if sar and sar > 0 else Fraction(1)
+    rate = stream.average_rate or stream.guessed_rate or stream.base_rate
+    p.fps = Fraction(rate) if rate else Fraction(0)
+    tb = stream.time_base or Fraction(1, 1_000_000)
+    if stream.start_time is not None:
+        p.start_time_s = float(stream.start_time * tb)
+    if stream.duration:
+        p.duration_s = float(stream.duration * tb)
+    elif container.duration:
+        p.duration_s = container.duration / 1_000_000
+    p.bit_rate = int(container.bit_rate or 0)
+    audio = container.streams.audio
+    if audio:
+        a = audio[0].codec_context
+        p.has_audio = True
+        p.audio_codec = a.codec.canonical_name if a.codec else ""
+        p.audio_channels = int(a.channels or 0)
+        p.audio_rate = int(a.sample_rate or 0)
+    p.tags = _clip_tags(dict(container.metadata))
+    for key, value in _clip_tags(dict(stream.metadata)).items():
+        p.tags.setdefault(key, value)
+
+    p.frame_count, p.vfr, p.warning = _measure_packets(container, stream)
+    if p.frame_count == 0:
+        raise MediaError("no video frames could be read (truncated or damaged)")
+    if not p.duration_s and p.fps:
+        p.duration_s = float(p.frame_count / p.fps)
+
+    poster: np.ndarray | None = None
+    container.seek(0)
+    try:
+        at = p.duration_s / 3 if p.frame_count > 1 else 0.0
+        poster, p.rotation = _poster(container, stream, at + p.start_time_s, poster_size or 64)
+    except av.error.FFmpegError as exc:
+        if not p.warning:
+            p.warning = f"no frame could be decoded ({exc.strerror or exc})"
+    if poster is None:
+        raise MediaError(p.warning or "no frame could be decoded")
+    return p, poster if poster_size else None

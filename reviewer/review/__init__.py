@@ -1,0 +1,1 @@
+"""Qt-free review logic: decisions as events, derived take state, undo, the funnel rules."""
