@@ -172,7 +172,7 @@ def _first_pass(project_file: Path, takes: list[DemoTake]) -> None:
     project = open_project(project_file)
     try:
         with project.sessions() as session:
-            ids = dict(session.execute(select(m.Take.name, m.Take.id)).tuples().all())
+            ids = {row.name: row.id for row in session.execute(select(m.Take.name, m.Take.id))}
         for name, index in sorted(planned.items(), key=lambda kv: kv[1]):
             shot, t = divmod(index, 12)
             take_id = ids.get(name)

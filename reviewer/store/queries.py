@@ -109,7 +109,9 @@ def take_rows(session: Session, take_ids: Sequence[int]) -> Iterator[dict[str, A
     """One plain dict per take (the ``reviewer takes --json`` shape), in the order of ``take_ids``."""
     names = stage_names(session)
     roots = {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
-    reviewers = dict(session.execute(select(m.Reviewer.id, m.Reviewer.name)).tuples().all())
+    reviewers: dict[int, str] = {
+        row.id: row.name for row in session.execute(select(m.Reviewer.id, m.Reviewer.name))
+    }
     for start in range(0, len(take_ids), 2000):
         chunk = list(take_ids[start : start + 2000])
         rows = session.execute(

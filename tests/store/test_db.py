@@ -1,0 +1,122 @@
+"""Opening projects: connection settings, migrations (with backup), refusal of newer schemas."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from importlib import resources
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import text
+
+from reviewer.errors import ProjectError
+from reviewer.store import db
+from reviewer.store import models as m
+from reviewer.store.db import DEFAULT_STAGES, open_project
+
+
+def test_new_project_has_schema_stages_and_defect_tags(tmp_path: Path) -> None:
+    project = open_project(tmp_path / "p.trproj")
+    with project.sessions() as session:
+        assert [s.name for s in session.query(m.Stage).order_by(m.Stage.position)] == list(DEFAULT_STAGES)
+        tags = {t.name for t in session.query(m.Tag)}
+    assert {"hands/anatomy", "morphing", "flicker", "frozen", "continuity"} <= tags
+    project.close()
+
+
+def test_sqlite_connections_are_durable_and_checked(project: db.Project) -> None:
+    with project.engine.connect() as conn:
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+        assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
+        assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+        assert conn.execute(text("PRAGMA busy_timeout")).scalar() == db.BUSY_TIMEOUT_MS
+
+
+def test_migrations_build_exactly_the_models(project: db.Project) -> None:
+    with project.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"include_object": _not_fts})
+        assert compare_metadata(ctx, m.Base.metadata) == []
+
+
+def _not_fts(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+    return not (type_ == "table" and name.startswith("takes_fts"))
+
+
+def test_folder_means_project_file_inside(tmp_path: Path) -> None:
+    project = open_project(tmp_path)
+    assert project.path == tmp_path / db.DEFAULT_PROJECT_FILE
+    project.close()
+
+
+def test_missing_project_without_create_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ProjectError, match="No project at"):
+        open_project(tmp_path / "nothing.trproj", create=False)
+
+
+def test_a_file_that_is_not_a_database_is_refused(tmp_path: Path) -> None:
+    bogus = tmp_path / "notes.trproj"
+    bogus.write_text("this is not a database\n" * 100)
+    with pytest.raises(ProjectError, match="Cannot open the project"):
+        open_project(bogus)
+    assert bogus.read_text().startswith("this is not a database")
+
+
+def test_project_from_a_newer_version_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "p.trproj"
+    open_project(path).close()
+    con = sqlite3.connect(path)
+    con.execute("UPDATE alembic_version SET version_num = '9999_from_the_future'")
+    con.commit()
+    con.close()
+    with pytest.raises(ProjectError, match="newer version of Take Reviewer"):
+        open_project(path)
+
+
+def test_migration_backs_up_first_then_upgrades(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "p.trproj"
+    project = open_project(path)
+    project.set_setting("name", "before the upgrade")
+    project.close()
+
+    # A chain with one more migration than the program ships: the project is one version behind.
+    scripts = tmp_path / "migrations"
+    shutil.copytree(Path(str(resources.files("reviewer.store") / "migrations")), scripts)
+    (scripts / "versions" / "0002_test_column.py").write_text(
+        '"""test"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
+        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        "def upgrade():\n    op.add_column('shots', sa.Column('colour', sa.Text(), nullable=True))\n\n\n"
+        "def downgrade():\n    pass\n"
+    )
+
+    def config() -> Config:
+        cfg = Config()
+        cfg.set_main_option("script_location", str(scripts))
+        return cfg
+
+    monkeypatch.setattr(db, "_alembic_config", config)
+    upgraded = open_project(path)
+    with upgraded.engine.connect() as conn:
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        columns = [row[1] for row in conn.execute(text("PRAGMA table_info(shots)"))]
+    assert "colour" in columns
+    assert upgraded.setting("name") == "before the upgrade"
+    upgraded.close()
+    backups = list(tmp_path.glob("p.trproj.backup-0001-*"))
+    assert len(backups) == 1
+    con = sqlite3.connect(backups[0])
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert "colour" not in [row[1] for row in con.execute("PRAGMA table_info(shots)")]
+    con.close()
+
+
+def test_datetimes_come_back_in_utc(project: db.Project) -> None:
+    with project.session() as session:
+        session.add(m.Reviewer(name="x"))
+    with project.sessions() as session:
+        reviewer = session.query(m.Reviewer).one()
+        assert reviewer.created_at.utcoffset() is not None
+        assert reviewer.created_at.utcoffset().total_seconds() == 0
