@@ -1,8 +1,8 @@
 """Content hashes that identify a take wherever it moves, cheaply enough for 70,000 files.
 
-Small files are hashed whole. Larger ones by their size and three 1 MiB samples (head, middle, tail):
+Small files are hashed whole. Larger ones by their size and three 64 KiB samples (head, middle, tail):
 a render is never edited in place byte by byte, and the samples cover the container's index wherever
-the muxer put it, so two different takes do not share a hash while hashing costs 3 MiB of reading per
+the muxer put it, so two different takes do not share a hash while hashing costs 192 KiB of reading per
 file instead of the whole file. The algorithm is named in the hash so it can change later.
 """
 
@@ -12,8 +12,8 @@ import hashlib
 import os
 from pathlib import Path
 
-SAMPLE = 1 << 20
-ALGORITHM = "b2s1"
+SAMPLE = 64 << 10
+ALGORITHM = "b2s3"
 
 
 def content_hash(path: Path, size: int | None = None) -> str:

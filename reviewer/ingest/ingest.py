@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from reviewer.ingest import worker
@@ -44,15 +44,25 @@ class IngestReport:
     unchanged: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
     filmstrips: int = 0
-    probe_seconds: float = 0.0
+    probe_seconds: float = 0.0  # from the first file handed to a worker to the last result stored
+    startup_seconds: float = 0.0  # of that, until the first result (worker processes starting)
     seconds: float = 0.0
 
     @property
     def readable(self) -> int:
         return self.added + self.updated + self.moved + self.unchanged
 
+    @property
+    def probed(self) -> int:
+        return self.added + self.updated + self.moved + len(self.problems)
+
+    @property
+    def steady_rate(self) -> float:
+        """Files probed per second once the workers were up."""
+        running = self.probe_seconds - self.startup_seconds
+        return (self.probed - 1) / running if self.probed > 1 and running > 0 else 0.0
+
     def summary(self) -> str:
-        rate = (self.added + self.updated + self.moved) / self.probe_seconds if self.probe_seconds else 0.0
         parts = [
             f"{self.added} new",
             f"{self.updated} updated",
@@ -60,7 +70,10 @@ class IngestReport:
             f"{self.unchanged} unchanged",
         ]
         text = f"Ingested {self.readable} takes ({', '.join(parts)}), {len(self.problems)} unreadable"
-        return text + f" in {self.seconds:.1f} s ({rate:.0f} takes/s probed)."
+        text += f" in {self.seconds:.1f} s"
+        if self.probed > 1:
+            text += f" ({self.steady_rate:.0f} files/s probed once the workers were up)"
+        return text + "."
 
 
 class Cancelled(Exception):
@@ -186,13 +199,11 @@ class Ingestor:
                     continue
             todo.append((root_id, path, rel))
 
-        probe_started = time.perf_counter()
         by_path = {str(path): (root_id, rel) for root_id, path, rel in todo}
         jobs = [(str(path), self.cache_root) for _, path, _ in todo]
         executor = self._executor(len(jobs))
         try:
             self._probe_phase(executor, jobs, by_path, report, seen_ids)
-            report.probe_seconds = time.perf_counter() - probe_started
             self._mark_missing(scanned_folders, seen_ids)
             if filmstrips:
                 self._filmstrip_phase(executor, seen_ids, report)
@@ -223,16 +234,19 @@ class Ingestor:
         total = len(jobs)
         self.progress("probe", 0, total)
         batch: list[worker.Probed | worker.Failure] = []
-        last_commit = time.monotonic()
+        last_commit = started = time.perf_counter()
         for done, (_args, result) in enumerate(
             _pool_map(executor, worker.probe_file, jobs, self.workers * 8, self.cancel), start=1
         ):
+            if done == 1:
+                report.startup_seconds = time.perf_counter() - started
             batch.append(result)
-            if len(batch) >= COMMIT_EVERY or time.monotonic() - last_commit > 1.0:
+            if len(batch) >= COMMIT_EVERY or time.perf_counter() - last_commit > 1.0:
                 self._store(batch, by_path, report, seen_ids)
-                batch, last_commit = [], time.monotonic()
+                batch, last_commit = [], time.perf_counter()
             self.progress("probe", done, total)
         self._store(batch, by_path, report, seen_ids)
+        report.probe_seconds = time.perf_counter() - started
 
     def _store(
         self,
@@ -241,44 +255,68 @@ class Ingestor:
         report: IngestReport,
         seen_ids: set[int],
     ) -> None:
+        """Write one batch of results in one transaction, with a handful of queries for the whole batch."""
         if not results:
             return
+        probed = [r for r in results if isinstance(r, worker.Probed)]
+        failures = [r for r in results if isinstance(r, worker.Failure)]
         with self.project.session() as session:
             shots = {s.code: s for s in session.scalars(select(m.Shot))}
-            for result in results:
-                if isinstance(result, worker.Failure):
-                    self._problem(report, result.path, result.reason)
-                    problem = session.scalar(select(m.Problem).where(m.Problem.path == result.path))
-                    if problem is None:
-                        session.add(m.Problem(path=result.path, reason=result.reason))
-                    else:
-                        problem.reason, problem.at = result.reason, m.utcnow()
-                    continue
-                root_id, rel = by_path[result.path]
-                take, kind = self._take_for(session, root_id, rel, result)
+            roots = self._roots(session)
+            keys = [by_path[r.path] for r in probed]
+            existing = {
+                (t.root_id, t.relpath): t
+                for t in session.scalars(select(m.Take).where(m.Take.relpath.in_([rel for _, rel in keys])))
+            }
+            fresh = [r for r, key in zip(probed, keys, strict=True) if key not in existing]
+            by_hash: dict[str, list[m.Take]] = {}
+            if fresh:
+                hashes = list({r.content_hash for r in fresh})
+                for t in session.scalars(select(m.Take).where(m.Take.content_hash.in_(hashes))):
+                    by_hash.setdefault(t.content_hash, []).append(t)
+            touched: list[m.Take] = []
+            for result, (root_id, rel) in zip(probed, keys, strict=True):
+                take = existing.get((root_id, rel))
+                kind = "updated"
+                if take is None:
+                    take, kind = self._moved_or_new(
+                        session, roots, by_hash.get(result.content_hash, []), root_id, rel
+                    )
+                    existing[(root_id, rel)] = take
                 setattr(report, kind, getattr(report, kind) + 1)
                 self._fill(take, result, rel)
                 self._assign_shot(session, shots, take, result, rel)
-                session.flush()
-                seen_ids.add(take.id)
-                if take.state is None:
-                    session.add(m.TakeState(take_id=take.id, stage_pos=0))
-                for problem in session.scalars(select(m.Problem).where(m.Problem.path == result.path)):
-                    session.delete(problem)
+                touched.append(take)
+            session.flush()
+            seen_ids.update(t.id for t in touched)
+            if probed:
+                session.execute(delete(m.Problem).where(m.Problem.path.in_([r.path for r in probed])))
+            known_problems = {
+                p.path: p
+                for p in session.scalars(
+                    select(m.Problem).where(m.Problem.path.in_([f.path for f in failures]))
+                )
+            }
+            for failure in failures:
+                self._problem(report, failure.path, failure.reason)
+                problem = known_problems.get(failure.path)
+                if problem is None:
+                    session.add(m.Problem(path=failure.path, reason=failure.reason))
+                else:
+                    problem.reason, problem.at = failure.reason, m.utcnow()
 
-    def _take_for(
-        self, session: Session, root_id: int, rel: str, result: worker.Probed
+    @staticmethod
+    def _moved_or_new(
+        session: Session, roots: dict[int, Path], same_content: list[m.Take], root_id: int, rel: str
     ) -> tuple[m.Take, str]:
-        take = session.scalar(select(m.Take).where(m.Take.root_id == root_id, m.Take.relpath == rel))
-        if take is not None:
-            return take, "updated"
-        roots = self._roots(session)
-        for candidate in session.scalars(select(m.Take).where(m.Take.content_hash == result.content_hash)):
-            old = roots[candidate.root_id] / candidate.relpath
-            if not old.exists():
+        """A take whose file has gone and whose content this is has moved here; else a new take."""
+        for candidate in same_content:
+            if not (roots[candidate.root_id] / candidate.relpath).exists():
+                same_content.remove(candidate)
                 candidate.root_id, candidate.relpath = root_id, rel
                 return candidate, "moved"
         take = m.Take(root_id=root_id, relpath=rel)
+        take.state = m.TakeState(stage_pos=0)
         session.add(take)
         return take, "added"
 

@@ -1,7 +1,8 @@
 """Probing a video file with PyAV: what it is, exactly, and one poster frame from the same open.
 
 Everything the container states is taken as stated where it is exact (codec, size, aspect, rates);
-what containers get wrong is measured: the frame count and variable frame rate come from demuxing
+what containers get wrong is measured: the frame count and variable frame rate come from the sample
+index where the container has a complete one that fits the file (MP4/MOV, AVI), else from demuxing
 every video packet (no decoding), and a file whose packets stop early is reported as truncated.
 The poster comes from one decoded frame, converted and scaled in FFmpeg (swscale), rotated and
 aspect-corrected as it is meant to be displayed.
@@ -23,7 +24,15 @@ from reviewer.media.images import orient, scaled_size, to_rgb
 
 # How many bytes of container metadata we read at most per tag (prompts and workflows can be big).
 MAX_TAG_BYTES = 1 << 20
-VFR_TOLERANCE = 0.02  # a frame duration more than 2% off the typical one makes a stream VFR
+VFR_TOLERANCE = 0.02
+# The stream-info pass at open decodes a frame and reads up to 5 MB of packets to learn what the
+# poster decode and the sample index tell us anyway: it is told not to decode, and for MP4/MOV, whose
+# header holds everything, to read nothing more (an open then costs a tenth of the time).
+OPEN_OPTIONS = {"skip_frame": "all"}
+HEADER_ONLY_OPEN = {"skip_frame": "all", "probesize": "32", "analyzeduration": "0"}
+HEADER_ONLY_SUFFIXES = frozenset(
+    {".mp4", ".m4v", ".mov", ".qt"}
+)  # a frame duration more than 2% off the typical one makes a stream VFR
 
 
 @dataclass
@@ -107,6 +116,32 @@ def _bit_depth(fmt: av.VideoFormat | None) -> int:
     return max(c.bits for c in fmt.components)
 
 
+def _is_vfr(timestamps: list[int]) -> bool:
+    if len(timestamps) < 3:
+        return False
+    steps = np.diff(np.sort(np.asarray(timestamps, dtype=np.int64)))
+    steps = steps[steps > 0]
+    if steps.size < 2:
+        return False
+    typical = float(np.median(steps))
+    return bool(np.any(np.abs(steps - typical) > max(1.0, typical * VFR_TOLERANCE)))
+
+
+def _from_index(stream: av.VideoStream, file_size: int) -> tuple[int, bool] | None:
+    """Frame count and VFR from the container's own sample index (MP4/MOV, AVI), if it can be trusted.
+
+    It can when it lists every frame the stream says it has and no frame lies past the end of the file
+    (a render cut short keeps a complete index at the front and loses the frames it points to)."""
+    entries = stream.index_entries
+    if not stream.frames or len(entries) != stream.frames:
+        return None
+    last = entries[len(entries) - 1]
+    if last.pos < 0 or last.pos + last.size > file_size:
+        return None
+    shown = [e.timestamp for e in entries if not e.is_discard]
+    return len(shown), _is_vfr(shown)
+
+
 def _measure_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, str]:
     """Count the video packets, tell variable frame rate from the packet timestamps, note truncation."""
     pts: list[int] = []
@@ -124,14 +159,7 @@ def _measure_packets(container: av.container.InputContainer, stream: av.VideoStr
                 durations.append(packet.duration)
     except av.error.FFmpegError as exc:
         warning = f"truncated or damaged: read stopped after {count} frames ({exc.strerror or exc})"
-    vfr = False
-    if len(pts) >= 3:
-        steps = np.diff(np.sort(np.asarray(pts, dtype=np.int64)))
-        steps = steps[steps > 0]
-        if steps.size >= 2:
-            typical = float(np.median(steps))
-            vfr = bool(np.any(np.abs(steps - typical) > max(1.0, typical * VFR_TOLERANCE)))
-    return count, vfr, warning
+    return count, _is_vfr(pts), warning
 
 
 def _poster(
@@ -139,8 +167,8 @@ def _poster(
     stream: av.VideoStream,
     at_s: float,
     long_side: int,
-) -> tuple[np.ndarray | None, int]:
-    """One displayable frame near ``at_s`` (the keyframe at or before it) and the display rotation."""
+) -> tuple[np.ndarray | None, av.VideoFrame | None]:
+    """One displayable frame near ``at_s`` (the keyframe at or before it) and the decoded frame."""
     if at_s > 0 and stream.time_base:
         try:
             container.seek(int(at_s / stream.time_base), stream=stream, backward=True, any_frame=False)
@@ -150,8 +178,28 @@ def _poster(
         rotation = int(frame.rotation or 0)
         sar = stream.sample_aspect_ratio or Fraction(1)
         w, h = scaled_size(frame.width, frame.height, sar, long_side)
-        return orient(to_rgb(frame, w, h), rotation), rotation
-    return None, 0
+        return orient(to_rgb(frame, w, h), rotation), frame
+    return None, None
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if path.suffix.lower() in HEADER_ONLY_SUFFIXES:
+        try:
+            container = av.open(str(path), metadata_errors="replace", options=HEADER_ONLY_OPEN)
+        except av.error.FFmpegError:
+            pass
+        else:
+            video = container.streams.video
+            if (
+                container.format.name.startswith("mov")
+                and video
+                and video[0].frames
+                and video[0].average_rate
+                and video[0].codec_context.width
+            ):
+                return container
+            container.close()
+    return av.open(str(path), metadata_errors="replace", options=OPEN_OPTIONS)
 
 
 def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None]:
@@ -159,13 +207,13 @@ def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None
 
     Raises MediaError with a one-line reason when the file cannot be read as a video.
     """
-    check_file(path)
+    st = check_file(path)
     try:
-        container = av.open(str(path), metadata_errors="replace")
+        container = _open(path)
     except Exception as exc:
         raise MediaError(_reason(exc)) from None
     try:
-        return _probe_open(container, poster_size)
+        return _probe_open(container, poster_size, st.st_size)
     except MediaError:
         raise
     except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
@@ -174,7 +222,9 @@ def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None
         container.close()
 
 
-def _probe_open(container: av.container.InputContainer, poster_size: int) -> tuple[Probe, np.ndarray | None]:
+def _probe_open(
+    container: av.container.InputContainer, poster_size: int, file_size: int
+) -> tuple[Probe, np.ndarray | None]:
     videos = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
     if not videos:
         kinds = sorted({s.type for s in container.streams})
@@ -186,11 +236,6 @@ def _probe_open(container: av.container.InputContainer, poster_size: int) -> tup
     p.container = container.format.name
     p.video_codec = cc.codec.canonical_name if cc.codec else ""
     p.codec_profile = cc.profile or ""
-    fmt = cc.format
-    p.pix_fmt = fmt.name if fmt else ""
-    p.bit_depth = _bit_depth(fmt)
-    p.color_range = str(cc.color_range.name if hasattr(cc.color_range, "name") else cc.color_range or "")
-    p.color_space = str(cc.colorspace.name if hasattr(cc.colorspace, "name") else cc.colorspace or "")
     p.width, p.height = cc.width, cc.height
     if p.width <= 0 or p.height <= 0:
         raise MediaError("video stream has no picture size (damaged header)")
@@ -217,20 +262,39 @@ def _probe_open(container: av.container.InputContainer, poster_size: int) -> tup
     for key, value in _clip_tags(dict(stream.metadata)).items():
         p.tags.setdefault(key, value)
 
-    p.frame_count, p.vfr, p.warning = _measure_packets(container, stream)
+    indexed = _from_index(stream, file_size) if container.format.name.startswith(("mov", "avi")) else None
+    if indexed is not None:
+        p.frame_count, p.vfr = indexed
+    else:
+        p.frame_count, p.vfr, p.warning = _measure_packets(container, stream)
+        promised = stream.frames or 0
+        if not p.warning and 0 < p.frame_count < promised:
+            p.warning = f"truncated: {p.frame_count} of the {promised} frames its index lists are in the file"
     if p.frame_count == 0:
         raise MediaError("no video frames could be read (truncated or damaged)")
     if not p.duration_s and p.fps:
         p.duration_s = float(p.frame_count / p.fps)
 
     poster: np.ndarray | None = None
+    frame: av.VideoFrame | None = None
     container.seek(0)
     try:
         at = p.duration_s / 3 if p.frame_count > 1 else 0.0
-        poster, p.rotation = _poster(container, stream, at + p.start_time_s, poster_size or 64)
+        poster, frame = _poster(container, stream, at + p.start_time_s, poster_size or 64)
     except av.error.FFmpegError as exc:
         if not p.warning:
             p.warning = f"no frame could be decoded ({exc.strerror or exc})"
-    if poster is None:
+    if poster is None or frame is None:
         raise MediaError(p.warning or "no frame could be decoded")
+    # What the decoder produced is the truth about the picture (the open above did not decode).
+    p.rotation = int(frame.rotation or 0)
+    p.pix_fmt = frame.format.name
+    p.bit_depth = _bit_depth(frame.format)
+    p.color_range = _enum_name(frame.color_range)
+    p.color_space = _enum_name(frame.colorspace)
     return p, poster if poster_size else None
+
+
+def _enum_name(value: object) -> str:
+    name = getattr(value, "name", None)
+    return str(name if name is not None else value or "")

@@ -169,7 +169,10 @@ def test_cli_ingest_then_takes_json_and_problems(media: Path, tmp_path: Path) ->
     assert "Traceback" not in result.stderr
     unreadable = [line for line in result.stderr.splitlines() if line.startswith("unreadable: ")]
     assert len(unreadable) == 5
-    assert result.stdout.startswith("Ingested 5 takes (5 new, 0 updated, 0 moved, 0 unchanged), 5 unreadable")
+    assert result.stdout.startswith(
+        "Ingested 5 takes (5 new, 0 updated, 0 moved, 0 unchanged), 5 unreadable in "
+    )
+    assert "files/s probed once the workers were up" in result.stdout
 
     rows = [json.loads(line) for line in run_cli("takes", str(project), "--json").stdout.splitlines()]
     assert len(rows) == 5

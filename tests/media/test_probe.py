@@ -182,3 +182,27 @@ def test_permission_denied(clip: ClipFactory, tmp_path: Path) -> None:
     path.chmod(0)
     with pytest.raises(MediaError, match="permission denied"):
         probe(path)
+
+
+def test_mp4_cut_short_with_its_index_in_front_counts_what_is_there(
+    clip: ClipFactory, tmp_path: Path
+) -> None:
+    """A faststart MP4 keeps a complete index when the data after it is cut: the count must not trust it."""
+    import av
+
+    src = clip(".mp4", frames=96, width=320, height=180)
+    faststart = tmp_path / "fast.mp4"
+    with av.open(str(src)) as inp, av.open(str(faststart), "w", options={"movflags": "faststart"}) as out:
+        stream = out.add_stream_from_template(inp.streams.video[0])
+        for packet in inp.demux(inp.streams.video[0]):
+            if packet.dts is not None:
+                packet.stream = stream
+                out.mux(packet)
+    data = faststart.read_bytes()
+    cut = tmp_path / "cut-fast.mp4"
+    cut.write_bytes(data[: int(len(data) * 0.5)])
+    whole, _ = probe(faststart)
+    assert whole.frame_count == 96 and not whole.warning
+    info, _ = probe(cut)
+    assert 0 < info.frame_count < 96
+    assert info.warning.startswith("truncated")

@@ -1,0 +1,83 @@
+"""The application: QApplication set-up, the dark theme, and which window opens first.
+
+``run_gui(None)`` shows the welcome screen; ``run_gui(project)`` opens the project directly.
+"""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+
+from PySide6.QtCore import QCoreApplication, Qt
+from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+
+from reviewer import __version__
+from reviewer.errors import KnownError
+
+ORGANISATION = "TakeReviewer"
+APPLICATION = "Take Reviewer"
+DESKTOP_ID = "io.takereviewer.TakeReviewer"
+
+
+def dark_palette() -> QPalette:
+    p = QPalette()
+    base, window, text = QColor("#161719"), QColor("#1e1f21"), QColor("#d8d8d8")
+    for role, colour in (
+        (QPalette.ColorRole.Window, window),
+        (QPalette.ColorRole.WindowText, text),
+        (QPalette.ColorRole.Base, base),
+        (QPalette.ColorRole.AlternateBase, QColor("#1b1c1e")),
+        (QPalette.ColorRole.Text, text),
+        (QPalette.ColorRole.Button, QColor("#2c2e31")),
+        (QPalette.ColorRole.ButtonText, text),
+        (QPalette.ColorRole.Highlight, QColor("#2f4a7a")),
+        (QPalette.ColorRole.HighlightedText, QColor("#ffffff")),
+        (QPalette.ColorRole.ToolTipBase, QColor("#2c2e31")),
+        (QPalette.ColorRole.ToolTipText, text),
+        (QPalette.ColorRole.PlaceholderText, QColor("#777777")),
+    ):
+        p.setColor(role, colour)
+    return p
+
+
+def application(argv: list[str] | None = None) -> QApplication:
+    """The one QApplication, set up with names, the theme and high-DPI behaviour."""
+    existing = QApplication.instance()
+    if isinstance(existing, QApplication):
+        return existing
+    QCoreApplication.setOrganizationName(ORGANISATION)
+    QCoreApplication.setApplicationName(APPLICATION)
+    QCoreApplication.setApplicationVersion(__version__)
+    QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
+    app = QApplication(argv if argv is not None else sys.argv[:1])
+    QGuiApplication.setDesktopFileName(DESKTOP_ID)
+    apply_theme(app)
+    return app
+
+
+def apply_theme(app: QApplication) -> None:
+    app.setStyle("Fusion")
+    app.setPalette(dark_palette())
+    app.setStyleSheet((resources.files("reviewer.resources") / "theme.qss").read_text(encoding="utf-8"))
+
+
+def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
+    """Environment errors as a message; anything else is a bug and is raised."""
+    if not isinstance(exc, KnownError):
+        raise exc
+    QMessageBox.warning(parent, title, str(exc))
+
+
+def run_gui(project: str | None) -> int:
+    from reviewer.ui.welcome import WelcomeWindow
+
+    app = application()
+    welcome = WelcomeWindow()
+    if project:
+        welcome.open_project(project)
+        if welcome.project_window is None:
+            welcome.show()
+    else:
+        welcome.show()
+    return app.exec()
