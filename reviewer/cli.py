@@ -94,7 +94,7 @@ def cmd_takes(args: argparse.Namespace) -> int:
     project = _open(args)
     try:
         with project.sessions() as session:
-            ids = list(session.scalars(queries.select_takes(session, _filter(args, project))))
+            ids: list[int] = list(session.scalars(queries.select_takes(session, _filter(args, project))))
             out = sys.stdout
             for row in queries.take_rows(session, ids):
                 if args.json:

@@ -99,8 +99,9 @@ def _pool_map(
     exhausted = False
     while pending or not exhausted:
         while not exhausted and len(pending) < window:
-            args = next(it, None)
-            if args is None:
+            try:
+                args = next(it)
+            except StopIteration:
                 exhausted = True
                 break
             pending[executor.submit(fn, *args)] = args

@@ -124,7 +124,8 @@ def _is_vfr(timestamps: list[int]) -> bool:
     if steps.size < 2:
         return False
     typical = float(np.median(steps))
-    return bool(np.any(np.abs(steps - typical) > max(1.0, typical * VFR_TOLERANCE)))
+    deviation = np.abs(steps.astype(np.float64) - typical)
+    return bool(np.any(deviation > max(1.0, typical * VFR_TOLERANCE)))
 
 
 def _from_index(stream: av.VideoStream, file_size: int) -> tuple[int, bool] | None:

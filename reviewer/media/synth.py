@@ -145,6 +145,7 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
         if spec.gop:
             opts["g"] = str(spec.gop)
         stream = out.add_stream(encoder, rate=spec.fps, options=opts)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = spec.width, spec.height
         stream.pix_fmt = spec.pix_fmt or default_fmt
         if spec.bit_rate:
@@ -158,10 +159,12 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
             stream.set_display_rotation(spec.rotation)
         for key, value in spec.tags.items():
             out.metadata[key] = value
-        audio = None
+        audio: av.AudioStream | None = None
         if spec.audio:
-            audio = out.add_stream(AUDIO_ENCODER.get(suffix, "aac"), rate=48000)
-            audio.layout = "stereo"
+            added = out.add_stream(AUDIO_ENCODER.get(suffix, "aac"), rate=48000)
+            assert isinstance(added, av.AudioStream)
+            added.layout = "stereo"
+            audio = added
         pts = _vfr_pts(spec.frames, spec.fps, time_base) if spec.vfr else list(range(spec.frames))
         for i, rgb in enumerate(render_frames(spec)):
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")

@@ -9,8 +9,9 @@ migration instead.
 from __future__ import annotations
 
 import re
+from typing import Any
 
-from sqlalchemy import ColumnElement, func, literal_column, select, text
+from sqlalchemy import ColumnElement, Select, func, literal_column, select, text
 from sqlalchemy.orm import Session
 
 from reviewer.store import models as m
@@ -58,7 +59,7 @@ def text_match(session: Session, query: str) -> ColumnElement[bool]:
     if not _WORD.search(query):
         return literal_column("1") == literal_column("1")
     if dialect == "sqlite":
-        ids = (
+        ids: Select[Any] = (
             select(literal_column("rowid"))
             .select_from(text("takes_fts"))
             .where(text("takes_fts MATCH :fts_query").bindparams(fts_query=_fts5_query(query)))

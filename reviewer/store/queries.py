@@ -43,7 +43,7 @@ class TakeFilter:
 
 def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
     """The ids of the takes matching ``f``, in shot order then name."""
-    q = (
+    q: Select[Any] = (
         select(m.Take.id)
         .join(m.TakeState, m.TakeState.take_id == m.Take.id)
         .outerjoin(m.Shot, m.Shot.id == m.Take.shot_id)
@@ -82,7 +82,10 @@ def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
         q = q.where(m.Take.missing.is_(False))
     if f.ids:
         q = q.where(m.Take.id.in_(list(f.ids)))
-    return q.order_by(func.coalesce(m.Shot.sort_order, 1_000_000_000), m.Shot.code, m.Take.relpath, m.Take.id)
+    ordered: Select[tuple[int]] = q.order_by(
+        func.coalesce(m.Shot.sort_order, 1_000_000_000), m.Shot.code, m.Take.relpath, m.Take.id
+    )
+    return ordered
 
 
 def stage_names(session: Session) -> list[str]:

@@ -7,6 +7,7 @@ player and the triage session is built on top of this in later work.)
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +19,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QColor, QImage, QPainter
+from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -44,7 +45,7 @@ Index = QModelIndex | QPersistentModelIndex
 def load_rows(project: Project) -> tuple[list[dict[str, Any]], queries.Funnel, int, str]:
     """Everything the window shows, read in one go (runs in a worker thread)."""
     with project.sessions() as session:
-        ids = list(session.scalars(queries.select_takes(session, queries.TakeFilter())))
+        ids: list[int] = list(session.scalars(queries.select_takes(session, queries.TakeFilter())))
         rows = list(queries.take_rows(session, ids))
         funnel = queries.funnel(session)
         problems = len(queries.problems(session))
@@ -158,7 +159,7 @@ class TakeGridModel(QAbstractListModel):
         if key in self.posters:
             return self._badge(self.posters[key] or self.placeholder, row)
         self.posters[key] = None
-        self.tasks.run(load_poster, key, done=lambda image, k=key: self._poster_loaded(k, image))
+        self.tasks.run(load_poster, key, done=partial(self._poster_loaded, key))
         return self._badge(self.placeholder, row)
 
     def _poster_loaded(self, key: str, image: QImage | None) -> None:
@@ -250,7 +251,7 @@ class ProjectWindow(QMainWindow):
         rows = self.all_rows if code is None else [r for r in self.all_rows if r["shot"] == code]
         self.grid.set_rows(rows)
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event: QCloseEvent) -> None:
         self.tasks.wait(10_000)
         self.project.close()
         super().closeEvent(event)

@@ -10,6 +10,7 @@ import threading
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -38,7 +39,7 @@ def demo_folder() -> Path:
 
 def recent_projects() -> list[str]:
     value = QSettings().value(RECENT_KEY, [])
-    items = [value] if isinstance(value, str) else list(value or [])
+    items = [value] if isinstance(value, str) else list(value) if isinstance(value, list | tuple) else []
     return [str(v) for v in items if v]
 
 
@@ -153,7 +154,7 @@ class WelcomeWindow(QWidget):
         self._busy("Writing the demo project (under a minute)…")
         self.tasks.run(
             lambda: write_demo(folder, progress=self._report),
-            done=lambda path: (self._idle(), self.open_project(str(path))),
+            done=self._opened_after_work,
             failed=self._failed,
         )
 
@@ -186,7 +187,11 @@ class WelcomeWindow(QWidget):
             return str(target)
 
         self._busy(f"Reading the takes in {folder}…")
-        self.tasks.run(work, done=lambda path: (self._idle(), self.open_project(path)), failed=self._failed)
+        self.tasks.run(work, done=self._opened_after_work, failed=self._failed)
+
+    def _opened_after_work(self, project_file: object) -> None:
+        self._idle()
+        self.open_project(str(project_file))
 
     def _failed(self, exc: Exception) -> None:
         from reviewer.ingest.ingest import Cancelled
@@ -214,7 +219,7 @@ class WelcomeWindow(QWidget):
         self.project_window = window
         self.hide()
 
-    def closeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._cancel.set()
         self.tasks.wait(30_000)
         super().closeEvent(event)

@@ -11,9 +11,9 @@ from reviewer.store.models import Base
 connection = context.config.attributes["connection"]
 
 
-def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """The FTS5 tables are made by raw DDL (reviewer.store.dialect), not by the models."""
-    return not (type_ == "table" and name.startswith("takes_fts"))
+    return not (type_ == "table" and (name or "").startswith("takes_fts"))
 
 
 context.configure(

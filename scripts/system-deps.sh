@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# The few system packages Take Reviewer needs beyond Python's own, installed from Debian/Ubuntu's
+# archive when they are missing (and we are root, or have sudo). Elsewhere it says what to install.
+#   gui:  the libraries Qt's X11 (xcb) platform plugin loads
+#   test: ffmpeg (the tests compare our probe with ffprobe; the benchmarks time ffmpeg) and what Qt's
+#         offscreen platform loads
+set -euo pipefail
+what=${1:-test}
+gui=(libxcb-cursor0 libxkbcommon-x11-0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0
+     libxcb-render-util0 libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libegl1 libgl1 libfontconfig1 libdbus-1-3)
+test=(ffmpeg libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3)
+case "$what" in
+  gui) wanted=("${gui[@]}") ;;
+  test) wanted=("${test[@]}") ;;
+  *) echo "usage: $0 gui|test" >&2; exit 2 ;;
+esac
+if ! command -v dpkg-query >/dev/null 2>&1; then
+  echo "Not a Debian-like system: install the equivalents of: ${wanted[*]}" >&2
+  exit 0
+fi
+missing=()
+for pkg in "${wanted[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -eq 0 ]; then sudo=(); elif command -v sudo >/dev/null 2>&1; then sudo=(sudo); else
+  echo "Please install: ${missing[*]} (apt-get install ${missing[*]})" >&2
+  exit 1
+fi
+echo "Installing system packages: ${missing[*]}" >&2
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
