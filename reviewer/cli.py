@@ -188,6 +188,29 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_frame(args: argparse.Namespace) -> int:
+    from reviewer.media.frames import FrameReader
+    from reviewer.media.images import encode_png
+
+    path = Path(args.file)
+    with FrameReader(path) as reader:
+        if args.frame is not None:
+            number = args.frame
+        else:
+            number = reader.index.frame_at(args.time)
+        if not 0 <= number < len(reader):
+            raise KnownError(f"{path.name} has frames 0 to {len(reader) - 1}; there is no frame {number}")
+        frame = reader.seek(number)
+    out = Path(args.output)
+    try:
+        out.write_bytes(encode_png(frame.rgb))
+    except OSError as exc:
+        raise KnownError(f"Cannot write {out}: {exc.strerror}") from None
+    height, width = frame.rgb.shape[:2]
+    print(f"frame {frame.number} of {path.name} ({width}x{height}) written to {out}")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from reviewer.demo import write_demo
 
@@ -269,6 +292,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
     )
     p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("frame", help="write one frame of a video file as a PNG still (frame-exact)")
+    p.add_argument("file")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--frame", type=int, help="frame number, from 0")
+    where.add_argument("--time", type=float, help="seconds from the first frame")
+    p.add_argument("-o", "--output", required=True, help="the PNG file to write")
+    p.set_defaults(func=cmd_frame)
 
     p = sub.add_parser("demo", help="write a demo project made of generated takes and open it")
     p.add_argument("dir", nargs="?", help="where to write it (default: ~/TakeReviewerDemo)")

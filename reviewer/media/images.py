@@ -91,6 +91,19 @@ def encode_jpeg(rgb: np.ndarray, quality: int = 4) -> bytes:
     return b"".join(bytes(p) for p in packets)
 
 
+def encode_png(rgb: np.ndarray) -> bytes:
+    """An RGB array as PNG bytes (lossless), encoded by FFmpeg's PNG encoder."""
+    height, width = rgb.shape[:2]
+    ctx = av.CodecContext.create("png", "w")
+    ctx.width, ctx.height = width, height
+    ctx.pix_fmt = "rgb24"
+    ctx.time_base = Fraction(1, 25)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
+    frame.pts = 0
+    packets = list(ctx.encode(frame)) + list(ctx.encode(None))
+    return b"".join(bytes(p) for p in packets)
+
+
 def decode_jpeg(data: bytes) -> np.ndarray:
     """JPEG bytes (as written by ``encode_jpeg``) back to an RGB array."""
     ctx = av.CodecContext.create("mjpeg", "r")
