@@ -109,7 +109,7 @@ class FrameReader:
             raise
         self.sar = Fraction(self.stream.sample_aspect_ratio or 1)
         self.rotation = 0
-        self._decoder: Iterator[av.VideoFrame] | None = None
+        self._decoder: Iterator[tuple[int, av.VideoFrame]] | None = None
         self._next = 0  # the frame number the sequential decoder will yield next, when positioned
         self._positioned = False
         self.size: tuple[int, int] | None = None  # displayed (width, height) to scale to; None: native
@@ -135,11 +135,10 @@ class FrameReader:
     def __len__(self) -> int:
         return len(self.index)
 
-    def _frames(self) -> Iterator[av.VideoFrame]:
+    def _frames(self) -> Iterator[tuple[int, av.VideoFrame]]:
         for frame in self.container.decode(self.stream):
-            if frame.pts is None:
-                continue
-            yield frame
+            if frame.pts is not None:
+                yield frame.pts, frame
 
     def seek(self, n: int) -> Frame:
         """Frame ``n``, exactly: from the keyframe at or before it, decoded forward."""
@@ -155,18 +154,18 @@ class FrameReader:
             except av.error.FFmpegError:
                 self.container.seek(0)
             decoder = self._decoder = self._frames()
-            for frame in decoder:
-                if frame.pts < target:
+            for pts, frame in decoder:
+                if pts < target:
                     continue
-                if frame.pts == target:
+                if pts == target:
                     self._next, self._positioned = n + 1, True
                     return Frame(n, self._convert(frame))
                 break  # landed after the target: the seek went too far, retry earlier
         # Last resort: from the very start.
         self.container.seek(0)
         decoder = self._decoder = self._frames()
-        for frame in decoder:
-            if frame.pts >= target:
+        for pts, frame in decoder:
+            if pts >= target:
                 self._next, self._positioned = n + 1, True
                 return Frame(n, self._convert(frame))
         raise MediaError(f"frame {n} could not be decoded")
@@ -175,8 +174,8 @@ class FrameReader:
         """The next frame after the last one returned (sequential decode)."""
         if not self._positioned or self._decoder is None:
             return self.seek(self._next)
-        for frame in self._decoder:
-            number = self.index.number_of(frame.pts)
+        for pts, frame in self._decoder:
+            number = self.index.number_of(pts)
             if number is None or number < self._next:
                 continue
             self._next = number + 1
