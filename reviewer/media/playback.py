@@ -81,6 +81,11 @@ class PlaybackEngine:
         with self._cond:
             if name == "seek":  # a newer seek makes waiting seeks pointless
                 self._commands = deque(c for c in self._commands if c[0] != "seek")
+            # The transport state says what was asked, at once; the decode thread catches up with it.
+            if name == "play":
+                self.status.playing, self.status.speed = True, float(value) or 1.0
+            elif name in ("pause", "step"):
+                self.status.playing = False
             self._commands.append((name, value))
             self._generation += 1
             self._queue.clear()
@@ -170,6 +175,7 @@ class PlaybackEngine:
             self.index = reader.index
             reader.size = self._size
             first = reader.seek(0)
+            self.cache.put(self.key, 0, first.rgb)
             with self._cond:
                 self._queue.append(Due(first, 0.0))
             self.ready.set()

@@ -19,7 +19,7 @@ from PySide6.QtCore import (
     QSize,
     Qt,
 )
-from PySide6.QtGui import QCloseEvent, QColor, QImage, QPainter
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QImage, QKeySequence, QPainter
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHeaderView,
@@ -31,8 +31,10 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.media import cache
+from reviewer.review.keymap import default_keymap
 from reviewer.store import queries
 from reviewer.store.db import Project
+from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.tasks import Tasks
 
 ALL_SHOTS = "All takes"
@@ -217,18 +219,57 @@ class ProjectWindow(QMainWindow):
         self.grid_view.setUniformItemSizes(True)
         self.grid_view.setWordWrap(True)
         self.grid_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        # Keys belong to the player; the grid is browsed with the mouse or Up/Down through the takes.
+        self.grid_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.shot_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.grid_view.selectionModel().currentChanged.connect(self._take_chosen)
 
+        self.player = PlayerWidget()
+        browse = QSplitter(Qt.Orientation.Vertical)
+        browse.addWidget(self.shot_view)
+        browse.addWidget(self.grid_view)
+        browse.setSizes([260, 640])
         splitter = QSplitter()
-        splitter.addWidget(self.shot_view)
-        splitter.addWidget(self.grid_view)
+        splitter.addWidget(browse)
+        splitter.addWidget(self.player)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([520, 1000])
+        splitter.setSizes([560, 940])
         self.setCentralWidget(splitter)
+        self._install_queue_actions()
         self.funnel_label = QLabel("Loading…")
         self.funnel_label.setObjectName("funnel")
         self.statusBar().addWidget(self.funnel_label, 1)
         self.resize(1500, 900)
         self.reload()
+
+    def _install_queue_actions(self) -> None:
+        keys = default_keymap()
+        for command, handler in (
+            ("queue.next_take", lambda: self.go_to_take(+1)),
+            ("queue.previous_take", lambda: self.go_to_take(-1)),
+        ):
+            action = QAction(command, self)
+            action.setShortcuts([QKeySequence(k) for k in keys.get(command, [])])
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            action.triggered.connect(handler)
+            self.addAction(action)
+
+    def go_to_take(self, delta: int) -> None:
+        """The previous or next take of the grid becomes the current one (and plays)."""
+        count = self.grid.rowCount()
+        if not count:
+            return
+        row = self.grid_view.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(count - 1, row + delta))
+        self.grid_view.setCurrentIndex(self.grid.index(row))
+
+    def _take_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        rows = self.grid.rows
+        row = current.row()
+        self.player.load(rows[row], rows[row + 1 : row + 1 + PREFETCH])
+        self.player.setFocus()
 
     def reload(self) -> None:
         self.tasks.run(load_rows, self.project, done=self._loaded, key="rows")
@@ -240,6 +281,8 @@ class ProjectWindow(QMainWindow):
         self.setWindowTitle(f"{name} — Take Reviewer")
         self.shots.set_funnel(funnel)
         self.grid.set_rows(rows)
+        if rows:
+            self.grid_view.setCurrentIndex(self.grid.index(0))
         parts = [f"{funnel.total} takes"]
         parts += [f"{s.name}: {s.pending} to do, {s.kept} kept, {s.rejected} rejected" for s in funnel.stages]
         if problems:
@@ -250,8 +293,11 @@ class ProjectWindow(QMainWindow):
         code = self.shots.data(self.shots.index(current.row(), 0), Qt.ItemDataRole.UserRole)
         rows = self.all_rows if code is None else [r for r in self.all_rows if r["shot"] == code]
         self.grid.set_rows(rows)
+        if rows:
+            self.grid_view.setCurrentIndex(self.grid.index(0))
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.player.close_all()
         self.tasks.wait(10_000)
         self.project.close()
         super().closeEvent(event)

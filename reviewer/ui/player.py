@@ -1,0 +1,407 @@
+"""The player: the video view, the clip timeline under it, transport keys, and prefetch of the next takes.
+
+The GUI thread only paints: a ``PlaybackEngine`` per take decodes and scales in its own thread, and a
+timer asks it for the frame that is due. The numpy frame becomes a QImage here, on the GUI thread.
+The next takes of the queue are opened ahead of time (their first frame decoded), so switching to them
+shows a picture at once.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import (
+    QAction,
+    QColor,
+    QFont,
+    QImage,
+    QKeySequence,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QResizeEvent,
+)
+from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
+
+from reviewer.media import cache
+from reviewer.media.frames import Frame, FrameCache
+from reviewer.media.playback import SPEEDS, PlaybackEngine
+from reviewer.review.keymap import default_keymap
+
+PREFETCH = 2
+POLL_MS = 4
+
+
+def timecode(seconds: float, fps: float) -> str:
+    """HH:MM:SS:FF at the take's (rounded) frame rate."""
+    rate = max(1, round(fps))
+    total = round(seconds * rate)
+    frames = total % rate
+    s = total // rate
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}:{frames:02d}"
+
+
+def to_qimage(rgb: np.ndarray) -> QImage:
+    """An RGB array as a QImage that owns a copy of the pixels (safe after the array is gone)."""
+    height, width = rgb.shape[:2]
+    data = np.ascontiguousarray(rgb)
+    return QImage(data.data, width, height, data.strides[0], QImage.Format.Format_RGB888).copy()
+
+
+class VideoView(QWidget):
+    """Paints the current frame fitted and letterboxed, with the frame counter and timecode over it."""
+
+    resized = Signal(QSize)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("video")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.image: QImage | None = None
+        self.overlay = ""
+        self.message = ""
+        self.setMinimumSize(320, 180)
+
+    def show_frame(self, image: QImage, overlay: str) -> None:
+        self.image, self.overlay, self.message = image, overlay, ""
+        self.update()
+
+    def show_message(self, text: str) -> None:
+        self.image, self.message = None, text
+        self.update()
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor("#000000"))
+        if self.image is not None and not self.image.isNull():
+            size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            target = QRect(QPoint(0, 0), size)
+            target.moveCenter(self.rect().center())
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, size != self.image.size())
+            painter.drawImage(target, self.image)
+        if self.message:
+            painter.setPen(QColor("#e0a0a0"))
+            font = QFont(self.font())
+            font.setPointSizeF(font.pointSizeF() * 1.3)
+            painter.setFont(font)
+            painter.drawText(
+                self.rect().adjusted(24, 24, -24, -24),
+                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
+                self.message,
+            )
+        elif self.overlay:
+            box = painter.fontMetrics().boundingRect(self.overlay).adjusted(-8, -4, 8, 4)
+            box.moveBottomLeft(self.rect().bottomLeft() + QPoint(10, -10))
+            painter.fillRect(box, QColor(0, 0, 0, 150))
+            painter.setPen(QColor("#e8e8e8"))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.overlay)
+        painter.end()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.resized.emit(event.size())
+
+
+class ClipTimeline(QWidget):
+    """The take's filmstrip with a playhead and the in-out range; click or drag to scrub."""
+
+    scrubbed = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("timeline")
+        self.setFixedHeight(64)
+        self.setMouseTracking(True)
+        self.frames = 0
+        self.position = 0
+        self.in_point: int | None = None
+        self.out_point: int | None = None
+        self.strip: QImage | None = None
+        self.markers: list[tuple[int, int, QColor]] = []  # (first, last, colour): notes, detected events
+        self.describe: Callable[[int], str] = str
+
+    def set_take(self, frames: int, strip: QImage | None) -> None:
+        self.frames, self.strip, self.position = frames, strip, 0
+        self.in_point = self.out_point = None
+        self.update()
+
+    def x_of(self, frame: int) -> float:
+        return 0.0 if self.frames <= 1 else frame / (self.frames - 1) * (self.width() - 1)
+
+    def frame_of(self, x: float) -> int:
+        if self.frames <= 1:
+            return 0
+        return max(0, min(self.frames - 1, round(x / max(1, self.width() - 1) * (self.frames - 1))))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(self.rect(), QColor("#101113"))
+        strip_rect = self.rect().adjusted(0, 8, 0, -8)
+        if self.strip is not None and not self.strip.isNull():
+            p.drawImage(strip_rect, self.strip)
+        if self.frames:
+            lo = self.in_point if self.in_point is not None else 0
+            hi = self.out_point if self.out_point is not None else self.frames - 1
+            if self.in_point is not None or self.out_point is not None:
+                shade = QColor(0, 0, 0, 150)
+                p.fillRect(QRect(0, 0, int(self.x_of(lo)), self.height()), shade)
+                p.fillRect(QRect(int(self.x_of(hi)), 0, self.width(), self.height()), shade)
+                p.fillRect(
+                    QRect(int(self.x_of(lo)), 0, int(self.x_of(hi) - self.x_of(lo)) + 1, 5), QColor("#d9a441")
+                )
+            for first, last, colour in self.markers:
+                p.fillRect(
+                    QRect(
+                        int(self.x_of(first)),
+                        self.height() - 6,
+                        max(3, int(self.x_of(last) - self.x_of(first))),
+                        6,
+                    ),
+                    colour,
+                )
+            x = int(self.x_of(self.position))
+            p.setPen(QPen(QColor("#ffffff"), 2))
+            p.drawLine(x, 0, x, self.height())
+        p.end()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.scrubbed.emit(self.frame_of(event.position().x()))
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        frame = self.frame_of(event.position().x())
+        if event.buttons() & Qt.MouseButton.LeftButton:
+            self.scrubbed.emit(frame)
+        QToolTip.showText(event.globalPosition().toPoint(), self.describe(frame), self)
+
+
+class PlayerWidget(QWidget):
+    """A take playing, with transport on the keyboard; ``load`` switches takes (prefetched ones at once)."""
+
+    frame_shown = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("player")
+        self.view = VideoView()
+        self.timeline = ClipTimeline()
+        self.timeline.scrubbed.connect(self.seek)
+        self.timeline.describe = self._describe
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.view, 1)
+        layout.addWidget(self.timeline)
+        self.frame_cache = FrameCache(384 << 20)
+        self.engine: PlaybackEngine | None = None
+        self.engines: OrderedDict[str, PlaybackEngine] = OrderedDict()  # current and prefetched, by path
+        self.take: dict | None = None
+        self.fps = 24.0
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(POLL_MS)
+        self.view.resized.connect(self._view_resized)
+        self.actions_by_id: dict[str, QAction] = {}
+        self._install_actions()
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    # --- keys --------------------------------------------------------------------------------
+
+    def _install_actions(self) -> None:
+        handlers: dict[str, Callable[[], None]] = {
+            "player.play_pause": self.play_pause,
+            "player.pause": self.pause,
+            "player.shuttle_forward": lambda: self.shuttle(+1),
+            "player.shuttle_backward": lambda: self.shuttle(-1),
+            "player.step_forward": lambda: self.step(1),
+            "player.step_backward": lambda: self.step(-1),
+            "player.second_forward": lambda: self.step(max(1, round(self.fps))),
+            "player.second_backward": lambda: self.step(-max(1, round(self.fps))),
+            "player.first_frame": lambda: self.seek(self._lo()),
+            "player.last_frame": lambda: self.seek(self._hi()),
+            "player.set_in": lambda: self.set_in(self.position()),
+            "player.set_out": lambda: self.set_out(self.position()),
+            "player.clear_in": lambda: self.set_in(None),
+            "player.clear_out": lambda: self.set_out(None),
+            "player.toggle_loop": self.toggle_loop,
+            "player.speed_down": lambda: self.change_speed(-1),
+            "player.speed_up": lambda: self.change_speed(+1),
+        }
+        for command, keys in default_keymap().items():
+            handler = handlers.get(command)
+            if handler is None:
+                continue
+            action = QAction(command, self)
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            action.triggered.connect(handler)
+            self.addAction(action)
+            self.actions_by_id[command] = action
+
+    # --- takes -------------------------------------------------------------------------------
+
+    def _engine_for(self, path: Path) -> PlaybackEngine:
+        key = str(path)
+        engine = self.engines.get(key)
+        if engine is None:
+            engine = PlaybackEngine(path, size=self._view_size(), cache=self.frame_cache)
+            self.engines[key] = engine
+        return engine
+
+    def load(self, take: dict, upcoming: Sequence[dict] = ()) -> None:
+        """Show ``take`` (a row as ``reviewer takes --json`` gives it) and prefetch the ``upcoming`` ones."""
+        if self.engine is not None:
+            self.engine.pause()
+        self.take = take
+        num, den = (int(x) for x in str(take.get("fps") or "24/1").split("/"))
+        self.fps = num / den if den else 24.0
+        path = Path(take["path"])
+        self.engine = self._engine_for(path)
+        if self.engine.status.shown:  # seen before: start it over; a prefetched one has frame 0 waiting
+            self.engine.set_range(None, None)
+            self.engine.seek(0)
+        strip_file = cache.filmstrip_path(take["content_hash"])
+        strip = QImage(str(strip_file)) if strip_file.exists() else None
+        self.timeline.set_take(int(take.get("frame_count") or 0), strip)
+        if self.engine.current is None:
+            self.view.show_message("")
+        wanted = {str(path)} | {str(Path(t["path"])) for t in upcoming[:PREFETCH]}
+        for t in upcoming[:PREFETCH]:
+            self._engine_for(Path(t["path"]))
+        for key in [k for k in self.engines if k not in wanted]:
+            self.engines.pop(key).close()
+
+    def close_all(self) -> None:
+        self.timer.stop()
+        for engine in self.engines.values():
+            engine.close()
+        self.engines.clear()
+        self.engine = None
+
+    # --- transport ---------------------------------------------------------------------------
+
+    def position(self) -> int:
+        return self.engine.status.frame if self.engine else 0
+
+    def _lo(self) -> int:
+        return self.timeline.in_point or 0
+
+    def _hi(self) -> int:
+        return (
+            self.timeline.out_point
+            if self.timeline.out_point is not None
+            else max(0, self.timeline.frames - 1)
+        )
+
+    def seek(self, frame: int) -> None:
+        if self.engine:
+            self.engine.pause()
+            self.engine.seek(frame)
+            self.timeline.position = frame
+            self.timeline.update()
+
+    def step(self, delta: int) -> None:
+        if self.engine:
+            self.engine.step(delta)
+
+    def play_pause(self) -> None:
+        if self.engine is None:
+            return
+        if self.engine.status.playing:
+            self.engine.pause()
+        else:
+            self.engine.play(abs(self.engine.status.speed) or 1.0)
+
+    def pause(self) -> None:
+        if self.engine:
+            self.engine.pause()
+
+    def shuttle(self, direction: int) -> None:
+        """J/L: play that way at 1x; pressed again while playing that way, twice as fast (up to 8x)."""
+        if self.engine is None:
+            return
+        status = self.engine.status
+        speed = abs(status.speed)
+        if status.playing and (status.speed > 0) == (direction > 0):
+            speed = min(8.0, speed * 2)
+        else:
+            speed = 1.0
+        self.engine.play(direction * speed)
+
+    def change_speed(self, direction: int) -> None:
+        if self.engine is None:
+            return
+        status = self.engine.status
+        current = abs(status.speed)
+        steps = [s for s in SPEEDS if (s > current if direction > 0 else s < current)]
+        if steps:
+            speed = steps[0] if direction > 0 else steps[-1]
+            self.engine.play(speed if status.speed >= 0 else -speed) if status.playing else setattr(
+                status, "speed", speed
+            )
+
+    def set_in(self, frame: int | None) -> None:
+        self.timeline.in_point = frame
+        self._apply_range()
+
+    def set_out(self, frame: int | None) -> None:
+        self.timeline.out_point = frame
+        self._apply_range()
+
+    def _apply_range(self) -> None:
+        lo, hi = self.timeline.in_point, self.timeline.out_point
+        if lo is not None and hi is not None and hi < lo:
+            self.timeline.in_point, self.timeline.out_point = hi, lo
+        if self.engine:
+            self.engine.set_range(self.timeline.in_point, self.timeline.out_point)
+        self.timeline.update()
+
+    def toggle_loop(self) -> None:
+        if self.engine:
+            self.engine.set_loop(not self.engine.status.loop)
+
+    # --- painting ----------------------------------------------------------------------------
+
+    def _view_size(self) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        size = self.view.size()
+        return max(64, int(size.width() * ratio)), max(36, int(size.height() * ratio))
+
+    def _view_resized(self, _size: QSize) -> None:
+        for engine in self.engines.values():
+            engine.set_size(self._view_size())
+
+    def _describe(self, frame: int) -> str:
+        if self.engine is None or self.engine.index is None:
+            return f"frame {frame}"
+        return f"frame {frame}   {timecode(self.engine.index.time_of(frame), self.fps)}"
+
+    def _tick(self) -> None:
+        engine = self.engine
+        if engine is None:
+            return
+        if engine.status.error:
+            self.view.show_message(f"{Path(engine.path).name} cannot be played:\n{engine.status.error}")
+            return
+        frame = engine.poll()
+        if frame is not None:
+            self._show(frame)
+
+    def _show(self, frame: Frame) -> None:
+        assert self.engine is not None
+        total = len(self.engine.index) if self.engine.index else 0
+        seconds = self.engine.index.time_of(frame.number) if self.engine.index else 0.0
+        speed = self.engine.status.speed
+        state = f"{speed:g}x" if self.engine.status.playing else "paused"
+        overlay = f"{frame.number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
+        self.view.show_frame(to_qimage(frame.rgb), overlay)
+        self.timeline.position = frame.number
+        self.timeline.update()
+        self.frame_shown.emit(frame.number)
