@@ -1,6 +1,7 @@
 """Benchmarks: each figure printed beside its baseline, measured in the same run on the same files.
 
     python bench/run.py ingest [--takes 600] [--baseline-takes 120] [--keep DIR]
+    python bench/run.py player [--seconds 60] [--keep DIR]
 
 ingest: ``reviewer ingest`` (probe + poster, then filmstrips) on generated 1080p H.264 five-second
 takes, beside a shell loop running Debian's ffprobe and an ffmpeg poster per file on the first
@@ -9,6 +10,11 @@ on all of them would only make the benchmark slow). Targets on 2 cores: at least
 probe + poster, and at least 8x the shell loop. Both the wall-clock rate of the whole command (Python
 start and worker start-up included) and the rate once the workers are up are printed: at 70,000 takes
 the second is what counts.
+
+player: decode throughput of the playback engine beside ``ffmpeg -threads 0 -f null`` on 1080p H.264,
+HEVC and VP9 (target 0.9x); switch latency to a prefetched take beside a cold open (target p95 20 ms);
+frames dropped over 60 s of 1080p24 and 1080p60 at 1x (targets 0 and 1%); peak RSS while playing with
+two takes prefetched (target 800 MB).
 """
 
 from __future__ import annotations
@@ -127,6 +133,116 @@ def bench_ingest(count: int, baseline_count: int, keep: Path | None) -> None:
         shutil.rmtree(work)
 
 
+def _clip(work: Path, name: str, codec: str, fps: int, seconds: int, suffix: str = ".mp4") -> Path:
+    path = work / f"{name}{suffix}"
+    if not path.exists():
+        write_clip(path, ClipSpec(codec=codec, width=1920, height=1080, fps=Fraction(fps), frames=fps * seconds,
+                                  seed=3, gop=2 * fps, bit_rate=10_000_000))  # fmt: skip
+    return path
+
+
+def _rss_mb() -> float:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bench_player(keep: Path | None, seconds: int) -> None:
+    import statistics
+
+    from reviewer.media.frames import FrameReader
+    from reviewer.media.playback import PlaybackEngine
+
+    work = keep or Path(tempfile.mkdtemp(prefix="bench-player-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"player benchmarks in {work} ({os.cpu_count()} cores)")
+    clips = {
+        "h264": _clip(work, "h264", "h264", 24, 10),
+        "hevc": _clip(work, "hevc", "hevc", 24, 10, ".mkv"),
+        "vp9": _clip(work, "vp9", "vp9", 24, 10, ".webm"),
+    }
+    print("  decode throughput, 1080p, 240 frames (ffmpeg -threads 0 -f null in the same run):")
+    for codec, path in clips.items():
+        started = time.perf_counter()
+        subprocess.run(
+            ["ffmpeg", "-v", "error", "-threads", "0", "-i", str(path), "-f", "null", "-"], check=True
+        )
+        ffmpeg_fps = 240 / (time.perf_counter() - started)
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            started = time.perf_counter()
+            count = sum(1 for _ in container.decode(stream))
+            ours_fps = count / (time.perf_counter() - started)
+        with FrameReader(path) as reader:
+            reader.size = (1280, 720)
+            started = time.perf_counter()
+            reader.seek(0)
+            n = 1
+            try:
+                while True:
+                    reader.read()
+                    n += 1
+            except EOFError:
+                pass
+            shown_fps = n / (time.perf_counter() - started)
+        print(f"    {codec:5} ffmpeg {ffmpeg_fps:6.0f} fps | engine decode {ours_fps:6.0f} fps = {ours_fps / ffmpeg_fps:4.2f}x"
+              f" | decode + RGB at 1280x720 {shown_fps:6.0f} fps = {shown_fps / ffmpeg_fps:4.2f}x")  # fmt: skip
+
+    print("  switch latency, 1080p H.264 (key press to the next take's first frame ready to paint):")
+    takes = [_clip(work, f"switch{i}", "h264", 24, 2) for i in range(4)]
+    cold = []
+    for i in range(40):
+        started = time.perf_counter()
+        with FrameReader(takes[i % 4]) as reader:
+            reader.size = (1280, 720)
+            reader.seek(0)
+        cold.append((time.perf_counter() - started) * 1000)
+    warm = []
+    for i in range(200):
+        engine = PlaybackEngine(takes[i % 4], size=(1280, 720))
+        engine.wait_ready()
+        time.sleep(0.002)  # the previous take was on screen for a moment: prefetch has finished
+        started = time.perf_counter()
+        frame = None
+        while frame is None:
+            frame = engine.poll()
+        warm.append((time.perf_counter() - started) * 1000)
+        engine.close()
+
+    def pct(values: list[float], q: int) -> float:
+        return statistics.quantiles(values, n=100)[q - 1]
+
+    print(f"    prefetched: p50 {pct(warm, 50):.2f} ms, p95 {pct(warm, 95):.2f} ms (target p95 <= 20 ms)")
+    print(f"    cold open + first frame with PyAV: p50 {pct(cold, 50):.1f} ms, p95 {pct(cold, 95):.1f} ms")
+
+    for fps in (24, 60):
+        path = _clip(work, f"play{fps}", "h264", fps, seconds)
+        nxt = [PlaybackEngine(takes[i], size=(1280, 720)) for i in range(2)]  # prefetch, as in a session
+        engine = PlaybackEngine(path, size=(1280, 720))
+        engine.wait_ready()
+        engine.set_loop(False)
+        while engine.poll() is None:
+            time.sleep(0.001)
+        engine.play(1.0)
+        peak = 0.0
+        started = time.monotonic()
+        while engine.status.playing and time.monotonic() - started < seconds + 5:
+            engine.poll()
+            peak = max(peak, _rss_mb())
+            time.sleep(0.004)
+        total = fps * seconds - 1
+        dropped = engine.status.dropped
+        print(f"  1080p{fps}, {seconds} s at 1x with 2 takes prefetched: {dropped} of {total} frames dropped "
+              f"({100 * dropped / total:.2f}%), peak RSS {peak:.0f} MB")  # fmt: skip
+        engine.close()
+        for e in nxt:
+            e.close()
+    if keep is None:
+        shutil.rmtree(work)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -136,9 +252,14 @@ def main() -> None:
     p.add_argument("--takes", type=int, default=600)
     p.add_argument("--baseline-takes", type=int, default=120)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
+    p = sub.add_parser("player")
+    p.add_argument("--seconds", type=int, default=60, help="length of the playback runs")
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
     args = parser.parse_args()
     if args.bench == "ingest":
         bench_ingest(args.takes, args.baseline_takes, args.keep)
+    elif args.bench == "player":
+        bench_player(args.keep, args.seconds)
 
 
 if __name__ == "__main__":

@@ -132,6 +132,22 @@ def effective_events(events: Sequence[m.Event]) -> list[m.Event]:
     return [e for e in events if e.undoes_id is None and in_effect[e.id]]
 
 
+@dataclass(frozen=True)
+class Note:
+    text: str
+    frame_in: int | None
+    frame_out: int | None
+    reviewer: str
+
+
+def notes_of(session: Session, take_id: int) -> list[Note]:
+    """The notes on a take that are in effect (not undone), oldest first."""
+    events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))
+    return [
+        Note(e.note, e.frame_in, e.frame_out, e.reviewer.name) for e in effective_events(events) if e.note
+    ]
+
+
 def recompute_state(session: Session, take_id: int, all_stages: Sequence[m.Stage]) -> m.TakeState:
     """Rebuild the take's cached state and tags from its events."""
     events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))

@@ -31,6 +31,7 @@ from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
 from reviewer.media import cache
 from reviewer.media.frames import Frame, FrameCache
 from reviewer.media.playback import SPEEDS, PlaybackEngine
+from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
 
 PREFETCH = 2
@@ -186,6 +187,8 @@ class PlayerWidget(QWidget):
 
     frame_shown = Signal(int)
 
+    NOTE_COLOUR = QColor("#e3c14b")
+
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("player")
@@ -270,6 +273,7 @@ class PlayerWidget(QWidget):
         strip_file = cache.filmstrip_path(take["content_hash"])
         strip = QImage(str(strip_file)) if strip_file.exists() else None
         self.timeline.set_take(int(take.get("frame_count") or 0), strip)
+        self.timeline.markers = []
         if self.engine.current is None:
             self.view.show_message("")
         wanted = {str(path)} | {str(Path(t["path"])) for t in upcoming[:PREFETCH]}
@@ -277,6 +281,23 @@ class PlayerWidget(QWidget):
             self._engine_for(Path(t["path"]))
         for key in [k for k in self.engines if k not in wanted]:
             self.engines.pop(key).close()
+
+    def set_notes(self, take_id: int, notes: Sequence[Note]) -> None:
+        """Notes of the take on screen become markers on the timeline (ignored if another take is up)."""
+        if self.take is None or self.take.get("id") != take_id:
+            return
+        last = max(0, self.timeline.frames - 1)
+        self.timeline.markers = [
+            (
+                min(n.frame_in, last),
+                min(n.frame_out if n.frame_out is not None else n.frame_in, last),
+                self.NOTE_COLOUR,
+            )
+            for n in notes
+            if n.frame_in is not None
+        ]
+        self.timeline.setToolTip("\n".join(f"{n.reviewer}: {n.text}" for n in notes))
+        self.timeline.update()
 
     def close_all(self) -> None:
         self.timer.stop()

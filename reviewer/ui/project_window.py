@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.media import cache
+from reviewer.review.decisions import Note, notes_of
 from reviewer.review.keymap import default_keymap
 from reviewer.store import queries
 from reviewer.store.db import Project
@@ -53,6 +54,11 @@ def load_rows(project: Project) -> tuple[list[dict[str, Any]], queries.Funnel, i
         problems = len(queries.problems(session))
     name = project.setting("name") or (project.path.stem if project.path else project.url)
     return rows, funnel, problems, str(name)
+
+
+def load_notes(project: Project, take_id: int) -> list[Note]:
+    with project.sessions() as session:
+        return notes_of(session, take_id)
 
 
 def load_poster(content_hash: str) -> QImage | None:
@@ -268,8 +274,17 @@ class ProjectWindow(QMainWindow):
             return
         rows = self.grid.rows
         row = current.row()
-        self.player.load(rows[row], rows[row + 1 : row + 1 + PREFETCH])
+        take = rows[row]
+        self.player.load(take, rows[row + 1 : row + 1 + PREFETCH])
         self.player.setFocus()
+        if take.get("notes"):
+            self.tasks.run(
+                load_notes,
+                self.project,
+                take["id"],
+                done=partial(self.player.set_notes, take["id"]),
+                key="notes",
+            )
 
     def reload(self) -> None:
         self.tasks.run(load_rows, self.project, done=self._loaded, key="rows")

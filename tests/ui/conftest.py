@@ -33,6 +33,7 @@ def small_project(tmp_path: Path, clip: ClipFactory) -> Path:
     project = open_project(path)
     ingest(project, [media], workers=0)
     decide(project, 1, Decision(verdict="keep"))
+    decide(project, 1, Decision(note="the hand morphs here", frame_in=5, frame_out=12), reviewer="anna")
     decide(project, 2, Decision(verdict="reject"))
     project.close()
     return path

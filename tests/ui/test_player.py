@@ -116,6 +116,17 @@ def test_a_vanished_file_shows_a_message(qtbot: QtBot, window: ProjectWindow) ->
     assert "file not found" in window.player.view.message
 
 
+def test_notes_are_markers_on_the_timeline(qtbot: QtBot, window: ProjectWindow) -> None:
+    player = window.player
+    assert player.take["name"] == "a.mp4"
+    qtbot.waitUntil(lambda: player.timeline.markers != [], timeout=5000)
+    (first, last, _colour), = player.timeline.markers
+    assert (first, last) == (5, 12)
+    assert "anna: the hand morphs here" in player.timeline.toolTip()
+    qtbot.keyClick(player, Qt.Key.Key_Down)
+    assert player.timeline.markers == []
+
+
 def test_timecode() -> None:
     assert timecode(0, 24) == "00:00:00:00"
     assert timecode(61.5, 24) == "00:01:01:12"
