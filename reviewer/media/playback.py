@@ -23,6 +23,7 @@ from reviewer.media.frames import Frame, FrameCache, FrameIndex, FrameReader
 
 SPEEDS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0)
 REVERSE_CHUNK = 24
+DEFAULT_CACHE_BYTES = 96 << 20  # when no shared cache is given: about 35 frames at 1280x720
 _keys = itertools.count()
 
 
@@ -59,7 +60,7 @@ class PlaybackEngine:
     ) -> None:
         self.path = path
         self.key = f"{path}#{next(_keys)}"
-        self.cache = cache or FrameCache(256 << 20)
+        self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.queue_frames = queue_frames
         self.status = Status()
         self.index: FrameIndex | None = None

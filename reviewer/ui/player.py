@@ -36,6 +36,7 @@ from reviewer.review.keymap import default_keymap
 
 PREFETCH = 2
 POLL_MS = 4
+FRAME_CACHE_BYTES = 256 << 20
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -201,7 +202,9 @@ class PlayerWidget(QWidget):
         layout.setSpacing(0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.timeline)
-        self.frame_cache = FrameCache(384 << 20)
+        self.frame_cache = FrameCache(
+            FRAME_CACHE_BYTES
+        )  # shared by the take on screen and the prefetched ones
         self.engine: PlaybackEngine | None = None
         self.engines: OrderedDict[str, PlaybackEngine] = OrderedDict()  # current and prefetched, by path
         self.take: dict | None = None

@@ -120,7 +120,7 @@ def test_notes_are_markers_on_the_timeline(qtbot: QtBot, window: ProjectWindow) 
     player = window.player
     assert player.take["name"] == "a.mp4"
     qtbot.waitUntil(lambda: player.timeline.markers != [], timeout=5000)
-    (first, last, _colour), = player.timeline.markers
+    ((first, last, _colour),) = player.timeline.markers
     assert (first, last) == (5, 12)
     assert "anna: the hand morphs here" in player.timeline.toolTip()
     qtbot.keyClick(player, Qt.Key.Key_Down)
