@@ -231,7 +231,11 @@ def bench_player(keep: Path | None, seconds: int) -> None:
         return statistics.quantiles(values, n=100)[q - 1]
 
     print(f"    engine only, prefetched: p50 {pct(warm, 50):.2f} ms, p95 {pct(warm, 95):.2f} ms")
-    painted = switch_in_player(takes, 200)
+    # In a fresh process of its own, like a session: Qt is set up and torn down there, not here.
+    out = subprocess.run(
+        [sys.executable, __file__, "switch", *map(str, takes)], check=True, capture_output=True, text=True
+    )
+    painted = [float(x) for x in out.stdout.split()]
     print(f"    in the player, switch to first frame painted (1280x720): p50 {pct(painted, 50):.1f} ms, "
           f"p95 {pct(painted, 95):.1f} ms (target p95 <= 20 ms)")  # fmt: skip
     print(f"    cold open + first frame with PyAV: p50 {pct(cold, 50):.1f} ms, p95 {pct(cold, 95):.1f} ms")
@@ -324,12 +328,18 @@ def main() -> None:
     p.add_argument("path", type=Path)
     p.add_argument("seconds", type=int)
     p.add_argument("prefetch", type=Path, nargs="*")
+    p = sub.add_parser("switch", help="(internal) switch latency in the player, in a fresh process")
+    p.add_argument("takes", type=Path, nargs="+")
     p = sub.add_parser("player")
     p.add_argument("--seconds", type=int, default=60, help="length of the playback runs")
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
     args = parser.parse_args()
     if args.bench == "ingest":
         bench_ingest(args.takes, args.baseline_takes, args.keep)
+    elif args.bench == "switch":
+        print(" ".join(f"{ms:.3f}" for ms in switch_in_player(args.takes, 200)))
+        sys.stdout.flush()
+        os._exit(0)  # PySide's teardown at interpreter exit is not what is measured here
     elif args.bench == "play":
         play_once(args.path, args.seconds, args.prefetch)
     elif args.bench == "player":

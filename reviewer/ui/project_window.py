@@ -253,6 +253,7 @@ class ProjectWindow(QMainWindow):
         for command, handler in (
             ("queue.next_take", lambda: self.go_to_take(+1)),
             ("queue.previous_take", lambda: self.go_to_take(-1)),
+            ("app.quit", self.close),
         ):
             action = QAction(command, self)
             action.setShortcuts([QKeySequence(k) for k in keys.get(command, [])])
