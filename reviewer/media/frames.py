@@ -141,10 +141,14 @@ class FrameReader:
                 yield frame.pts, frame
 
     def seek(self, n: int) -> Frame:
-        """Frame ``n``, exactly: from the keyframe at or before it, decoded forward."""
+        """Frame ``n``, exactly, as displayed: from the keyframe at or before it, decoded forward."""
         n = min(max(n, 0), len(self.index) - 1)
         if self._positioned and n == self._next:
             return self.read()
+        return Frame(n, self._convert(self.decoded(n)))
+
+    def decoded(self, n: int) -> av.VideoFrame:
+        """Frame ``n`` as the decoder gives it (before conversion); the reader reads on from there."""
         target = self.index.pts[n]
         for back in (0, 1, 2):
             # Seek a little earlier on each retry: some files' keyframe flags or indexes are off.
@@ -159,7 +163,7 @@ class FrameReader:
                     continue
                 if pts == target:
                     self._next, self._positioned = n + 1, True
-                    return Frame(n, self._convert(frame))
+                    return frame
                 break  # landed after the target: the seek went too far, retry earlier
         # Last resort: from the very start.
         self.container.seek(0)
@@ -167,7 +171,7 @@ class FrameReader:
         for pts, frame in decoder:
             if pts >= target:
                 self._next, self._positioned = n + 1, True
-                return Frame(n, self._convert(frame))
+                return frame
         raise MediaError(f"frame {n} could not be decoded")
 
     def read(self) -> Frame:

@@ -15,7 +15,7 @@ import pytest
 from reviewer.errors import MediaError
 from reviewer.media.frames import FrameCache, FrameReader
 from reviewer.media.images import orient, to_rgb
-from tests.conftest import ClipFactory
+from tests.conftest import ClipFactory, requires_ffprobe
 
 CASES = {
     "h264-long-gop": (".mp4", {"codec": "h264", "frames": 96, "gop": 96}),
@@ -129,3 +129,34 @@ def test_cli_frame_writes_the_exact_frame_as_png(clip: ClipFactory, tmp_path: Pa
     bad = subprocess.run([sys.executable, "-m", "reviewer", "frame", str(path), "--frame", "60", "-o", str(out)],
                          capture_output=True, text=True)  # fmt: skip
     assert bad.returncode == 1 and "there is no frame 60" in bad.stderr
+
+
+@requires_ffprobe
+@pytest.mark.parametrize("case", ["h264-long-gop", "vp9", "start-not-zero", "vfr"])
+def test_frame_n_is_what_ffmpeg_select_gives(clip: ClipFactory, case: str, tmp_path: Path) -> None:
+    """The issue's own definition: frame N is ``ffmpeg -vf select=eq(n\\,N)``'s frame, plane for plane."""
+    import shutil
+
+    suffix, spec = CASES[case]
+    path = clip(suffix, **spec)
+    with FrameReader(path) as reader:
+        for n in (0, 17, len(reader) - 1):
+            decoded = reader.decoded(n)
+            ours = _yuv_bytes(decoded)
+            assert len(ours) == decoded.width * decoded.height * 3 // 2
+            raw = tmp_path / f"{n}.yuv"
+            subprocess.run(
+                [shutil.which("ffmpeg") or "ffmpeg", "-v", "error", "-y", "-i", str(path), "-vf", f"select=eq(n\\,{n})",
+                 "-vsync", "0", "-frames:v", "1", "-pix_fmt", "yuv420p", "-f", "rawvideo", str(raw)],
+                check=True,
+            )  # fmt: skip
+            assert raw.read_bytes() == ours, f"frame {n}"
+
+
+def _yuv_bytes(frame: av.VideoFrame) -> bytes:
+    return b"".join(bytes(p) if p.line_size == p.width else _unpad(p) for p in frame.planes)
+
+
+def _unpad(plane) -> bytes:  # type: ignore[no-untyped-def]
+    rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
+    return rows[: plane.height, : plane.width].tobytes()
