@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -33,10 +34,18 @@ from reviewer.media.frames import Frame, FrameCache
 from reviewer.media.playback import SPEEDS, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
+from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
 POLL_MS = 4
 FRAME_CACHE_BYTES = 256 << 20
+
+
+def load_filmstrip(content_hash: str) -> QImage | None:
+    """The take's filmstrip from the cache (runs in a worker thread; QImage is thread-safe)."""
+    path = cache.filmstrip_path(content_hash)
+    image = QImage(str(path)) if path.exists() else QImage()
+    return None if image.isNull() else image
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -214,6 +223,7 @@ class PlayerWidget(QWidget):
         self.timer.timeout.connect(self._tick)
         self.timer.start(POLL_MS)
         self.view.resized.connect(self._view_resized)
+        self.tasks = Tasks(self, max_threads=1)
         self.actions_by_id: dict[str, QAction] = {}
         self._install_actions()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -273,9 +283,13 @@ class PlayerWidget(QWidget):
         if self.engine.status.shown:  # seen before: start it over; a prefetched one has frame 0 waiting
             self.engine.set_range(None, None)
             self.engine.seek(0)
-        strip_file = cache.filmstrip_path(take["content_hash"])
-        strip = QImage(str(strip_file)) if strip_file.exists() else None
-        self.timeline.set_take(int(take.get("frame_count") or 0), strip)
+        self.timeline.set_take(int(take.get("frame_count") or 0), None)
+        self.tasks.run(
+            load_filmstrip,
+            take["content_hash"],
+            done=partial(self._strip_loaded, take["content_hash"]),
+            key="strip",
+        )
         self.timeline.markers = []
         if self.engine.current is None:
             self.view.show_message("")
@@ -284,6 +298,11 @@ class PlayerWidget(QWidget):
             self._engine_for(Path(t["path"]))
         for key in [k for k in self.engines if k not in wanted]:
             self.engines.pop(key).close()
+
+    def _strip_loaded(self, content_hash: str, strip: QImage | None) -> None:
+        if self.take is not None and self.take["content_hash"] == content_hash:
+            self.timeline.strip = strip
+            self.timeline.update()
 
     def set_notes(self, take_id: int, notes: Sequence[Note]) -> None:
         """Notes of the take on screen become markers on the timeline (ignored if another take is up)."""
@@ -304,6 +323,7 @@ class PlayerWidget(QWidget):
 
     def close_all(self) -> None:
         self.timer.stop()
+        self.tasks.wait(5000)
         for engine in self.engines.values():
             engine.close()
         self.engines.clear()

@@ -130,6 +130,7 @@ class TakeGridModel(QAbstractListModel):
         super().__init__()
         self.tasks = tasks
         self.rows: list[dict[str, Any]] = []
+        self.rows_of_hash: dict[str, list[int]] = {}
         self.posters: dict[str, QImage | None] = {}
         self.placeholder = QImage(POSTER, QImage.Format.Format_RGB32)
         self.placeholder.fill(QColor("#26282b"))
@@ -137,6 +138,9 @@ class TakeGridModel(QAbstractListModel):
     def set_rows(self, rows: list[dict[str, Any]]) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.rows_of_hash = {}
+        for i, row in enumerate(rows):
+            self.rows_of_hash.setdefault(row["content_hash"], []).append(i)
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
@@ -174,10 +178,9 @@ class TakeGridModel(QAbstractListModel):
         if image is None:
             return
         self.posters[key] = image
-        for i, row in enumerate(self.rows):
-            if row["content_hash"] == key:
-                idx = self.index(i)
-                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+        for i in self.rows_of_hash.get(key, ()):
+            idx = self.index(i)
+            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
     def _badge(self, image: QImage, row: dict[str, Any]) -> QImage:
         """The poster on a fixed-size tile, with a strip in the verdict's colour along the bottom."""

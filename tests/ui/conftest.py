@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
+from pytestqt.qtbot import QtBot
 
 from reviewer.ingest.ingest import ingest
 from reviewer.review.decisions import Decision, decide
 from reviewer.store.db import open_project
+from reviewer.ui.project_window import ProjectWindow
+from reviewer.ui.welcome import WelcomeWindow
 from tests.conftest import ClipFactory, place
 
 
@@ -20,6 +23,18 @@ def _private_settings(tmp_path: Path) -> Iterator[None]:
     QSettings.setPath(QSettings.Format.IniFormat, QSettings.Scope.UserScope, str(tmp_path / "settings"))
     QSettings().clear()
     yield
+
+
+def open_window(qtbot: QtBot, project: Path, takes: int = 3) -> ProjectWindow:
+    """The project opened from the welcome screen, its rows loaded."""
+    welcome = WelcomeWindow()
+    qtbot.addWidget(welcome)
+    welcome.open_project(str(project))
+    window = welcome.project_window
+    assert isinstance(window, ProjectWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.grid.rowCount() == takes, timeout=10_000)
+    return window
 
 
 @pytest.fixture

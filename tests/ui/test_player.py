@@ -10,17 +10,12 @@ from pytestqt.qtbot import QtBot
 
 from reviewer.ui.player import PlayerWidget, timecode
 from reviewer.ui.project_window import ProjectWindow
-from reviewer.ui.welcome import WelcomeWindow
+from tests.ui.conftest import open_window
 
 
 @pytest.fixture
 def window(qtbot: QtBot, small_project: Path) -> ProjectWindow:
-    w = WelcomeWindow()
-    qtbot.addWidget(w)
-    w.open_project(str(small_project))
-    window = w.project_window
-    assert isinstance(window, ProjectWindow)
-    qtbot.addWidget(window)
+    window = open_window(qtbot, small_project)
     window.show()
     qtbot.waitExposed(window)
     window.activateWindow()

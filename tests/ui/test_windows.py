@@ -12,17 +12,7 @@ from reviewer.ui import welcome as welcome_module
 from reviewer.ui.app import apply_theme
 from reviewer.ui.project_window import ProjectWindow, ShotModel, TakeGridModel
 from reviewer.ui.welcome import WelcomeWindow, recent_projects
-
-
-def open_window(qtbot: QtBot, project: Path) -> ProjectWindow:
-    w = WelcomeWindow()
-    qtbot.addWidget(w)
-    w.open_project(str(project))
-    window = w.project_window
-    assert isinstance(window, ProjectWindow)
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.grid.rowCount() == 3, timeout=10_000)
-    return window
+from tests.ui.conftest import open_window
 
 
 def test_welcome_offers_the_three_ways_in(qtbot: QtBot, qapp) -> None:  # type: ignore[no-untyped-def]
