@@ -90,6 +90,7 @@ class FrameReader:
 
     def __init__(self, path: Path, *, threads: int = 0) -> None:
         st = check_file(path)
+        self.path = path
         try:
             self.container = _open(path)
         except Exception as exc:

@@ -14,7 +14,7 @@ from functools import partial
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -25,18 +25,20 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPen,
+    QPixmap,
     QResizeEvent,
 )
-from PySide6.QtWidgets import QSizePolicy, QToolTip, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from reviewer.media import cache
-from reviewer.media.frames import Frame, FrameCache
+from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
 from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
+PREVIEW = QSize(192, 108)
 POLL_MS = 4
 FRAME_CACHE_BYTES = 256 << 20
 
@@ -123,6 +125,8 @@ class ClipTimeline(QWidget):
     """The take's filmstrip with a playhead and the in-out range; click or drag to scrub."""
 
     scrubbed = Signal(int)
+    hovered = Signal(int, int)  # frame, x in the timeline
+    left = Signal()
 
     def __init__(self) -> None:
         super().__init__()
@@ -189,7 +193,13 @@ class ClipTimeline(QWidget):
         frame = self.frame_of(event.position().x())
         if event.buttons() & Qt.MouseButton.LeftButton:
             self.scrubbed.emit(frame)
+        else:
+            self.hovered.emit(frame, int(event.position().x()))
         QToolTip.showText(event.globalPosition().toPoint(), self.describe(frame), self)
+
+    def leaveEvent(self, event: QEvent) -> None:
+        self.left.emit()
+        super().leaveEvent(event)
 
 
 class PlayerWidget(QWidget):
@@ -206,6 +216,14 @@ class PlayerWidget(QWidget):
         self.timeline = ClipTimeline()
         self.timeline.scrubbed.connect(self.seek)
         self.timeline.describe = self._describe
+        self.timeline.hovered.connect(self._hover)
+        self.timeline.left.connect(self._hover_end)
+        self.preview = QLabel(self)
+        self.preview.setObjectName("hover-preview")
+        self.preview.setStyleSheet("border: 1px solid #888; background: #000;")
+        self.preview.hide()
+        self._preview_reader: FrameReader | None = None
+        self._preview_wanted: tuple[str, int] | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(0)
@@ -224,6 +242,7 @@ class PlayerWidget(QWidget):
         self.timer.start(POLL_MS)
         self.view.resized.connect(self._view_resized)
         self.tasks = Tasks(self, max_threads=1)
+        self.preview_tasks = Tasks(self, max_threads=1)  # one thread: it owns the preview reader
         self.actions_by_id: dict[str, QAction] = {}
         self._install_actions()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -299,6 +318,51 @@ class PlayerWidget(QWidget):
         for key in [k for k in self.engines if k not in wanted]:
             self.engines.pop(key).close()
 
+    # --- hover preview ---------------------------------------------------------------------
+
+    def _hover(self, frame: int, x: int) -> None:
+        if self.take is None:
+            return
+        wanted = (self.take["path"], frame)
+        if wanted == self._preview_wanted:
+            return
+        self._preview_wanted = wanted
+        self._preview_x = x
+        self.preview_tasks.run(
+            self._decode_preview, wanted, done=self._preview_ready, failed=lambda exc: None
+        )
+
+    def _decode_preview(self, wanted: tuple[str, int]) -> tuple[tuple[str, int], np.ndarray] | None:
+        """Runs in the preview thread: the hovered frame, small; skipped if the mouse has moved on."""
+        if wanted != self._preview_wanted:
+            return None
+        path, frame = wanted
+        reader = self._preview_reader
+        if reader is None or str(reader.path) != path:
+            if reader is not None:
+                reader.close()
+            reader = self._preview_reader = FrameReader(Path(path))
+            reader.size = (PREVIEW.width(), PREVIEW.height())
+        return wanted, reader.seek(frame).rgb
+
+    def _preview_ready(self, result: tuple[tuple[str, int], np.ndarray] | None) -> None:
+        if result is None or result[0] != self._preview_wanted:
+            return
+        image = to_qimage(result[1])
+        self.preview.setPixmap(QPixmap.fromImage(image))
+        self.preview.resize(image.size())
+        x = max(
+            0, min(self.width() - image.width(), self.timeline.x() + self._preview_x - image.width() // 2)
+        )
+        self.preview.move(x, self.timeline.y() - image.height() - 4)
+        self.preview.setProperty("frame", result[0][1])
+        self.preview.show()
+        self.preview.raise_()  # the layout parented the view and the timeline after this label
+
+    def _hover_end(self) -> None:
+        self._preview_wanted = None
+        self.preview.hide()
+
     def _strip_loaded(self, content_hash: str, strip: QImage | None) -> None:
         if self.take is not None and self.take["content_hash"] == content_hash:
             self.timeline.strip = strip
@@ -324,6 +388,11 @@ class PlayerWidget(QWidget):
     def close_all(self) -> None:
         self.timer.stop()
         self.tasks.wait(5000)
+        self._preview_wanted = None
+        self.preview_tasks.wait(5000)
+        if self._preview_reader is not None:
+            self._preview_reader.close()
+            self._preview_reader = None
         for engine in self.engines.values():
             engine.close()
         self.engines.clear()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
 from reviewer.ui.player import PlayerWidget, timecode
@@ -120,6 +120,21 @@ def test_notes_are_markers_on_the_timeline(qtbot: QtBot, window: ProjectWindow) 
     assert "anna: the hand morphs here" in player.timeline.toolTip()
     qtbot.keyClick(player, Qt.Key.Key_Down)
     assert player.timeline.markers == []
+
+
+def test_hovering_the_timeline_previews_that_frame(qtbot: QtBot, window: ProjectWindow) -> None:
+    player = window.player
+    timeline = player.timeline
+    x = int(timeline.x_of(30))
+    qtbot.mouseMove(timeline, QPoint(x, timeline.height() // 2))
+    qtbot.waitUntil(lambda: player.preview.isVisible(), timeout=5000)
+    assert player.preview.property("frame") == timeline.frame_of(x) == 30
+    pixmap = player.preview.pixmap()
+    assert 0 < pixmap.width() <= 192 and 0 < pixmap.height() <= 108
+    assert player.childAt(player.preview.geometry().center()) is player.preview  # on top, not under the view
+    assert player.position() == 0  # hovering previews; it does not move the playhead
+    qtbot.mouseMove(player.view, QPoint(10, 10))
+    qtbot.waitUntil(lambda: not player.preview.isVisible(), timeout=2000)
 
 
 def test_timecode() -> None:
