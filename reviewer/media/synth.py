@@ -17,6 +17,9 @@ from pathlib import Path
 
 import av
 import numpy as np
+from av.video.reformatter import ColorRange, Colorspace
+
+from reviewer.media.images import HD_HEIGHT
 
 # codec -> (encoder, pixel format, encoder options)
 ENCODERS: dict[str, tuple[str, str, dict[str, str]]] = {
@@ -165,9 +168,22 @@ def write_clip(path: Path, spec: ClipSpec) -> Path:
             assert isinstance(added, av.AudioStream)
             added.layout = "stereo"
             audio = added
+        # Encode with the matrix players assume for the size (BT.709 for HD, BT.601 for SD) and say so
+        # in the stream, as a careful encoder does; FFmpeg's default would be BT.601 at any size, untagged.
+        matrix = Colorspace.ITU709 if spec.height >= HD_HEIGHT else Colorspace.ITU601
+        full_range = stream.pix_fmt.startswith("yuvj")
+        stream.codec_context.colorspace = matrix
+        stream.codec_context.color_range = ColorRange.JPEG if full_range else ColorRange.MPEG
         pts = _vfr_pts(spec.frames, spec.fps, time_base) if spec.vfr else list(range(spec.frames))
         for i, rgb in enumerate(render_frames(spec)):
-            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24")
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format=stream.pix_fmt,
+                src_colorspace=matrix,
+                dst_colorspace=matrix,
+                dst_color_range=ColorRange.JPEG if full_range else ColorRange.MPEG,
+            )
+            frame.colorspace = matrix
+            frame.color_range = ColorRange.JPEG if full_range else ColorRange.MPEG
             frame.pts = pts[i] + spec.start_pts
             frame.time_base = time_base
             for packet in stream.encode(frame):

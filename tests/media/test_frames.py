@@ -160,3 +160,31 @@ def _yuv_bytes(frame: av.VideoFrame) -> bytes:
 def _unpad(plane) -> bytes:  # type: ignore[no-untyped-def]
     rows = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)
     return rows[: plane.height, : plane.width].tobytes()
+
+
+@pytest.mark.parametrize(
+    ("suffix", "codec", "size"),
+    [
+        (".mp4", "h264", (1280, 720)),
+        (".mp4", "h264", (640, 360)),
+        (".avi", "mjpeg", (640, 360)),
+        (".mov", "prores", (1280, 720)),
+    ],
+    ids=["hd-bt709", "sd-bt601", "sd-full-range-jpeg", "hd-prores-10bit"],
+)
+def test_colours_come_back_as_they_went_in(
+    clip: ClipFactory, suffix: str, codec: str, size: tuple[int, int]
+) -> None:
+    """BT.709 for HD, BT.601 for SD, limited and full range: the picture on screen is the picture encoded."""
+    from reviewer.media.synth import ClipSpec, render_frames
+
+    width, height = size
+    spec = {"codec": codec, "width": width, "height": height, "frames": 3, "seed": 4}
+    reference = render_frames(ClipSpec(**spec))[1].astype(int)  # type: ignore[arg-type]
+    with FrameReader(clip(suffix, **spec)) as reader:
+        shown = reader.seek(1).rgb.astype(int)
+    assert (
+        np.abs(shown - reference).mean() < 4
+    )  # compression noise, not a matrix or range error (those give 10+)
+    for channel in range(3):
+        assert abs(shown[..., channel].mean() - reference[..., channel].mean()) < 2
