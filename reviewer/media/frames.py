@@ -115,11 +115,7 @@ class FrameReader:
         self._positioned = False
         self.size: tuple[int, int] | None = None  # displayed (width, height) to scale to; None: native
 
-    # --- geometry --------------------------------------------------------------------------
-
-    def display_size(self) -> tuple[int, int]:
-        cc = self.stream.codec_context
-        return display_size(cc.width, cc.height, self.sar, self.rotation)
+    # --- conversion -------------------------------------------------------------------------
 
     def _convert(self, frame: av.VideoFrame) -> np.ndarray:
         self.rotation = int(frame.rotation or 0)

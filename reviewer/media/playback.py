@@ -95,10 +95,6 @@ class PlaybackEngine:
     def seek(self, frame: int) -> None:
         self._command("seek", frame)
 
-    def seek_time(self, seconds: float) -> None:
-        if self.index is not None:
-            self.seek(self.index.frame_at(seconds))
-
     def step(self, delta: int) -> None:
         self._command("step", delta)
 
@@ -107,11 +103,6 @@ class PlaybackEngine:
 
     def pause(self) -> None:
         self._command("pause")
-
-    def toggle(self) -> None:
-        self.pause() if self.status.playing else self.play(
-            self.status.speed if self.status.speed > 0 else 1.0
-        )
 
     def set_range(self, in_point: int | None, out_point: int | None) -> None:
         with self._cond:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reviewer.store import models as m
@@ -275,8 +275,6 @@ def find_take(session: Session, ref: str) -> int | None:
             if found is not None:
                 return found
     matches = list(
-        session.scalars(
-            select(m.Take.id).where(or_(m.Take.name == ref, and_(m.Take.relpath == ref))).limit(2)
-        )
+        session.scalars(select(m.Take.id).where(or_(m.Take.name == ref, m.Take.relpath == ref)).limit(2))
     )
     return matches[0] if len(matches) == 1 else None
