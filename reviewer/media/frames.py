@@ -23,7 +23,7 @@ import numpy as np
 
 from reviewer.errors import MediaError
 from reviewer.media.images import display_size, orient, to_rgb
-from reviewer.media.probe import _open, _reason, check_file
+from reviewer.media.probe import check_file, indexed_timestamps, open_video, reason_for
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,11 @@ class FrameIndex:
 
 def build_index(container: av.container.InputContainer, stream: av.VideoStream, file_size: int) -> FrameIndex:
     tb = stream.time_base or Fraction(1, 90000)
-    entries = stream.index_entries
     stamps: list[int] = []
-    # MP4/MOV sample tables hold decode timestamps; presentation order needs the packets' pts.
-    if container.format.name.startswith("avi") and stream.frames and len(entries) == stream.frames:
-        last = entries[len(entries) - 1]
-        if last.pos >= 0 and last.pos + last.size <= file_size:
-            stamps = [e.timestamp for e in entries if not e.is_discard]
+    # AVI has no reordering, so its index gives presentation times; MP4/MOV sample tables hold decode
+    # times, so there (and for every other container) the packets' pts are read.
+    if container.format.name.startswith("avi"):
+        stamps = indexed_timestamps(stream, file_size) or []
     if not stamps:
         container.seek(0)
         try:
@@ -92,9 +90,9 @@ class FrameReader:
         st = check_file(path)
         self.path = path
         try:
-            self.container = _open(path)
+            self.container = open_video(path)
         except Exception as exc:
-            raise MediaError(_reason(exc)) from None
+            raise MediaError(reason_for(exc)) from None
         videos = self.container.streams.video
         if not videos:
             self.container.close()

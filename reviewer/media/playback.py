@@ -115,9 +115,17 @@ class PlaybackEngine:
 
     def set_size(self, size: tuple[int, int] | None) -> None:
         """Frames are scaled to fit ``size`` from now on (the view was resized)."""
-        self._command("size", 0.0)
         with self._cond:
-            self._size = size
+            self._size = size  # before the command is queued: the decode thread reads it when it runs it
+        self._command("size", 0.0)
+
+    def set_speed(self, speed: float) -> None:
+        """Play at ``speed`` (negative: backwards) if playing; else the speed the next play starts at."""
+        if self.status.playing:
+            self.play(speed)
+        else:
+            with self._cond:
+                self.status.speed = speed
 
     def close(self) -> None:
         with self._cond:

@@ -64,7 +64,7 @@ class Probe:
     warning: str = ""
 
 
-def _reason(exc: BaseException) -> str:
+def reason_for(exc: BaseException) -> str:
     """A one-line reason for an error opening or reading a media file."""
     if isinstance(exc, av.error.InvalidDataError):
         return "not a video file, or damaged beyond reading (FFmpeg: invalid data)"
@@ -128,19 +128,19 @@ def _is_vfr(timestamps: list[int]) -> bool:
     return bool(np.any(deviation > max(1.0, typical * VFR_TOLERANCE)))
 
 
-def _from_index(stream: av.VideoStream, file_size: int) -> tuple[int, bool] | None:
-    """Frame count and VFR from the container's own sample index (MP4/MOV, AVI), if it can be trusted.
+def indexed_timestamps(stream: av.VideoStream, file_size: int) -> list[int] | None:
+    """The timestamps of the shown frames from the container's own sample index, if it can be trusted.
 
     It can when it lists every frame the stream says it has and no frame lies past the end of the file
-    (a render cut short keeps a complete index at the front and loses the frames it points to)."""
+    (a render cut short keeps a complete index at the front and loses the frames it points to).
+    MP4/MOV and AVI have such an index; its timestamps are decode times (in order for AVI)."""
     entries = stream.index_entries
     if not stream.frames or len(entries) != stream.frames:
         return None
     last = entries[len(entries) - 1]
     if last.pos < 0 or last.pos + last.size > file_size:
         return None
-    shown = [e.timestamp for e in entries if not e.is_discard]
-    return len(shown), _is_vfr(shown)
+    return [e.timestamp for e in entries if not e.is_discard]
 
 
 def _measure_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, str]:
@@ -183,7 +183,8 @@ def _poster(
     return None, None
 
 
-def _open(path: Path) -> av.container.InputContainer:
+def open_video(path: Path) -> av.container.InputContainer:
+    """Open a video file for reading, as cheaply as its container allows (see OPEN_OPTIONS)."""
     if path.suffix.lower() in HEADER_ONLY_SUFFIXES:
         try:
             container = av.open(str(path), metadata_errors="replace", options=HEADER_ONLY_OPEN)
@@ -210,15 +211,15 @@ def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None
     """
     st = check_file(path)
     try:
-        container = _open(path)
+        container = open_video(path)
     except Exception as exc:
-        raise MediaError(_reason(exc)) from None
+        raise MediaError(reason_for(exc)) from None
     try:
         return _probe_open(container, poster_size, st.st_size)
     except MediaError:
         raise
     except (av.error.FFmpegError, OSError, ValueError, RuntimeError) as exc:
-        raise MediaError(_reason(exc)) from None
+        raise MediaError(reason_for(exc)) from None
     finally:
         container.close()
 
@@ -263,9 +264,11 @@ def _probe_open(
     for key, value in _clip_tags(dict(stream.metadata)).items():
         p.tags.setdefault(key, value)
 
-    indexed = _from_index(stream, file_size) if container.format.name.startswith(("mov", "avi")) else None
+    indexed = (
+        indexed_timestamps(stream, file_size) if container.format.name.startswith(("mov", "avi")) else None
+    )
     if indexed is not None:
-        p.frame_count, p.vfr = indexed
+        p.frame_count, p.vfr = len(indexed), _is_vfr(indexed)
     else:
         p.frame_count, p.vfr, p.warning = _measure_packets(container, stream)
         promised = stream.frames or 0

@@ -61,9 +61,13 @@ def timecode(seconds: float, fps: float) -> str:
 
 def to_qimage(rgb: np.ndarray) -> QImage:
     """An RGB array as a QImage that owns a copy of the pixels (safe after the array is gone)."""
+    return wrap_qimage(np.ascontiguousarray(rgb)).copy()
+
+
+def wrap_qimage(rgb: np.ndarray) -> QImage:
+    """A QImage over the array's own pixels, no copy: the caller keeps ``rgb`` alive while it is used."""
     height, width = rgb.shape[:2]
-    data = np.ascontiguousarray(rgb)
-    return QImage(data.data, width, height, data.strides[0], QImage.Format.Format_RGB888).copy()
+    return QImage(rgb.data, width, height, rgb.strides[0], QImage.Format.Format_RGB888)
 
 
 class VideoView(QWidget):
@@ -77,12 +81,15 @@ class VideoView(QWidget):
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.image: QImage | None = None
+        self._pixels: np.ndarray | None = None
         self.overlay = ""
         self.message = ""
         self.setMinimumSize(320, 180)
 
-    def show_frame(self, image: QImage, overlay: str) -> None:
-        self.image, self.overlay, self.message = image, overlay, ""
+    def show_frame(self, rgb: np.ndarray, overlay: str) -> None:
+        """Show a frame without copying it: the view keeps the array, which the image points into."""
+        self._pixels = np.ascontiguousarray(rgb)
+        self.image, self.overlay, self.message = wrap_qimage(self._pixels), overlay, ""
         self.update()
 
     def show_message(self, text: str) -> None:
@@ -236,6 +243,7 @@ class PlayerWidget(QWidget):
         self.engines: OrderedDict[str, PlaybackEngine] = OrderedDict()  # current and prefetched, by path
         self.take: dict | None = None
         self.fps = 24.0
+        self.loop = True
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -299,6 +307,7 @@ class PlayerWidget(QWidget):
         self.fps = num / den if den else 24.0
         path = Path(take["path"])
         self.engine = self._engine_for(path)
+        self.engine.set_loop(self.loop)
         if self.engine.status.shown:  # seen before: start it over; a prefetched one has frame 0 waiting
             self.engine.set_range(None, None)
             self.engine.seek(0)
@@ -456,9 +465,7 @@ class PlayerWidget(QWidget):
         steps = [s for s in SPEEDS if (s > current if direction > 0 else s < current)]
         if steps:
             speed = steps[0] if direction > 0 else steps[-1]
-            self.engine.play(speed if status.speed >= 0 else -speed) if status.playing else setattr(
-                status, "speed", speed
-            )
+            self.engine.set_speed(speed if status.speed >= 0 else -speed)
 
     def set_in(self, frame: int | None) -> None:
         self.timeline.in_point = frame
@@ -477,8 +484,10 @@ class PlayerWidget(QWidget):
         self.timeline.update()
 
     def toggle_loop(self) -> None:
+        """Loop on or off for this take and the ones after it: it is the reviewer's choice, not the take's."""
+        self.loop = not self.loop
         if self.engine:
-            self.engine.set_loop(not self.engine.status.loop)
+            self.engine.set_loop(self.loop)
 
     # --- painting ----------------------------------------------------------------------------
 
@@ -514,7 +523,7 @@ class PlayerWidget(QWidget):
         speed = self.engine.status.speed
         state = f"{speed:g}x" if self.engine.status.playing else "paused"
         overlay = f"{frame.number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
-        self.view.show_frame(to_qimage(frame.rgb), overlay)
+        self.view.show_frame(frame.rgb, overlay)
         self.timeline.position = frame.number
         self.timeline.update()
         self.frame_shown.emit(frame.number)

@@ -119,3 +119,19 @@ def test_unreadable_file_reports_instead_of_crashing(tmp_path: Path) -> None:
     assert "not a video" in e.status.error
     assert e.poll() is None
     e.close()
+
+
+def test_resizing_the_view_rescales_the_frames(engine: PlaybackEngine) -> None:
+    assert engine.current is not None and engine.current.rgb.shape[:2] == (180, 320)
+    engine.set_size((160, 160))
+    engine.seek(5)
+    settle(engine, 5)
+    assert engine.current.rgb.shape[:2] == (90, 160)  # 16:9 fitted into the new box
+
+
+def test_speed_set_while_paused_is_where_play_starts(engine: PlaybackEngine) -> None:
+    engine.set_speed(4.0)
+    assert not engine.status.playing
+    engine.play(engine.status.speed)
+    shown = collect(engine, 0.25)
+    assert engine.status.speed == 4.0 and len(shown) >= 10  # 0.25 s at 4x of 24 fps is ~24 frames

@@ -66,6 +66,16 @@ def test_shuttle_doubles_and_reverses(qtbot: QtBot, window: ProjectWindow) -> No
     qtbot.keyClick(player, Qt.Key.Key_K)
 
 
+def test_loop_off_and_speed_stay_with_the_reviewer_across_takes(qtbot: QtBot, window: ProjectWindow) -> None:
+    player = window.player
+    qtbot.keyClick(player, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert player.loop is False and player.engine.status.loop is False
+    qtbot.keyClick(player, Qt.Key.Key_Down)
+    assert player.engine.status.loop is False  # the next take does not loop either
+    qtbot.keyClick(player, Qt.Key.Key_BracketRight)
+    assert player.engine.status.speed == 2.0 and not player.engine.status.playing
+
+
 def test_in_and_out_points(qtbot: QtBot, window: ProjectWindow) -> None:
     player = window.player
     player.seek(10)
