@@ -515,15 +515,23 @@ class PlayerWidget(QWidget):
         frame = engine.poll()
         if frame is not None:
             self._show(frame)
+        elif engine.current is not None and self.view.overlay != self._overlay(engine.current.number):
+            self.view.overlay = self._overlay(
+                engine.current.number
+            )  # paused or sped up: no new frame says so
+            self.view.update()
+
+    def _overlay(self, number: int) -> str:
+        assert self.engine is not None
+        index = self.engine.index
+        total = len(index) if index else 0
+        seconds = index.time_of(number) if index else 0.0
+        status = self.engine.status
+        state = f"{status.speed:g}x" if status.playing else "paused"
+        return f"{number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
 
     def _show(self, frame: Frame) -> None:
-        assert self.engine is not None
-        total = len(self.engine.index) if self.engine.index else 0
-        seconds = self.engine.index.time_of(frame.number) if self.engine.index else 0.0
-        speed = self.engine.status.speed
-        state = f"{speed:g}x" if self.engine.status.playing else "paused"
-        overlay = f"{frame.number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
-        self.view.show_frame(frame.rgb, overlay)
+        self.view.show_frame(frame.rgb, self._overlay(frame.number))
         self.timeline.position = frame.number
         self.timeline.update()
         self.frame_shown.emit(frame.number)

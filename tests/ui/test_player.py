@@ -52,6 +52,7 @@ def test_transport_keys(qtbot: QtBot, window: ProjectWindow) -> None:
     qtbot.wait(150)
     assert player.position() == stopped
     assert window.player.view.overlay.startswith(f"{stopped:>5} / 47")
+    qtbot.waitUntil(lambda: window.player.view.overlay.endswith("paused"), timeout=1000)  # not the old "1x"
 
 
 def test_shuttle_doubles_and_reverses(qtbot: QtBot, window: ProjectWindow) -> None:
