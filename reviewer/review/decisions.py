@@ -9,13 +9,26 @@ and with SQLite ``synchronous=FULL`` they are on disk when ``decide`` returns.
 
 from __future__ import annotations
 
+import datetime as dt
 import getpass
 import os
 import socket
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
 
-from sqlalchemy import delete, select
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session
 
 from reviewer.errors import KnownError
@@ -81,21 +94,35 @@ class Change:
     tags: bool = False
 
 
-def reviewer_id(session: Session, name: str) -> int:
-    found = session.scalar(select(m.Reviewer.id).where(m.Reviewer.name == name))
+Db = Session | Connection  # the hot path runs on a bare connection; the rest may pass a session
+
+
+def _new_id(session: Db, stmt: Insert) -> int:
+    """Run an INSERT of one row and return its primary key."""
+    new_id: Any = session.execute(stmt.returning(literal_column("id"))).scalar_one()
+    return int(new_id)
+
+
+def reviewer_id(session: Db, name: str) -> int:
+    found = session.execute(_Q_REVIEWER, {"b_name": name}).scalar()
     if found is not None:
         return found
-    reviewer = m.Reviewer(name=name)
-    session.add(reviewer)
-    session.flush()
-    return reviewer.id
+    return _new_id(session, insert(m.Reviewer).values(name=name, created_at=m.utcnow()))
 
 
-def stages(session: Session) -> list[m.Stage]:
-    return list(session.scalars(select(m.Stage).order_by(m.Stage.position)))
+@dataclass(frozen=True)
+class StageRow:
+    id: int
+    name: str
+    position: int
 
 
-def _stage_by_name(all_stages: Sequence[m.Stage], name: str) -> m.Stage:
+def stages(session: Db) -> list[StageRow]:
+    rows = session.execute(_Q_STAGES)
+    return [StageRow(*row) for row in rows]
+
+
+def _stage_by_name(all_stages: Sequence[StageRow], name: str) -> StageRow:
     for stage in all_stages:
         if stage.name.lower() == name.lower():
             return stage
@@ -103,16 +130,15 @@ def _stage_by_name(all_stages: Sequence[m.Stage], name: str) -> m.Stage:
     raise KnownError(f"No stage called {name!r} in this project (stages: {known})")
 
 
-def _tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+def _tag_ids(session: Db, names: Iterable[str]) -> dict[str, int]:
     wanted = {n for n in names if n}
     if not wanted:
         return {}
-    found = {t.name: t.id for t in session.scalars(select(m.Tag).where(m.Tag.name.in_(wanted)))}
+    found = {
+        name: id_ for id_, name in session.execute(select(m.Tag.id, m.Tag.name).where(m.Tag.name.in_(wanted)))
+    }
     for name in wanted - found.keys():
-        tag = m.Tag(name=name, kind="free")
-        session.add(tag)
-        session.flush()
-        found[name] = tag.id
+        found[name] = _new_id(session, insert(m.Tag).values(name=name, kind="free"))
     return found
 
 
@@ -120,8 +146,24 @@ def clean_tag(name: str) -> str:
     return " ".join(name.split())[:200]
 
 
-def effective_events(events: Sequence[m.Event]) -> list[m.Event]:
+class _EventLike(Protocol):
+    @property
+    def id(self) -> int: ...
+    @property
+    def undoes_id(self) -> int | None: ...
+
+
+E = TypeVar("E", bound=_EventLike)
+
+
+def effective_events(events: Sequence[E]) -> list[E]:
     """The events in effect, in log order: undo events toggle the event they point at."""
+    undone = undone_ids(events)
+    return [e for e in events if e.undoes_id is None and e.id not in undone]
+
+
+def undone_ids(events: Sequence[_EventLike]) -> set[int]:
+    """The ids of the events that are undone (by an undo that is itself in effect)."""
     in_effect: dict[int, bool] = {}
     undoers: dict[int, list[int]] = {}
     for e in events:
@@ -129,29 +171,73 @@ def effective_events(events: Sequence[m.Event]) -> list[m.Event]:
             undoers.setdefault(e.undoes_id, []).append(e.id)
     for e in sorted(events, key=lambda ev: ev.id, reverse=True):
         in_effect[e.id] = not any(in_effect.get(u, False) for u in undoers.get(e.id, ()))
-    return [e for e in events if e.undoes_id is None and in_effect[e.id]]
+    return {e.id for e in events if not in_effect[e.id]}
 
 
-@dataclass(frozen=True)
-class Note:
-    text: str
-    frame_in: int | None
-    frame_out: int | None
-    reviewer: str
+_EVENT_COLUMNS = (
+    m.Event.id,
+    m.Event.undoes_id,
+    m.Event.stage_id,
+    m.Event.verdict,
+    m.Event.rating,
+    m.Event.tags_added,
+    m.Event.tags_removed,
+    m.Event.note,
+    m.Event.reviewer_id,
+    m.Event.at,
+    m.Event.shot_from_id,
+    m.Event.shot_to_id,
+)
 
 
-def notes_of(session: Session, take_id: int) -> list[Note]:
-    """The notes on a take that are in effect (not undone), oldest first."""
-    events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))
-    return [
-        Note(e.note, e.frame_in, e.frame_out, e.reviewer.name) for e in effective_events(events) if e.note
-    ]
+# The hot path (one key press = one decision) runs prebuilt Core statements with bound parameters:
+# SQLAlchemy then compiles each once and reuses it, and a decision stays a few milliseconds.
+_T_EVENTS = cast(Table, m.Event.__table__)
+_T_STATE = cast(Table, m.TakeState.__table__)
+_Q_EVENTS = select(*_EVENT_COLUMNS).where(m.Event.take_id == bindparam("b_take")).order_by(m.Event.id)
+_Q_TAGS_OF = (
+    select(m.Tag.id, m.Tag.name)
+    .join(m.TakeTag, m.TakeTag.tag_id == m.Tag.id)
+    .where(m.TakeTag.take_id == bindparam("b_take"))
+)
+_STATE_FIELDS = (
+    "stage_pos",
+    "rejected",
+    "rating",
+    "note_count",
+    "last_event_id",
+    "last_reviewer_id",
+    "decided_at",
+)
+_U_STATE = (
+    _T_STATE.update()
+    .where(_T_STATE.c.take_id == bindparam("b_take"))
+    .values({f: bindparam(f) for f in _STATE_FIELDS})
+)
+_I_EVENT = _T_EVENTS.insert().returning(_T_EVENTS.c.id)
+_Q_STAGES = select(m.Stage.id, m.Stage.name, m.Stage.position).order_by(m.Stage.position)
+_Q_REVIEWER = select(m.Reviewer.id).where(m.Reviewer.name == bindparam("b_name"))
+_Q_TAKE_STATES = (
+    select(m.Take.id, func.coalesce(m.TakeState.stage_pos, 0), m.Take.shot_id)
+    .outerjoin(m.TakeState, m.TakeState.take_id == m.Take.id)
+    .where(m.Take.id.in_(bindparam("b_ids", expanding=True)))
+)
+_EVENT_DEFAULTS: dict[str, Any] = {
+    "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
+    "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
+}  # fmt: skip
 
 
-def recompute_state(session: Session, take_id: int, all_stages: Sequence[m.Stage]) -> m.TakeState:
-    """Rebuild the take's cached state and tags from its events."""
-    events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))
-    live = effective_events(events)
+def _insert_event(session: Db, **values: Any) -> int:
+    new_id: Any = session.execute(_I_EVENT, {**_EVENT_DEFAULTS, **values}).scalar_one()
+    return int(new_id)
+
+
+def recompute_state(session: Db, take_id: int, all_stages: Sequence[StageRow]) -> None:
+    """Rebuild the take's cached state, tags and shot from its events (Core statements: this is the hot path)."""
+    events = session.execute(_Q_EVENTS, {"b_take": take_id}).all()
+    undone = undone_ids(events)
+    live = [e for e in events if e.undoes_id is None and e.id not in undone]
     verdicts: dict[int, str] = {}
     rating: int | None = None
     tags: set[str] = set()
@@ -177,23 +263,50 @@ def recompute_state(session: Session, take_id: int, all_stages: Sequence[m.Stage
         position = stage.position
         rejected = verdict == m.VERDICT_REJECT
         break
-    state = session.get(m.TakeState, take_id)
-    if state is None:
-        state = m.TakeState(take_id=take_id)
-        session.add(state)
-    state.stage_pos, state.rejected, state.rating, state.note_count = position, rejected, rating, notes
     last = live[-1] if live else None
-    state.last_event_id = last.id if last else None
-    state.last_reviewer_id = last.reviewer_id if last else None
-    state.decided_at = last.at if last else None
-    session.execute(delete(m.TakeTag).where(m.TakeTag.take_id == take_id))
-    for tag_id in _tag_ids(session, tags).values():
-        session.add(m.TakeTag(take_id=take_id, tag_id=tag_id))
-    return state
+    values = {
+        "stage_pos": position,
+        "rejected": rejected,
+        "rating": rating,
+        "note_count": notes,
+        "last_event_id": last.id if last else None,
+        "last_reviewer_id": last.reviewer_id if last else None,
+        "decided_at": last.at if last else None,
+    }
+    updated = session.execute(_U_STATE, {"b_take": take_id, **values})
+    if not updated.rowcount:  # type: ignore[attr-defined]
+        session.execute(_T_STATE.insert(), {"take_id": take_id, **values})
+    current = {name: tag_id for tag_id, name in session.execute(_Q_TAGS_OF, {"b_take": take_id})}
+    if set(current) != tags:
+        gone = [current[n] for n in current.keys() - tags]
+        if gone:
+            session.execute(delete(m.TakeTag).where(m.TakeTag.take_id == take_id, m.TakeTag.tag_id.in_(gone)))
+        new = _tag_ids(session, tags - current.keys())
+        if new:
+            session.execute(insert(m.TakeTag), [{"take_id": take_id, "tag_id": t} for t in new.values()])
+    moves = [e for e in events if e.shot_to_id is not None or e.shot_from_id is not None]
+    if moves:
+        live_moves = [e for e in moves if e.undoes_id is None and e.id not in undone]
+        shot_id = live_moves[-1].shot_to_id if live_moves else moves[0].shot_from_id
+        source = "manual" if live_moves else None
+        values_take: dict[str, object] = {"shot_id": shot_id}
+        if source:
+            values_take["shot_source"] = source
+        session.execute(update(m.Take).where(m.Take.id == take_id).values(**values_take))
+
+
+def _take_states(session: Db, take_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
+    """take id -> (stage position, shot id) for the takes that exist."""
+    out: dict[int, tuple[int, int | None]] = {}
+    for start in range(0, len(take_ids), 5000):
+        chunk = list(take_ids[start : start + 5000])
+        rows = session.execute(_Q_TAKE_STATES, {"b_ids": chunk})
+        out.update({take_id: (pos, shot) for take_id, pos, shot in rows})
+    return out
 
 
 def _record(
-    session: Session,
+    session: Db,
     take_ids: Sequence[int],
     decision: Decision,
     reviewer: str,
@@ -208,27 +321,29 @@ def _record(
     added = tuple(clean_tag(t) for t in decision.tags_added if clean_tag(t))
     removed = tuple(clean_tag(t) for t in decision.tags_removed if clean_tag(t))
     _tag_ids(session, added)
+    known = _take_states(session, take_ids)
+    named_stage = _stage_by_name(all_stages, decision.stage) if decision.stage is not None else None
+    now = m.utcnow()
     for take_id in take_ids:
-        state = session.get(m.TakeState, take_id)
-        if session.get(m.Take, take_id) is None:
+        if take_id not in known:
             raise KnownError(f"No take {take_id} in this project")
+        reached = known[take_id][0]
         stage_id = None
         if decision.verdict is not None:
-            if decision.stage is not None:
-                stage = _stage_by_name(all_stages, decision.stage)
-                reached = state.stage_pos if state else 0
-                if stage.position > reached:
+            if named_stage is not None:
+                if named_stage.position > reached:
                     raise KnownError(
-                        f"Take {take_id} has not reached {stage.name} yet; "
+                        f"Take {take_id} has not reached {named_stage.name} yet; "
                         f"it stands at {_stage_name(all_stages, reached)}"
                     )
+                stage_id = named_stage.id
             else:
-                position = min(state.stage_pos if state else 0, len(all_stages) - 1)
-                stage = all_stages[position]
-            stage_id = stage.id
-        event = m.Event(
+                stage_id = all_stages[min(reached, len(all_stages) - 1)].id
+        event_id = _insert_event(
+            session,
             take_id=take_id,
             reviewer_id=who,
+            at=now,
             workstation=host,
             stage_id=stage_id,
             verdict=decision.verdict,
@@ -239,15 +354,29 @@ def _record(
             frame_in=decision.frame_in,
             frame_out=decision.frame_out,
         )
-        session.add(event)
-        session.flush()
-        change.event_ids.append(event.id)
+        change.event_ids.append(event_id)
         recompute_state(session, take_id, all_stages)
         change.take_ids.add(take_id)
     return change
 
 
-def _stage_name(all_stages: Sequence[m.Stage], position: int) -> str:
+@dataclass(frozen=True)
+class Note:
+    text: str
+    frame_in: int | None
+    frame_out: int | None
+    reviewer: str
+
+
+def notes_of(session: Session, take_id: int) -> list[Note]:
+    """The notes on a take that are in effect (not undone), oldest first."""
+    events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))
+    return [
+        Note(e.note, e.frame_in, e.frame_out, e.reviewer.name) for e in effective_events(events) if e.note
+    ]
+
+
+def _stage_name(all_stages: Sequence[StageRow], position: int) -> str:
     if position >= len(all_stages):
         return "the end of the funnel (selected)"
     return all_stages[position].name
@@ -258,26 +387,123 @@ def decide(
 ) -> Change:
     """Record ``decision`` for one take or many (one event each) in one durable transaction."""
     ids = [take_ids] if isinstance(take_ids, int) else list(take_ids)
-    with project.session() as session:
-        return _record(session, ids, decision, reviewer or default_reviewer())
+    with project.engine.begin() as conn:
+        return _record(conn, ids, decision, reviewer or default_reviewer())
 
 
 def undo(project: Project, event_ids: Sequence[int], reviewer: str | None = None) -> Change:
     """Undo these events (or redo, when they are undos themselves), each with an event of its own."""
-    with project.session() as session:
+    with project.engine.begin() as session:
         all_stages = stages(session)
         who = reviewer_id(session, reviewer or default_reviewer())
+        host, now = workstation(), m.utcnow()
         change = Change(funnel=True, tags=True)
         for event_id in event_ids:
-            target = session.get(m.Event, event_id)
-            if target is None:
+            take_id = session.scalar(select(m.Event.take_id).where(m.Event.id == event_id))
+            if take_id is None:
                 raise KnownError(f"No event {event_id} to undo")
-            event = m.Event(
-                take_id=target.take_id, reviewer_id=who, workstation=workstation(), undoes_id=event_id
+            undo_id = _insert_event(
+                session, take_id=take_id, reviewer_id=who, at=now, workstation=host, undoes_id=event_id
             )
-            session.add(event)
-            session.flush()
-            change.event_ids.append(event.id)
-            recompute_state(session, target.take_id, all_stages)
-            change.take_ids.add(target.take_id)
+            change.event_ids.append(undo_id)
+            recompute_state(session, take_id, all_stages)
+            change.take_ids.add(take_id)
         return change
+
+
+def shot_id(session: Db, code: str, create: bool = True) -> int:
+    """The id of the shot ``code`` (created at the end of the board when ``create``)."""
+    code = code.strip()
+    if not code:
+        raise KnownError("A shot needs a code (like SH010)")
+    found = session.scalar(select(m.Shot.id).where(m.Shot.code == code))
+    if found is not None:
+        return found
+    if not create:
+        raise KnownError(f"No shot {code!r} in this project")
+    last = session.scalar(select(func.max(m.Shot.sort_order))) or 0
+    return _new_id(session, insert(m.Shot).values(code=code, sort_order=last + 10))
+
+
+def move_to_shot(
+    project: Project, take_ids: int | Sequence[int], code: str, reviewer: str | None = None
+) -> Change:
+    """Reassign takes to the shot ``code`` (created if new): one event each, undoable like a decision."""
+    ids = [take_ids] if isinstance(take_ids, int) else list(take_ids)
+    with project.session() as session:
+        all_stages = stages(session)
+        target = shot_id(session, code)
+        who = reviewer_id(session, reviewer or default_reviewer())
+        host, now = workstation(), m.utcnow()
+        known = _take_states(session, ids)
+        change = Change(funnel=True)
+        for take_id in ids:
+            if take_id not in known:
+                raise KnownError(f"No take {take_id} in this project")
+            if known[take_id][1] == target:
+                continue
+            event_id = _insert_event(
+                session,
+                take_id=take_id,
+                reviewer_id=who,
+                at=now,
+                workstation=host,
+                shot_from_id=known[take_id][1],
+                shot_to_id=target,
+            )
+            change.event_ids.append(event_id)
+            recompute_state(session, take_id, all_stages)
+            change.take_ids.add(take_id)
+        return change
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a take's decision history, as the tagging panel shows it."""
+
+    event_id: int
+    at: dt.datetime
+    reviewer: str
+    workstation: str
+    text: str
+    undone: bool
+
+
+def history(session: Session, take_id: int) -> list[HistoryEntry]:
+    """Every event of the take, newest first, described in words; undone ones flagged."""
+    rows = session.execute(
+        select(*_EVENT_COLUMNS, m.Event.workstation, m.Event.frame_in, m.Event.frame_out, m.Reviewer.name)
+        .join(m.Reviewer, m.Reviewer.id == m.Event.reviewer_id)
+        .where(m.Event.take_id == take_id)
+        .order_by(m.Event.id)
+    ).all()
+    stage_names = {s.id: s.name for s in stages(session)}
+    shots: dict[int, str] = {r.id: r.code for r in session.execute(select(m.Shot.id, m.Shot.code))}
+    undone = undone_ids(rows)
+    out = []
+    for r in rows:
+        parts: list[str] = []
+        if r.undoes_id is not None:
+            parts.append(f"undid #{r.undoes_id}" if r.id not in undone else f"undid #{r.undoes_id} (redone)")
+        if r.verdict:
+            parts.append(f"{r.verdict} at {stage_names.get(r.stage_id, '?')}")
+        if r.rating is not None:
+            parts.append(f"rated {r.rating}")
+        if r.tags_added:
+            parts.append("tagged " + ", ".join(r.tags_added))
+        if r.tags_removed:
+            parts.append("untagged " + ", ".join(r.tags_removed))
+        if r.shot_to_id is not None or r.shot_from_id is not None:
+            parts.append(
+                f"moved {shots.get(r.shot_from_id, 'no shot')} → {shots.get(r.shot_to_id, 'no shot')}"
+            )
+        if r.note:
+            where = ""
+            if r.frame_in is not None:
+                where = f" at frame {r.frame_in}" + (
+                    f"–{r.frame_out}" if r.frame_out not in (None, r.frame_in) else ""
+                )
+            parts.append(f"note{where}: {r.note}")
+        out.append(HistoryEntry(r.id, r.at, r.name, r.workstation, "; ".join(parts), r.id in undone))
+    out.reverse()
+    return out

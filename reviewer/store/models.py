@@ -199,7 +199,7 @@ class Take(Base):
 
 
 class Event(Base):
-    """One decision, append-only: verdict at a stage, rating, tags added or removed, a note.
+    """One decision, append-only: verdict at a stage, rating, tags added or removed, a note, a shot move.
 
     An event with ``undoes_id`` undoes that event (and an undo of an undo is a redo); the current
     state of a take is the fold of its events that are in effect.
@@ -225,6 +225,9 @@ class Event(Base):
     frame_in: Mapped[int | None] = mapped_column(Integer)
     frame_out: Mapped[int | None] = mapped_column(Integer)
     undoes_id: Mapped[int | None] = mapped_column(ForeignKey("events.id"))
+    # a move of the take between shots (migration 0002); the first move keeps where it came from
+    shot_from_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
+    shot_to_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
 
     reviewer: Mapped[Reviewer] = relationship()
     stage: Mapped[Stage | None] = relationship()

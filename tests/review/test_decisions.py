@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.errors import KnownError
-from reviewer.review.decisions import Decision, decide, undo
+from reviewer.review.decisions import Decision, decide, history, move_to_shot, undo
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project, open_project
@@ -216,3 +216,40 @@ def test_killed_process_loses_no_acknowledged_decision(project: Project) -> None
     assert set(acked) <= decided
     for take_id in acked:
         assert states[take_id].rating == take_id % 6
+
+
+def test_moving_takes_between_shots_is_logged_and_undoable(project: Project) -> None:
+    (a,) = add_takes(project, 1, shot="SH010")
+    change = move_to_shot(project, a, "SH020")  # a new shot is created on the way
+    assert row(project, a)["shot"] == "SH020"
+    second = move_to_shot(project, a, "SH030")
+    assert move_to_shot(project, a, "SH030").event_ids == []  # already there: nothing logged
+    undo(project, second.event_ids)
+    assert row(project, a)["shot"] == "SH020"
+    undo(project, change.event_ids)
+    assert row(project, a)["shot"] == "SH010"  # every move undone: back where ingest put it
+    with project.sessions() as session:
+        lines = [h.text for h in history(session, a)]
+        assert "moved SH010 → SH020" in lines
+        assert any(h.undone for h in history(session, a))
+        codes = list(session.scalars(select(m.Shot.code).order_by(m.Shot.sort_order)))
+    assert codes == ["SH010", "SH020", "SH030"]
+    with pytest.raises(KnownError, match="needs a code"):
+        move_to_shot(project, a, "  ")
+
+
+def test_history_describes_every_event_newest_first(project: Project) -> None:
+    (a,) = add_takes(project, 1)
+    decide(project, a, Decision(verdict="keep", rating=4), reviewer="anna")
+    tagged = decide(project, a, Decision(tags_added=("flicker",)), reviewer="ben")
+    decide(project, a, Decision(note="hand melts", frame_in=10, frame_out=14), reviewer="ben")
+    undo(project, tagged.event_ids, reviewer="anna")
+    with project.sessions() as session:
+        entries = history(session, a)
+    assert [(e.reviewer, e.text, e.undone) for e in entries] == [
+        ("anna", f"undid #{tagged.event_ids[0]}", False),
+        ("ben", "note at frame 10–14: hand melts", False),
+        ("ben", "tagged flicker", True),
+        ("anna", "keep at Triage; rated 4", False),
+    ]
+    assert all(e.workstation for e in entries)

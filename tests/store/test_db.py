@@ -8,10 +8,11 @@ from importlib import resources
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import text
+from sqlalchemy import create_engine, text
 
 from reviewer.errors import ProjectError
 from reviewer.store import db
@@ -85,9 +86,10 @@ def test_migration_backs_up_first_then_upgrades(tmp_path: Path, monkeypatch: pyt
     # A chain with one more migration than the program ships: the project is one version behind.
     scripts = tmp_path / "migrations"
     shutil.copytree(Path(str(resources.files("reviewer.store") / "migrations")), scripts)
-    (scripts / "versions" / "0002_test_column.py").write_text(
+    shipped = db.head_revision()
+    (scripts / "versions" / "0999_test_column.py").write_text(
         '"""test"""\nimport sqlalchemy as sa\nfrom alembic import op\n\n'
-        'revision = "0002"\ndown_revision = "0001"\nbranch_labels = None\ndepends_on = None\n\n\n'
+        f'revision = "0999"\ndown_revision = "{shipped}"\nbranch_labels = None\ndepends_on = None\n\n\n'
         "def upgrade():\n    op.add_column('shots', sa.Column('colour', sa.Text(), nullable=True))\n\n\n"
         "def downgrade():\n    pass\n"
     )
@@ -100,15 +102,15 @@ def test_migration_backs_up_first_then_upgrades(tmp_path: Path, monkeypatch: pyt
     monkeypatch.setattr(db, "_alembic_config", config)
     upgraded = open_project(path)
     with upgraded.engine.connect() as conn:
-        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+        assert conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == "0999"
         columns = [row[1] for row in conn.execute(text("PRAGMA table_info(shots)"))]
     assert "colour" in columns
     assert upgraded.setting("name") == "before the upgrade"
     upgraded.close()
-    backups = list(tmp_path.glob("p.trproj.backup-0001-*"))
+    backups = list(tmp_path.glob(f"p.trproj.backup-{shipped}-*"))
     assert len(backups) == 1
     con = sqlite3.connect(backups[0])
-    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == ("0001",)
+    assert con.execute("SELECT version_num FROM alembic_version").fetchone() == (shipped,)
     assert "colour" not in [row[1] for row in con.execute("PRAGMA table_info(shots)")]
     con.close()
 
@@ -120,3 +122,34 @@ def test_datetimes_come_back_in_utc(project: db.Project) -> None:
         reviewer = session.query(m.Reviewer).one()
         assert reviewer.created_at.utcoffset() is not None
         assert reviewer.created_at.utcoffset().total_seconds() == 0
+
+
+def test_a_project_of_the_first_schema_upgrades_keeping_its_log(tmp_path: Path) -> None:
+    path = tmp_path / "old.trproj"
+    engine = create_engine(f"sqlite:///{path}")
+    cfg = db._alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
+        conn.execute(text("INSERT INTO reviewers (id, name, created_at) VALUES (1, 'anna', '2026-01-01')"))
+        conn.execute(text("INSERT INTO media_roots (id, name, path) VALUES (1, 'r', '/m')"))
+        conn.execute(text(
+            "INSERT INTO takes (id, root_id, relpath, name, content_hash, size, mtime, missing, container, "
+            "video_codec, codec_profile, pix_fmt, bit_depth, color_range, color_space, width, height, sar_num, "
+            "sar_den, rotation, fps_num, fps_den, vfr, frame_count, duration_s, start_time_s, bit_rate, has_audio, "
+            "audio_codec, audio_channels, audio_rate, probe_warning, generator, model, prompt, negative_prompt, "
+            "seed, params, provenance_source, ai_generated, shot_source, ingested_at, updated_at) VALUES "
+            "(1, 1, 'a.mp4', 'a.mp4', 'h', 1, 0, 0, '', '', '', '', 8, '', '', 0, 0, 1, 1, 0, 24, 1, 0, 1, 1, 0, 0, "
+            "0, '', 0, 0, '', '', '', '', '', '', '{}', '', 1, '', '2026-01-01', '2026-01-01')"
+        ))  # fmt: skip
+        conn.execute(text(
+            "INSERT INTO events (id, take_id, reviewer_id, at, workstation, verdict, tags_added, tags_removed) "
+            "VALUES (1, 1, 1, '2026-01-01', 'ws', 'keep', '[]', '[]')"
+        ))  # fmt: skip
+    engine.dispose()
+    project = db.open_project(path)
+    with project.sessions() as session:
+        event = session.get(m.Event, 1)
+        assert event is not None and event.verdict == "keep" and event.shot_to_id is None
+    project.close()
+    assert len(list(tmp_path.glob("old.trproj.backup-0001-*"))) == 1
