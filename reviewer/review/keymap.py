@@ -2,18 +2,143 @@
 
 The UI turns each command id into an action with these keys; nothing hard-codes a shortcut in a
 widget. Key sequences are Qt's portable text form ("Shift+Right", "Space"), so this stays Qt-free.
+A user's own bindings live in ``keymap.json`` in the config folder and hold only what differs from
+the defaults, so new default commands reach users who customised others.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from importlib import resources
+from pathlib import Path
+
+from reviewer.errors import KnownError
+
+TAG_PREFIX = "tag."
+
+# Titles for the cheat sheet, the command palette and the shortcuts editor (tag.* are made up from the tag).
+TITLES: dict[str, str] = {
+    "player.play_pause": "Play / pause",
+    "player.pause": "Stop (shuttle)",
+    "player.shuttle_forward": "Shuttle forward (again: faster)",
+    "player.shuttle_backward": "Shuttle backward (again: faster)",
+    "player.step_forward": "Next frame",
+    "player.step_backward": "Previous frame",
+    "player.second_forward": "One second forward",
+    "player.second_backward": "One second back",
+    "player.first_frame": "First frame (of the in-out range)",
+    "player.last_frame": "Last frame (of the in-out range)",
+    "player.set_in": "Set in point",
+    "player.set_out": "Set out point",
+    "player.clear_in": "Clear in point",
+    "player.clear_out": "Clear out point",
+    "player.toggle_loop": "Loop on / off",
+    "player.speed_down": "Slower",
+    "player.speed_up": "Faster",
+    "decide.keep": "Keep (promote to the next stage)",
+    "decide.reject": "Reject at this stage",
+    "decide.clear": "Clear the verdict at this stage",
+    "decide.rate_0": "No stars",
+    "decide.rate_1": "Rate 1 star",
+    "decide.rate_2": "Rate 2 stars",
+    "decide.rate_3": "Rate 3 stars",
+    "decide.rate_4": "Rate 4 stars",
+    "decide.rate_5": "Rate 5 stars",
+    "decide.note": "Note at the current frame (or the in-out range)",
+    "decide.quick_tag": "Tag… (type a tag)",
+    "decide.move_to_shot": "Move to shot…",
+    "edit.undo": "Undo the last decision",
+    "edit.redo": "Redo",
+    "queue.next_take": "Next take",
+    "queue.previous_take": "Previous take",
+    "session.start": "Start a review session over the current filter",
+    "session.stop": "Leave the review session",
+    "session.toggle_auto_advance": "Auto-advance after a verdict on / off",
+    "view.grid": "Grid (browser)",
+    "view.player": "Player (loupe)",
+    "view.compare": "Compare",
+    "view.table": "Grid / table",
+    "view.search": "Search prompts and names",
+    "view.refresh": "Refresh the listing",
+    "app.command_palette": "Command palette",
+    "app.cheat_sheet": "Keyboard cheat sheet",
+    "app.shortcuts": "Edit keyboard shortcuts",
+    "app.switch_reviewer": "Switch reviewer",
+    "app.quit": "Quit",
+}
+
+
+def title(command: str) -> str:
+    if command.startswith(TAG_PREFIX):
+        return f"Toggle tag “{command[len(TAG_PREFIX) :]}”"
+    return TITLES.get(command, command)
+
+
+def category(command: str) -> str:
+    return {
+        "player": "Playback",
+        "decide": "Decisions",
+        "tag": "Tags",
+        "edit": "Decisions",
+        "queue": "Navigation",
+        "session": "Session",
+        "view": "View",
+        "app": "Application",
+    }.get(command.split(".", 1)[0], "Other")
 
 
 def default_keymap() -> dict[str, list[str]]:
     text = (resources.files("reviewer.resources") / "keymap.json").read_text(encoding="utf-8")
     data = json.loads(text)
     return {str(command): [str(k) for k in keys] for command, keys in data.items()}
+
+
+def config_dir() -> Path:
+    """Where a user's settings live: ``$TAKE_REVIEWER_CONFIG``, else the XDG config folder."""
+    override = os.environ.get("TAKE_REVIEWER_CONFIG", "").strip()
+    if override:
+        return Path(override).expanduser()
+    base = os.environ.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
+    return Path(base) / "take-reviewer"
+
+
+def user_keymap_path() -> Path:
+    return config_dir() / "keymap.json"
+
+
+def load_keymap(path: Path | None = None) -> dict[str, list[str]]:
+    """The defaults with the user's overrides on top; an unreadable override file is a clear error."""
+    keymap = default_keymap()
+    path = path or user_keymap_path()
+    if not path.exists():
+        return keymap
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KnownError(f"Cannot read the keyboard shortcuts in {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise KnownError(f"{path} should map commands to lists of keys")
+    for command, keys in data.items():
+        if command in keymap and isinstance(keys, list):
+            keymap[command] = [str(k) for k in keys if str(k).strip()]
+    return keymap
+
+
+def save_keymap(keymap: dict[str, list[str]], path: Path | None = None) -> Path:
+    """Write the bindings that differ from the defaults (refused while two commands share a key)."""
+    clashes = conflicts(keymap)
+    if clashes:
+        key, commands = next(iter(clashes.items()))
+        raise KnownError(f"{key} is bound to {' and '.join(commands)}: give each key one command")
+    defaults = default_keymap()
+    overrides = {c: keys for c, keys in keymap.items() if c in defaults and keys != defaults[c]}
+    path = path or user_keymap_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(overrides, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
 
 
 def conflicts(keymap: dict[str, list[str]]) -> dict[str, list[str]]:
@@ -23,3 +148,9 @@ def conflicts(keymap: dict[str, list[str]]) -> dict[str, list[str]]:
         for key in keys:
             seen.setdefault(key.lower(), []).append(command)
     return {key: commands for key, commands in seen.items() if len(commands) > 1}
+
+
+def is_single_key(sequence: str) -> bool:
+    """A key without Ctrl/Alt/Meta (letters, digits, Space, ?): must not fire while typing in a field."""
+    parts = sequence.split("+") if sequence != "+" else ["+"]
+    return not any(p.strip().lower() in ("ctrl", "alt", "meta") for p in parts[:-1])

@@ -216,7 +216,7 @@ class PlayerWidget(QWidget):
 
     NOTE_COLOUR = QColor("#e3c14b")
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, own_keys: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("player")
         self.view = VideoView()
@@ -252,13 +252,15 @@ class PlayerWidget(QWidget):
         self.tasks = Tasks(self, max_threads=1)
         self.preview_tasks = Tasks(self, max_threads=1)  # one thread: it owns the preview reader
         self.actions_by_id: dict[str, QAction] = {}
-        self._install_actions()
+        if own_keys:  # standalone; inside the workspace the window's commands call ``handlers()``
+            self._install_actions()
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
     # --- keys --------------------------------------------------------------------------------
 
-    def _install_actions(self) -> None:
-        handlers: dict[str, Callable[[], None]] = {
+    def handlers(self) -> dict[str, Callable[[], None]]:
+        """What each ``player.*`` command does."""
+        return {
             "player.play_pause": self.play_pause,
             "player.pause": self.pause,
             "player.shuttle_forward": lambda: self.shuttle(+1),
@@ -277,6 +279,9 @@ class PlayerWidget(QWidget):
             "player.speed_down": lambda: self.change_speed(-1),
             "player.speed_up": lambda: self.change_speed(+1),
         }
+
+    def _install_actions(self) -> None:
+        handlers = self.handlers()
         for command, keys in default_keymap().items():
             handler = handlers.get(command)
             if handler is None:

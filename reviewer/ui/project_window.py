@@ -1,79 +1,144 @@
-"""The project window: the shots with their funnel counts beside a grid of take posters.
+"""The review workspace: browser, player, tagging panel, shots and bins, the funnel bar, the triage session.
 
-Rows are read from the store in a worker thread and handed over as plain dicts; posters are read from
-the local cache in worker threads as they scroll into view. (The full review workspace with the
-player and the triage session is built on top of this in later work.)
+Opening a project shows its first page of takes at once (one small query) while the catalogue of all
+takes loads in a worker; filters, sorting and counts then run in memory. A decision is recorded on the
+GUI thread in one short transaction (a few milliseconds, on disk when the key press returns); the
+catalogue re-reads only the takes that changed, and the views repaint those rows.
 """
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from PySide6.QtCore import (
-    QAbstractListModel,
     QAbstractTableModel,
+    QByteArray,
     QModelIndex,
     QPersistentModelIndex,
-    QSize,
+    QSettings,
     Qt,
+    QTimer,
 )
-from PySide6.QtGui import QAction, QCloseEvent, QColor, QImage, QKeySequence, QPainter
+from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
+    QCheckBox,
+    QDockWidget,
+    QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QListView,
     QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QTableView,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
 )
+from sqlalchemy import select
 
-from reviewer.media import cache
-from reviewer.review.decisions import Note, notes_of
-from reviewer.review.keymap import default_keymap
+from reviewer.errors import KnownError
+from reviewer.review import keymap as km
+from reviewer.review.catalog import COLUMN_KEYS, Catalog
+from reviewer.review.decisions import (
+    Change,
+    Decision,
+    HistoryEntry,
+    Note,
+    decide,
+    default_reviewer,
+    history,
+    move_to_shot,
+    notes_of,
+)
+from reviewer.review.session import (
+    Session,
+    UndoEntry,
+    UndoStack,
+    delete_bin,
+    describe_filter,
+    filter_from_dict,
+    filter_to_dict,
+    load_bins,
+    load_session,
+    save_bin,
+    save_session,
+)
+from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
+from reviewer.ui.browser import (
+    BinsModel,
+    FilterBar,
+    GridView,
+    ImageCache,
+    TakeModel,
+)
+from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutEditor, TypingGuard
 from reviewer.ui.player import PREFETCH, PlayerWidget
+from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
 
 ALL_SHOTS = "All takes"
-POSTER = QSize(192, 108)
-VERDICT_COLOURS = {"keep": QColor("#3fa45b"), "reject": QColor("#c8453a")}
+FIRST_PAGE = 300
+BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 
 Index = QModelIndex | QPersistentModelIndex
 
 
-def load_rows(project: Project) -> tuple[list[dict[str, Any]], queries.Funnel, int, str]:
-    """Everything the window shows, read in one go (runs in a worker thread)."""
-    with project.sessions() as session:
-        ids: list[int] = list(session.scalars(queries.select_takes(session, queries.TakeFilter())))
-        rows = list(queries.take_rows(session, ids))
-        funnel = queries.funnel(session)
-        problems = len(queries.problems(session))
+# --- work done in worker threads (plain functions over the project) --------------------------------
+
+
+Loaded = tuple[Catalog, int, int, str, list[str], list[str], queries.Funnel | None]
+
+
+def load_catalog(project: Project, limit: int | None) -> Loaded:
+    """The catalogue (or its first ``limit`` takes with the funnel counted in SQL), the take count,
+    problems, the project's name, all tags and the defect tags."""
+    funnel = None
+    if limit is not None:
+        with project.sessions() as session:
+            funnel = queries.funnel(session)
+    with project.engine.connect() as conn:
+        catalog = Catalog.load(conn, limit=limit)
+        total = conn.execute(select(queries.func.count()).select_from(m.Take)).scalar_one()
+        problems = conn.execute(select(queries.func.count()).select_from(m.Problem)).scalar_one()
+        tags = [t for (t,) in conn.execute(select(m.Tag.name).order_by(m.Tag.name))]
+        defects = [
+            t for (t,) in conn.execute(select(m.Tag.name).where(m.Tag.kind == "defect").order_by(m.Tag.id))
+        ]
     name = project.setting("name") or (project.path.stem if project.path else project.url)
-    return rows, funnel, problems, str(name)
+    return catalog, int(total), int(problems), str(name), tags, defects, funnel
 
 
-def load_notes(project: Project, take_id: int) -> list[Note]:
+def load_details(project: Project, take_id: int) -> tuple[int, list[Note], list[HistoryEntry]]:
     with project.sessions() as session:
-        return notes_of(session, take_id)
+        return take_id, notes_of(session, take_id), history(session, take_id)
 
 
-def load_poster(content_hash: str) -> QImage | None:
-    """The cached poster as a QImage, scaled to the grid (runs in a worker thread; QImage is thread-safe)."""
-    path = cache.poster_path(content_hash)
-    image = QImage(str(path)) if path.exists() else QImage()
-    if image.isNull():
-        return None
-    return image.scaled(
-        POSTER, Qt.AspectRatioMode.KeepAspectRatio, Qt.TransformationMode.SmoothTransformation
-    )
+def text_rows(project: Project, catalog: Catalog, text: str) -> tuple[str, np.ndarray]:
+    with project.sessions() as session:
+        return text, catalog.text_rows(session, text)
+
+
+def bulk_decide(project: Project, take_ids: list[int], decision: Decision, reviewer: str) -> Change:
+    return decide(project, take_ids, decision, reviewer)
 
 
 class ShotModel(QAbstractTableModel):
-    """One row per shot (and one for all takes): takes, then pending/kept/rejected at each stage."""
+    """One row per shot (and one for all takes): takes, then to do / kept / out at each stage."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -101,10 +166,12 @@ class ShotModel(QAbstractTableModel):
             return "Shot"
         if section == 1:
             return "Takes"
-        return f"{self.stage_names[section - 2]}  (to do · kept · out)"
+        if 2 <= section < 2 + len(self.stage_names):
+            return f"{self.stage_names[section - 2]}  (to do · kept · out)"
+        return None
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
+        if not index.isValid() or not 0 <= index.row() < len(self.rows):
             return None
         code, counts = self.rows[index.row()]
         col = index.column()
@@ -123,89 +190,137 @@ class ShotModel(QAbstractTableModel):
         return None
 
 
-class TakeGridModel(QAbstractListModel):
-    """Take posters for a grid view; posters load in the background the first time they are asked for."""
+class FunnelBar(QToolBar):
+    """The stages left to right with live counts; a click shows what waits at that stage."""
 
-    def __init__(self, tasks: Tasks) -> None:
-        super().__init__()
-        self.tasks = tasks
-        self.rows: list[dict[str, Any]] = []
-        self.rows_of_hash: dict[str, list[int]] = {}
-        self.posters: dict[str, QImage | None] = {}
-        self.placeholder = QImage(POSTER, QImage.Format.Format_RGB32)
-        self.placeholder.fill(QColor("#26282b"))
+    def __init__(self, chosen: Callable[[int], None]) -> None:
+        super().__init__("Funnel")
+        self.setObjectName("funnel-bar")
+        self.setMovable(False)
+        self.chosen = chosen
+        self.buttons: list[QToolButton] = []
+        self.total = QLabel()
+        self.total.setObjectName("funnel")
+        self.addWidget(self.total)
 
-    def set_rows(self, rows: list[dict[str, Any]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.rows_of_hash = {}
-        for i, row in enumerate(rows):
-            self.rows_of_hash.setdefault(row["content_hash"], []).append(i)
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or index.row() >= len(self.rows):
-            return None
-        row = self.rows[index.row()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return row["name"]
-        if role == Qt.ItemDataRole.DecorationRole:
-            return self._poster(row)
-        if role == Qt.ItemDataRole.ToolTipRole:
-            lines = [
-                row["name"],
-                f"{row['shot'] or 'no shot'} · {row['stage']} · {row['verdict'] or 'to review'}",
-                f"{row['width']}×{row['height']} {row['video_codec']} {row['fps']} fps · {row['frame_count']} frames",
-                f"{row['generator'] or ''} {row['model'] or ''} seed {row['seed'] or '—'}".strip(),
-            ]
-            return "\n".join(lines)
-        if role == Qt.ItemDataRole.UserRole:
-            return row
-        return None
-
-    def _poster(self, row: dict[str, Any]) -> QImage:
-        key = row["content_hash"]
-        if key in self.posters:
-            return self._badge(self.posters[key] or self.placeholder, row)
-        self.posters[key] = None
-        self.tasks.run(load_poster, key, done=partial(self._poster_loaded, key))
-        return self._badge(self.placeholder, row)
-
-    def _poster_loaded(self, key: str, image: QImage | None) -> None:
-        if image is None:
-            return
-        self.posters[key] = image
-        for i in self.rows_of_hash.get(key, ()):
-            idx = self.index(i)
-            self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
-
-    def _badge(self, image: QImage, row: dict[str, Any]) -> QImage:
-        """The poster on a fixed-size tile, with a strip in the verdict's colour along the bottom."""
-        tile = QImage(POSTER, QImage.Format.Format_RGB32)
-        tile.fill(QColor("#101113"))
-        painter = QPainter(tile)
-        painter.drawImage(
-            (POSTER.width() - image.width()) // 2, (POSTER.height() - image.height()) // 2, image
-        )
-        kept_before = row["stage_position"] > 0 and row["verdict"] != "reject"
-        colour = VERDICT_COLOURS.get(row["verdict"] or ("keep" if kept_before else ""))
-        if colour is not None:
-            painter.fillRect(0, POSTER.height() - 5, POSTER.width(), 5, colour)
-        painter.end()
-        return tile
+    def set_funnel(self, funnel: queries.Funnel, problems: int) -> None:
+        if len(self.buttons) != len(funnel.stages):
+            for b in self.buttons:
+                b.deleteLater()
+            self.buttons = []
+            for k in range(len(funnel.stages)):
+                button = QToolButton()
+                button.setObjectName(f"stage-{k}")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                button.clicked.connect(lambda _=False, s=k: self.chosen(s))
+                self.addWidget(button)
+                self.buttons.append(button)
+        for button, s in zip(self.buttons, funnel.stages, strict=True):
+            button.setText(
+                f"→ {s.name}: {s.reached:,}  ({s.pending:,} to do · {s.kept:,} kept · {s.rejected:,} out)"
+            )
+            button.setToolTip(f"Show the takes waiting at {s.name}")
+        extra = f"   ·   {problems} unreadable files" if problems else ""
+        self.total.setText(f"{funnel.total:,} takes{extra}   ·   selected {funnel.selected:,}  ")
 
 
 class ProjectWindow(QMainWindow):
     def __init__(self, project: Project) -> None:
         super().__init__()
         self.project = project
+        self.settings = QSettings()
+        self.reviewer = str(self.settings.value("reviewer", "") or default_reviewer())
         self.tasks = Tasks(self, max_threads=4)
-        self.all_rows: list[dict[str, Any]] = []
+        self.catalog: Catalog | None = None
+        self.complete = False  # the whole catalogue is loaded (not only the first page)
+        self.filter = queries.TakeFilter()
+        self.sort_key: tuple[int, Qt.SortOrder] | None = None
+        self.text_cache: dict[str, np.ndarray] = {}
+        self.session: Session | None = None
+        self.saved_session: Session | None = None
+        self.undo_stack = UndoStack(project, lambda: self.reviewer)
+        self.current_id: int | None = None
+        self.current_row: dict[str, Any] | None = None
+        self.problems = 0
+        self.name = ""
+        self.tags: list[str] = []
+        self.defects: list[str] = []
         self.setWindowTitle("Take Reviewer")
+        self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
+        # browser
+        self.images = ImageCache(self.tasks)
+        self.model = TakeModel(self.images)
+        self.grid = GridView(self.model)
+        self.grid.setObjectName("takes")
+        self.table = QTableView()
+        self.table.setObjectName("take-table")
+        self.table.setModel(self.model)
+        self.table.setSelectionModel(self.grid.selectionModel())
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.table.verticalHeader().hide()
+        self.table.verticalHeader().setDefaultSectionSize(22)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        self.table.setWordWrap(False)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for col, width in enumerate((70, 200, 70, 90, 60, 130, 100, 300, 80, 150, 80, 140, 80, 130)):
+            self.table.setColumnWidth(col, width)
+        self.grid.selectionModel().currentRowChanged.connect(self._current_changed)
+        self.table.horizontalHeader().sortIndicatorChanged.connect(self._sorted)
+        self.filter_bar = FilterBar()
+        self.filter_bar.changed.connect(self.set_filter)
+        self.browser_stack = QStackedWidget()
+        self.browser_stack.addWidget(self.grid)
+        self.browser_stack.addWidget(self.table)
+        self.browser = QWidget()
+        self.browser.setObjectName("browser")
+        browser_layout = QVBoxLayout(self.browser)
+        browser_layout.setContentsMargins(0, 0, 0, 0)
+        browser_layout.setSpacing(0)
+        browser_layout.addWidget(self.filter_bar)
+        browser_layout.addWidget(self.browser_stack, 1)
+
+        # player with the session bar above it
+        self.player = PlayerWidget(own_keys=False)
+        self.session_bar = QWidget()
+        self.session_bar.setObjectName("session-bar")
+        self.session_label = QLabel()
+        self.session_label.setObjectName("session-progress")
+        self.session_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.session_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.auto_advance = QCheckBox("Auto-advance")
+        self.auto_advance.setChecked(bool(self.settings.value("auto_advance", True, type=bool)))
+        self.auto_advance.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.auto_advance.toggled.connect(self._auto_advance_toggled)
+        self.session_button = QPushButton("Start session")
+        self.session_button.setObjectName("session-button")
+        self.session_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.session_button.clicked.connect(self._session_button)
+        bar = QHBoxLayout(self.session_bar)
+        bar.setContentsMargins(6, 2, 6, 2)
+        bar.addWidget(self.session_label, 1)
+        bar.addWidget(self.auto_advance)
+        bar.addWidget(self.session_button)
+        self.stage_area = QWidget()
+        stage_layout = QVBoxLayout(self.stage_area)
+        stage_layout.setContentsMargins(0, 0, 0, 0)
+        stage_layout.setSpacing(0)
+        stage_layout.addWidget(self.session_bar)
+        stage_layout.addWidget(self.player, 1)
+
+        self.splitter = QSplitter()
+        self.splitter.setObjectName("workspace-splitter")
+        self.splitter.addWidget(self.browser)
+        self.splitter.addWidget(self.stage_area)
+        self.splitter.setStretchFactor(1, 1)
+        self.splitter.setSizes([440, 900])
+        self.setCentralWidget(self.splitter)
+
+        # docks
         self.shots = ShotModel()
         self.shot_view = QTableView()
         self.shot_view.setObjectName("shots")
@@ -214,108 +329,772 @@ class ProjectWindow(QMainWindow):
         self.shot_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.shot_view.verticalHeader().hide()
         self.shot_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.shot_view.selectionModel().currentRowChanged.connect(self._shot_chosen)
-
-        self.grid = TakeGridModel(self.tasks)
-        self.grid_view = QListView()
-        self.grid_view.setObjectName("takes")
-        self.grid_view.setModel(self.grid)
-        self.grid_view.setViewMode(QListView.ViewMode.IconMode)
-        self.grid_view.setIconSize(POSTER)
-        self.grid_view.setGridSize(QSize(POSTER.width() + 16, POSTER.height() + 40))
-        self.grid_view.setResizeMode(QListView.ResizeMode.Adjust)
-        self.grid_view.setMovement(QListView.Movement.Static)
-        self.grid_view.setUniformItemSizes(True)
-        self.grid_view.setWordWrap(True)
-        self.grid_view.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
-        # Keys belong to the player; the grid is browsed with the mouse or Up/Down through the takes.
-        self.grid_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.shot_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.grid_view.selectionModel().currentChanged.connect(self._take_chosen)
+        self.shot_view.clicked.connect(self._shot_clicked)
+        self.bins = BinsModel()
+        self.bin_view = QListView()
+        self.bin_view.setObjectName("bins")
+        self.bin_view.setModel(self.bins)
+        self.bin_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.bin_view.clicked.connect(self._bin_clicked)
+        save_bin_button = QPushButton("Save filter as bin…")
+        save_bin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        save_bin_button.clicked.connect(self.save_current_bin)
+        delete_bin_button = QPushButton("Delete bin")
+        delete_bin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        delete_bin_button.clicked.connect(self.delete_current_bin)
+        bins_box = QWidget()
+        bins_layout = QVBoxLayout(bins_box)
+        bins_layout.setContentsMargins(0, 0, 0, 0)
+        bins_layout.addWidget(self.bin_view, 1)
+        buttons = QHBoxLayout()
+        buttons.addWidget(save_bin_button)
+        buttons.addWidget(delete_bin_button)
+        bins_layout.addLayout(buttons)
+        self.panel = TaggingPanel()
+        self.panel.verdict.connect(lambda v: self.give_verdict(v))
+        self.panel.rating.connect(lambda r: self.rate(r))
+        self.panel.tag_toggled.connect(self._chip_toggled)
+        self.panel.tag_added.connect(self._tag_added)
+        self.panel.note_added.connect(self.add_note)
+        self.panel.shot_chosen.connect(self.move_to_shot)
+        self.shots_dock = self._dock(
+            "Shots", "shots-dock", self.shot_view, Qt.DockWidgetArea.LeftDockWidgetArea
+        )
+        self.bins_dock = self._dock("Bins", "bins-dock", bins_box, Qt.DockWidgetArea.LeftDockWidgetArea)
+        self.panel_dock = self._dock("Take", "take-dock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
+        self.tabifyDockWidget(self.shots_dock, self.bins_dock)
+        self.shots_dock.raise_()
+        self.resizeDocks([self.shots_dock, self.panel_dock], [240, 340], Qt.Orientation.Horizontal)
 
-        self.player = PlayerWidget()
-        browse = QSplitter(Qt.Orientation.Vertical)
-        browse.addWidget(self.shot_view)
-        browse.addWidget(self.grid_view)
-        browse.setSizes([260, 640])
-        splitter = QSplitter()
-        splitter.addWidget(browse)
-        splitter.addWidget(self.player)
-        splitter.setStretchFactor(1, 1)
-        splitter.setSizes([560, 940])
-        self.setCentralWidget(splitter)
-        self._install_queue_actions()
-        self.funnel_label = QLabel("Loading…")
-        self.funnel_label.setObjectName("funnel")
-        self.statusBar().addWidget(self.funnel_label, 1)
-        self.resize(1500, 900)
+        self.funnel_bar = FunnelBar(self.show_stage)
+        self.addToolBar(Qt.ToolBarArea.TopToolBarArea, self.funnel_bar)
+        self.status_label = QLabel("Loading…")
+        self.status_label.setObjectName("status")
+        self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        self.statusBar().addWidget(self.status_label, 1)
+        self.reviewer_label = QLabel()
+        self.statusBar().addPermanentWidget(self.reviewer_label)
+
+        self.bin_timer = QTimer(self)
+        self.bin_timer.setSingleShot(True)
+        self.bin_timer.setInterval(250)
+        self.bin_timer.timeout.connect(self._refresh_counts)
+
+        keymap = self._load_keymap()
+        self.commands = Commands(self, keymap)
+        self._install_commands()
+        self.typing_guard = TypingGuard(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.installEventFilter(self.typing_guard)
+        self.typing_focus_return = QShortcut(QKeySequence("Escape"), self)
+        self.typing_focus_return.activated.connect(self.focus_browser)
+        self._update_reviewer_label()
+        self.resize(1600, 960)
+        self._restore_layout()
+        self._update_session_bar()
         self.reload()
 
-    def _install_queue_actions(self) -> None:
-        keys = default_keymap()
-        for command, handler in (
-            ("queue.next_take", lambda: self.go_to_take(+1)),
-            ("queue.previous_take", lambda: self.go_to_take(-1)),
-            ("app.quit", self.close),
-        ):
-            action = QAction(command, self)
-            action.setShortcuts([QKeySequence(k) for k in keys.get(command, [])])
-            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
-            action.triggered.connect(handler)
-            self.addAction(action)
+    # --- set-up ------------------------------------------------------------------------------
 
-    def go_to_take(self, delta: int) -> None:
-        """The previous or next take of the grid becomes the current one (and plays)."""
-        count = self.grid.rowCount()
-        if not count:
-            return
-        row = self.grid_view.currentIndex().row()
-        row = 0 if row < 0 else max(0, min(count - 1, row + delta))
-        self.grid_view.setCurrentIndex(self.grid.index(row))
+    def _dock(self, title: str, name: str, widget: QWidget, area: Qt.DockWidgetArea) -> QDockWidget:
+        dock = QDockWidget(title, self)
+        dock.setObjectName(name)
+        dock.setWidget(widget)
+        self.addDockWidget(area, dock)
+        return dock
 
-    def _take_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        if not current.isValid():
-            return
-        rows = self.grid.rows
-        row = current.row()
-        take = rows[row]
-        self.player.load(take, rows[row + 1 : row + 1 + PREFETCH])
-        self.player.setFocus()
-        if take.get("notes"):
-            self.tasks.run(
-                load_notes,
-                self.project,
-                take["id"],
-                done=partial(self.player.set_notes, take["id"]),
-                key="notes",
-            )
+    def _load_keymap(self) -> dict[str, list[str]]:
+        try:
+            return km.load_keymap()
+        except KnownError as exc:
+            self.status_label.setText(f"{exc}; using the default keys")
+            return km.default_keymap()
+
+    def _install_commands(self) -> None:
+        c = self.commands
+        for command, handler in self.player.handlers().items():
+            c.add(command, handler)
+        handlers: dict[str, Callable[[], Any]] = {
+            "decide.keep": lambda: self.give_verdict(m.VERDICT_KEEP),
+            "decide.reject": lambda: self.give_verdict(m.VERDICT_REJECT),
+            "decide.clear": lambda: self.give_verdict(m.VERDICT_CLEAR),
+            "decide.note": self.start_note,
+            "decide.quick_tag": self.start_tag,
+            "decide.move_to_shot": self.start_move,
+            "edit.undo": self.undo,
+            "edit.redo": self.redo,
+            "queue.next_take": lambda: self.go_to_take(+1),
+            "queue.previous_take": lambda: self.go_to_take(-1),
+            "session.start": self.start_session,
+            "session.stop": self.stop_session,
+            "session.toggle_auto_advance": lambda: self.auto_advance.toggle(),
+            "view.grid": lambda: self.set_view("grid"),
+            "view.player": lambda: self.set_view("player"),
+            "view.compare": self.compare,
+            "view.table": self.toggle_table,
+            "view.search": self.focus_search,
+            "view.refresh": self.reload,
+            "app.command_palette": self.command_palette,
+            "app.cheat_sheet": self.cheat_sheet,
+            "app.shortcuts": self.edit_shortcuts,
+            "app.switch_reviewer": self.switch_reviewer,
+            "app.quit": self.close,
+        }
+        for r in range(6):
+            handlers[f"decide.rate_{r}"] = partial(self.rate, r)
+        for command, handler in handlers.items():
+            c.add(command, handler)
+        for command in c.keymap:
+            if command.startswith(km.TAG_PREFIX) and command not in c.actions:
+                c.add(command, partial(self.toggle_tag, command[len(km.TAG_PREFIX) :]))
+
+    def _restore_layout(self) -> None:
+        geometry = self.settings.value("workspace/geometry")
+        state = self.settings.value("workspace/state")
+        split = self.settings.value("workspace/splitter")
+        if isinstance(geometry, QByteArray):
+            self.restoreGeometry(geometry)
+        if isinstance(state, QByteArray):
+            self.restoreState(state)
+        if isinstance(split, QByteArray):
+            self.splitter.restoreState(split)
+        if self.settings.value("workspace/browser") == "table":
+            self.browser_stack.setCurrentWidget(self.table)
+
+    def _save_layout(self) -> None:
+        self.settings.setValue("workspace/geometry", self.saveGeometry())
+        self.settings.setValue("workspace/state", self.saveState())
+        self.settings.setValue("workspace/splitter", self.splitter.saveState())
+        self.settings.setValue(
+            "workspace/browser", "table" if self.browser_stack.currentWidget() is self.table else "grid"
+        )
+
+    # --- loading -----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        self.tasks.run(load_rows, self.project, done=self._loaded, key="rows")
+        """The first page at once, then the whole catalogue in the background."""
+        self.status_label.setText("Loading takes…")
+        if self.catalog is None:
+            self.tasks.run(load_catalog, self.project, FIRST_PAGE, done=self._first_page, key="first")
+        self.tasks.run(
+            load_catalog, self.project, None, done=self._catalog_loaded, failed=self._failed, key="catalog"
+        )
 
-    def _loaded(self, result: tuple[list[dict[str, Any]], queries.Funnel, int, str]) -> None:
-        rows, funnel, problems, name = result
-        self.all_rows = rows
-        where = self.project.path or self.project.url
-        self.setWindowTitle(f"{name} — Take Reviewer")
+    def _failed(self, exc: Exception) -> None:
+        self.status_label.setText(f"Could not load the project: {exc}")
+        if not isinstance(exc, KnownError | OSError):
+            raise exc
+
+    def _first_page(self, result: Loaded) -> None:
+        if self.complete:
+            return
+        catalog, total, self.problems, self.name, self.tags, self.defects, funnel = result
+        if funnel is not None:
+            self.shots.set_funnel(funnel)
+            self.funnel_bar.set_funnel(funnel, self.problems)
+        self._set_title()
+        self.catalog = catalog
+        self.model.set_rows(catalog, catalog.select(queries.TakeFilter()))
+        if self.model.rowCount():
+            self.grid.setCurrentIndex(self.model.index(0, 1))
+        self.status_label.setText(
+            f"Showing the first {len(catalog):,} of {total:,} takes; indexing the rest…"
+        )
+
+    def _catalog_loaded(self, result: Loaded) -> None:
+        catalog, total, self.problems, self.name, self.tags, self.defects, _funnel = result
+        self._set_title()
+        self.catalog = catalog
+        self.complete = True
+        self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        self.panel.set_chip_keys(
+            {
+                c[len(km.TAG_PREFIX) :]: ", ".join(self.commands.keys(c))
+                for c in self.commands.actions
+                if c.startswith(km.TAG_PREFIX)
+            }
+        )
+        self.filter_bar.set_choices(catalog, self.tags)
+        self.saved_session = load_session(self.project, self.reviewer)
+        if self.session is not None:
+            self._show_queue()
+        else:
+            self._apply_filter(keep_current=True)
+        self._refresh_counts()
+        self._update_session_bar()
+        self.status_label.setText(f"{total:,} takes")
+
+    def _set_title(self) -> None:
+        where = Path(str(self.project.path or self.project.url)).name
+        self.setWindowTitle(f"{self.name} — {where} — Take Reviewer")
+
+    def _shot_codes(self) -> list[str]:
+        if self.catalog is None:
+            return []
+        codes = [c for c in self.catalog.shot_order]
+        return sorted(codes, key=lambda c: self.catalog.shot_order[c] if self.catalog else (0, c))
+
+    # --- filters, bins, counts ----------------------------------------------------------------------
+
+    def set_filter(self, f: queries.TakeFilter) -> None:
+        """Show the takes matching ``f`` (from the filter bar, a bin, a shot or a funnel stage)."""
+        if self.session is not None:
+            self.status_label.setText("Leave the session (Ctrl+Shift+Return) to change the filter")
+            return
+        self.filter = f
+        if f is not self.filter_bar.value():
+            self.filter_bar.set_value(f)
+        self._apply_filter(keep_current=True)
+
+    def _apply_filter(self, keep_current: bool) -> None:
+        cat = self.catalog
+        if cat is None or not self.complete:
+            return
+        text = self.filter.text.strip()
+        rows_for_text = None
+        if text:
+            rows_for_text = self.text_cache.get(text)
+            if rows_for_text is None:
+                self.status_label.setText(f"Searching for “{text}”…")
+                self.tasks.run(text_rows, self.project, cat, text, done=self._text_found, key="text")
+                return
+        rows = cat.select(self.filter, rows_for_text)
+        if self.sort_key is not None:
+            column, order = self.sort_key
+            rows = cat.sort(rows, COLUMN_KEYS[column], order == Qt.SortOrder.DescendingOrder)
+        self._show_rows(rows, keep_current)
+        self.status_label.setText(f"{len(rows):,} takes · {describe_filter(self.filter, cat.stages)}")
+
+    def _sorted(self, column: int, order: Qt.SortOrder) -> None:
+        self.sort_key = (column, order) if column >= 0 else None
+
+    def _text_found(self, result: tuple[str, np.ndarray]) -> None:
+        text, rows = result
+        self.text_cache[text] = rows
+        if self.filter.text.strip() == text:
+            self._apply_filter(keep_current=True)
+
+    def _show_rows(self, rows: np.ndarray, keep_current: bool) -> None:
+        assert self.catalog is not None
+        current = self.current_id if keep_current else None
+        self.model.set_rows(self.catalog, rows)
+        row = self.model.row_of(current) if current is not None else None
+        if row is None and self.model.rowCount():
+            row = 0
+        if row is not None:
+            self.grid.setCurrentIndex(self.model.index(row, 1))
+            self.grid.scrollTo(self.model.index(row, 1))
+        else:
+            self._show_take(None)
+
+    def show_stage(self, stage: int) -> None:
+        self.set_filter(queries.TakeFilter(stage=stage, status=queries.STATUS_PENDING))
+
+    def _shot_clicked(self, index: QModelIndex) -> None:
+        code = self.shots.data(self.shots.index(index.row(), 0), Qt.ItemDataRole.UserRole)
+        self.set_filter(dataclasses.replace(self.filter, shots=(code,) if code else ()))
+
+    def _bin_clicked(self, index: QModelIndex) -> None:
+        f = self.bins.data(index, Qt.ItemDataRole.UserRole)
+        if isinstance(f, queries.TakeFilter):
+            self.set_filter(f)
+
+    def _builtin_bins(self) -> list[tuple[str, queries.TakeFilter]]:
+        assert self.catalog is not None
+        out = [("All takes", queries.TakeFilter())]
+        for s, name in enumerate(self.catalog.stages):
+            out.append((f"{name}: to review", queries.TakeFilter(stage=s, status=queries.STATUS_PENDING)))
+            out.append((f"{name}: rejected", queries.TakeFilter(stage=s, status=queries.STATUS_REJECTED)))
+        out.append(
+            ("Selected", queries.TakeFilter(stage=len(self.catalog.stages) - 1, status=queries.STATUS_KEPT))
+        )
+        return out
+
+    def _refresh_counts(self) -> None:
+        cat = self.catalog
+        if cat is None or not self.complete:
+            return
+        funnel = cat.funnel()
         self.shots.set_funnel(funnel)
-        self.grid.set_rows(rows)
-        if rows:
-            self.grid_view.setCurrentIndex(self.grid.index(0))
-        parts = [f"{funnel.total} takes"]
-        parts += [f"{s.name}: {s.pending} to do, {s.kept} kept, {s.rejected} rejected" for s in funnel.stages]
-        if problems:
-            parts.append(f"{problems} unreadable files")
-        self.funnel_label.setText("   ·   ".join(parts) + f"      {Path(str(where)).name}")
+        self.funnel_bar.set_funnel(funnel, self.problems)
+        saved = load_bins(self.project)
+        items: list[tuple[str, queries.TakeFilter, int, bool]] = []
+        for name, f in self._builtin_bins():
+            items.append((name, f, int(cat.mask(f).sum()), False))
+        for name, data in sorted(saved.items(), key=lambda kv: kv[0].lower()):
+            f = filter_from_dict(data)
+            rows = self.text_cache.get(f.text.strip()) if f.text.strip() else None
+            if f.text.strip() and rows is None:
+                self.tasks.run(text_rows, self.project, cat, f.text.strip(), done=self._bin_text_found)
+                count = -1
+            else:
+                count = int(cat.mask(f, rows).sum())
+            items.append((f"★ {name}", f, count, True))
+        self.bins.set_bins(items)
 
-    def _shot_chosen(self, current: QModelIndex, _previous: QModelIndex) -> None:
-        code = self.shots.data(self.shots.index(current.row(), 0), Qt.ItemDataRole.UserRole)
-        rows = self.all_rows if code is None else [r for r in self.all_rows if r["shot"] == code]
-        self.grid.set_rows(rows)
-        if rows:
-            self.grid_view.setCurrentIndex(self.grid.index(0))
+    def _bin_text_found(self, result: tuple[str, np.ndarray]) -> None:
+        text, rows = result
+        self.text_cache[text] = rows
+        self.bin_timer.start()
+
+    def save_current_bin(self) -> None:
+        name, ok = QInputDialog.getText(self, "Save bin", "Name of the smart bin for this filter:")
+        if ok and name.strip():
+            try:
+                save_bin(self.project, name, self.filter)
+            except KnownError as exc:
+                QMessageBox.warning(self, "Save bin", str(exc))
+            self._refresh_counts()
+
+    def delete_current_bin(self) -> None:
+        name = self.bins.data(self.bin_view.currentIndex(), Qt.ItemDataRole.UserRole + 1)
+        if name:
+            delete_bin(self.project, str(name)[2:] if str(name).startswith("★ ") else str(name))
+            self._refresh_counts()
+
+    # --- the current take -------------------------------------------------------------------------
+
+    def _current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        take_id = self.model.take_id(current.row()) if current.isValid() else None
+        if take_id is None:
+            self._show_take(None)
+            return
+        if self.session is not None:
+            self.session.go_to(take_id)
+        self._show_take(take_id)
+
+    def _show_take(self, take_id: int | None) -> None:
+        self.current_id = take_id
+        if take_id is None:
+            self.current_row = None
+            self.panel.show_take(None)
+            return
+        row = self.model.row_of(take_id)
+        upcoming_ids = (
+            [t for t in (self.model.take_id(row + k) for k in range(1, PREFETCH + 1)) if t is not None]
+            if row is not None
+            else []
+        )
+        with self.project.sessions() as session:
+            rows = {r["id"]: r for r in queries.take_rows(session, [take_id, *upcoming_ids])}
+        take = rows.get(take_id)
+        self.current_row = take
+        self.panel.show_take(take)
+        if take is None:
+            return
+        if self.player.take is None or self.player.take.get("id") != take_id:
+            self.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
+        self.tasks.run(load_details, self.project, take_id, done=self._details_loaded, key="details")
+
+    def _details_loaded(self, result: tuple[int, list[Note], list[HistoryEntry]]) -> None:
+        take_id, notes, entries = result
+        if take_id != self.current_id:
+            return
+        self.panel.show_notes(notes)
+        self.panel.show_history(entries)
+        self.player.set_notes(take_id, notes)
+
+    def go_to_take(self, delta: int) -> None:
+        """The previous or next take of the listing (the session's queue in a session) becomes current."""
+        count = self.model.rowCount()
+        if not count:
+            return
+        row = self.grid.currentIndex().row()
+        row = 0 if row < 0 else max(0, min(count - 1, row + delta))
+        index = self.model.index(row, 1)
+        self.grid.selectionModel().setCurrentIndex(
+            index,
+            self.grid.selectionModel().SelectionFlag.ClearAndSelect
+            | self.grid.selectionModel().SelectionFlag.Rows,
+        )
+        self.grid.scrollTo(index)
+        self.table.scrollTo(self.model.index(row, 0))
+
+    def targets(self) -> list[int]:
+        """The takes a decision applies to: the selection when several are selected, else the current take."""
+        rows = sorted({ix.row() for ix in self.grid.selectionModel().selectedIndexes()})
+        ids = [t for t in (self.model.take_id(r) for r in rows) if t is not None]
+        if len(ids) > 1:
+            return ids
+        return [self.current_id] if self.current_id is not None else []
+
+    # --- decisions -------------------------------------------------------------------------------
+
+    def _record(self, decision: Decision, label: str) -> Change | None:
+        """Record a decision for the target takes and refresh what shows them; None if nothing was done."""
+        ids = self.targets()
+        if not ids:
+            return None
+        if self.session is not None and decision.verdict is not None:
+            decision = dataclasses.replace(decision, stage=self.session.stage_name)
+        if len(ids) > BULK_IN_WORKER:
+            self.status_label.setText(f"{label}: {len(ids):,} takes…")
+            self.tasks.run(
+                bulk_decide, self.project, ids, decision, self.reviewer,
+                done=partial(self._recorded, decision, label, {}), failed=self._decision_failed,
+            )  # fmt: skip
+            return None
+        try:
+            change = decide(self.project, ids, decision, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return None
+        queue_index = (
+            {t: self.session.queue.index(t) for t in ids if t in self.session.queue} if self.session else {}
+        )
+        self._recorded(decision, label, queue_index, change)
+        return change
+
+    def _decision_failed(self, exc: Exception) -> None:
+        self.status_label.setText(str(exc))
+        if not isinstance(exc, KnownError):
+            raise exc
+
+    def _recorded(self, decision: Decision, label: str, queue_index: dict[int, int], change: Change) -> None:
+        ids = sorted(change.take_ids)
+        self.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict, queue_index))
+        advance = False
+        if self.session is not None and decision.verdict is not None:
+            for take_id in ids:
+                self.session.record(take_id, decision.verdict)
+            if decision.verdict == m.VERDICT_REJECT:
+                for take_id in ids:
+                    self.model.remove_take(take_id)
+            advance = self.auto_advance.isChecked() and decision.verdict != m.VERDICT_CLEAR
+            save_session(self.project, self.reviewer, self.session)
+        self._after_change(change)
+        n = len(ids)
+        self.status_label.setText(f"{label}: {n:,} take{'s' if n != 1 else ''}" if n else label)
+        if advance and decision.verdict == m.VERDICT_KEEP:
+            self.go_to_take(+1)
+        elif self.session is not None and decision.verdict == m.VERDICT_REJECT:
+            self._select_session_current()
+
+    def _after_change(self, change: Change) -> None:
+        """Re-read the changed takes and repaint what shows them (the funnel and bins a moment later)."""
+        if self.catalog is not None:
+            with self.project.engine.connect() as conn:
+                self.catalog.refresh(conn, change.take_ids)
+            self.model.takes_changed(sorted(change.take_ids))
+        if change.tags:
+            with self.project.sessions() as session:
+                self.tags = list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
+            self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        self._update_session_bar()
+        self.bin_timer.start()
+        if self.current_id in change.take_ids:
+            self._refresh_current()
+
+    def _refresh_current(self) -> None:
+        if self.current_id is None:
+            return
+        with self.project.sessions() as session:
+            rows = list(queries.take_rows(session, [self.current_id]))
+        self.current_row = rows[0] if rows else None
+        self.panel.show_take(self.current_row)
+        self.tasks.run(load_details, self.project, self.current_id, done=self._details_loaded, key="details")
+
+    def give_verdict(self, verdict: str) -> None:
+        words = {m.VERDICT_KEEP: "Kept", m.VERDICT_REJECT: "Rejected", m.VERDICT_CLEAR: "Cleared"}
+        self._record(Decision(verdict=verdict), words[verdict])
+
+    def rate(self, rating: int) -> None:
+        self._record(Decision(rating=rating), f"Rated {rating}")
+
+    def toggle_tag(self, tag: str) -> None:
+        """Tag the targets; if every one already has it, untag them."""
+        ids = self.targets()
+        if not ids or self.catalog is None:
+            return
+        have = all(tag in self.catalog.tags[self.catalog.row_of[t]] for t in ids if t in self.catalog.row_of)
+        if have:
+            self._record(Decision(tags_removed=(tag,)), f"Untagged {tag}")
+        else:
+            self._record(Decision(tags_added=(tag,)), f"Tagged {tag}")
+
+    def _chip_toggled(self, tag: str, checked: bool) -> None:
+        if checked:
+            self._record(Decision(tags_added=(tag,)), f"Tagged {tag}")
+        else:
+            self._record(Decision(tags_removed=(tag,)), f"Untagged {tag}")
+
+    def _tag_added(self, tag: str) -> None:
+        self._record(Decision(tags_added=(tag,)), f"Tagged {tag}")
+        self.focus_browser()
+
+    def add_note(self, text: str) -> None:
+        """A note on the current take at the playhead, or over the in-out range when one is set."""
+        tl = self.player.timeline
+        if tl.in_point is not None or tl.out_point is not None:
+            first = tl.in_point or 0
+            last = tl.out_point if tl.out_point is not None else max(0, tl.frames - 1)
+        else:
+            first = last = self.player.position()
+        if self.current_id is None:
+            return
+        try:
+            change = decide(
+                self.project,
+                self.current_id,
+                Decision(note=text, frame_in=first, frame_out=last),
+                self.reviewer,
+            )
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.undo_stack.push(UndoEntry("Note", change.event_ids, [self.current_id]))
+        self._after_change(change)
+        self.status_label.setText(f"Note at frame {first}" + (f"–{last}" if last != first else ""))
+        self.focus_browser()
+
+    def move_to_shot(self, code: str) -> None:
+        ids = self.targets()
+        if not ids:
+            return
+        try:
+            change = move_to_shot(self.project, ids, code, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.undo_stack.push(UndoEntry(f"Moved to {code}", change.event_ids, sorted(change.take_ids)))
+        self._after_change(change)
+        self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        self.status_label.setText(f"Moved {len(change.take_ids)} take(s) to {code}")
+        self.focus_browser()
+
+    def undo(self) -> None:
+        self._undo_redo(self.undo_stack.undo, "Undid")
+
+    def redo(self) -> None:
+        self._undo_redo(self.undo_stack.redo, "Redid")
+
+    def _undo_redo(self, step: Callable[[], tuple[UndoEntry, Change]], word: str) -> None:
+        try:
+            entry, change = step()
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        if self.session is not None and entry.verdict is not None:
+            undoing = word == "Undid"
+            for take_id in entry.take_ids:
+                if undoing:
+                    self.session.record(take_id, m.VERDICT_CLEAR)
+                    if entry.verdict == m.VERDICT_REJECT:
+                        index = entry.queue_index.get(take_id, len(self.session.queue))
+                        self.session.restore(take_id, index)
+                        self.model.insert_take(take_id, index)
+                else:
+                    self.session.record(take_id, entry.verdict)
+                    if entry.verdict == m.VERDICT_REJECT:
+                        self.model.remove_take(take_id)
+            save_session(self.project, self.reviewer, self.session)
+        self._after_change(change)
+        if entry.take_ids and word == "Undid":
+            row = self.model.row_of(entry.take_ids[0])
+            if row is not None:
+                self.grid.setCurrentIndex(self.model.index(row, 1))
+        self.status_label.setText(f"{word}: {entry.label}")
+
+    # --- the triage session ------------------------------------------------------------------------
+
+    def start_session(self) -> None:
+        """Start a session over the current filter (at its stage, or Triage), or resume the saved one."""
+        cat = self.catalog
+        if cat is None or not self.complete:
+            return
+        if self.session is not None:
+            return
+        if self.saved_session is not None:
+            self.session = self.saved_session
+            self.saved_session = None
+            self._show_queue()
+            self._update_session_bar()
+            return
+        f = self.filter
+        if f.stage is None:
+            f = dataclasses.replace(f, stage=0, status=queries.STATUS_PENDING)
+        if f.stage is None or f.stage >= len(cat.stages):
+            return
+        self.filter = f
+        self.filter_bar.set_value(f)
+        self._apply_filter(keep_current=True)
+        queue = self.model.take_ids()
+        if not queue:
+            self.status_label.setText(f"Nothing to review: {describe_filter(f, cat.stages)}")
+            return
+        self.session = Session(
+            stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
+            auto_advance=self.auto_advance.isChecked(),
+        )  # fmt: skip
+        if self.current_id in queue:
+            self.session.go_to(self.current_id)
+        save_session(self.project, self.reviewer, self.session)
+        self._show_queue()
+        self._update_session_bar()
+        self.set_view("player")
+
+    def _show_queue(self) -> None:
+        """The browser shows the session's queue (in its order)."""
+        assert self.session is not None and self.catalog is not None
+        rows = self.catalog.rows_of(self.session.queue)
+        self.filter_bar.set_value(filter_from_dict(self.session.filter))
+        self.filter_bar.setEnabled(False)
+        self.model.set_rows(self.catalog, rows)
+        self._select_session_current()
+
+    def _select_session_current(self) -> None:
+        if self.session is None:
+            return
+        current = self.session.current
+        row = self.model.row_of(current) if current is not None else None
+        if row is not None:
+            self.grid.setCurrentIndex(self.model.index(row, 1))
+            self.grid.scrollTo(self.model.index(row, 1))
+        elif current is None:
+            self._show_take(None)
+            self.status_label.setText("The queue is empty: every take of this session has a verdict")
+
+    def stop_session(self) -> None:
+        """Leave the session; it is kept, and ``start`` resumes it where it stopped."""
+        if self.session is None:
+            return
+        save_session(self.project, self.reviewer, self.session)
+        self.saved_session = self.session
+        self.session = None
+        self.filter_bar.setEnabled(True)
+        self._apply_filter(keep_current=True)
+        self._update_session_bar()
+
+    def discard_session(self) -> None:
+        self.saved_session = None
+        save_session(self.project, self.reviewer, None)
+        self._update_session_bar()
+
+    def _session_button(self) -> None:
+        if self.session is not None:
+            self.stop_session()
+        else:
+            self.start_session()
+
+    def _auto_advance_toggled(self, on: bool) -> None:
+        self.settings.setValue("auto_advance", on)
+        if self.session is not None:
+            self.session.auto_advance = on
+
+    def _update_session_bar(self) -> None:
+        s = self.session
+        if s is not None:
+            self.session_label.setText(f"{s.stage_name} session · {s.progress()}")
+            self.session_button.setText("Leave session")
+        elif self.saved_session is not None:
+            saved = self.saved_session
+            self.session_label.setText(f"Paused {saved.stage_name} session · {saved.progress()}")
+            self.session_button.setText("Resume session")
+        else:
+            self.session_label.setText(
+                "Not in a session: Ctrl+Return reviews the current filter take by take"
+            )
+            self.session_button.setText("Start session")
+
+    # --- views and dialogs ---------------------------------------------------------------------------
+
+    def set_view(self, which: str) -> None:
+        """G: the browser fills the window; E: the player does; the same key again: both side by side."""
+        browser_only = which == "grid"
+        if which == "grid" and self.browser_stack.currentWidget() is not self.grid:
+            self.browser_stack.setCurrentWidget(self.grid)
+        showing_only = (
+            (self.browser.isVisible() and not self.stage_area.isVisible())
+            if browser_only
+            else (self.stage_area.isVisible() and not self.browser.isVisible())
+        )
+        if showing_only:
+            self.browser.show()
+            self.stage_area.show()
+        elif browser_only:
+            self.browser.show()
+            self.stage_area.hide()
+        else:
+            self.stage_area.show()
+            self.browser.hide()
+        self.focus_browser()
+
+    def compare(self) -> None:
+        self.status_label.setText(
+            "Compare (2-up and 4-up of one shot) is not built yet; C does nothing for now"
+        )
+
+    def toggle_table(self) -> None:
+        table = self.browser_stack.currentWidget() is not self.table
+        self.browser_stack.setCurrentWidget(self.table if table else self.grid)
+        self.browser.show()
+        self.focus_browser()
+
+    def focus_browser(self) -> None:
+        view = self.browser_stack.currentWidget()
+        target = view if view is not None and self.browser.isVisible() else self.player
+        target.setFocus()
+
+    def focus_search(self) -> None:
+        if not self.browser.isVisible():
+            self.browser.show()
+        self.filter_bar.search.setFocus()
+        self.filter_bar.search.selectAll()
+
+    def start_note(self) -> None:
+        self.panel_dock.show()
+        self.panel_dock.raise_()
+        self.panel.note_entry.setFocus()
+
+    def start_tag(self) -> None:
+        self.panel_dock.show()
+        self.panel_dock.raise_()
+        self.panel.tag_entry.setFocus()
+
+    def start_move(self) -> None:
+        self.panel_dock.show()
+        self.panel_dock.raise_()
+        self.panel.shot.setFocus()
+        line = self.panel.shot.lineEdit()
+        if line is not None:
+            line.selectAll()
+
+    def command_palette(self) -> None:
+        CommandPalette(self.commands, self).exec()
+
+    def cheat_sheet(self) -> None:
+        CheatSheet(self.commands, self).exec()
+
+    def edit_shortcuts(self) -> None:
+        ShortcutEditor(self.commands, self).exec()
+
+    def switch_reviewer(self) -> None:
+        name, ok = QInputDialog.getText(
+            self, "Reviewer", "Who is reviewing? (every decision records it)", text=self.reviewer
+        )
+        name = " ".join(name.split())
+        if ok and name and name != self.reviewer:
+            if self.session is not None:
+                self.stop_session()
+            self.reviewer = name
+            self.settings.setValue("reviewer", name)
+            self.undo_stack = UndoStack(self.project, lambda: self.reviewer)
+            self.saved_session = load_session(self.project, name)
+            self._update_reviewer_label()
+            self._update_session_bar()
+
+    def _update_reviewer_label(self) -> None:
+        self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        if self.session is not None:
+            save_session(self.project, self.reviewer, self.session)
+        self._save_layout()
+        app = QApplication.instance()
+        if app is not None:
+            app.removeEventFilter(self.typing_guard)
         self.player.close_all()
         self.tasks.wait(10_000)
         self.project.close()

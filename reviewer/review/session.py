@@ -1,0 +1,222 @@
+"""Review sessions, undo, and saved filters (smart bins): the Qt-free rules of the triage loop.
+
+A session is a queue frozen from a filter at one stage: the reviewer walks it take by take, rejected
+takes leave it, kept ones stay (marked) so the reviewer can look back. Its state (queue, position,
+counts, timing) is saved in the project after every move, per reviewer, so leaving and coming back
+resumes where it stopped, on this workstation or another.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from reviewer.errors import KnownError
+from reviewer.review.decisions import Change, undo
+from reviewer.store import queries
+from reviewer.store.db import Project
+
+IDLE_GAP_S = 120.0  # a pause longer than this does not count as reviewing time
+
+
+def filter_to_dict(f: queries.TakeFilter) -> dict[str, Any]:
+    data = asdict(f)
+    return {k: (list(v) if isinstance(v, tuple | list) else v) for k, v in data.items()}
+
+
+def filter_from_dict(data: dict[str, Any]) -> queries.TakeFilter:
+    known = queries.TakeFilter.__dataclass_fields__
+    clean: dict[str, Any] = {
+        k: (tuple(v) if isinstance(v, list) else v) for k, v in data.items() if k in known
+    }
+    return queries.TakeFilter(**clean)
+
+
+def describe_filter(f: queries.TakeFilter, stages: Sequence[str]) -> str:
+    """A filter in words, for bin tooltips and the session bar."""
+    parts = []
+    if f.stage is not None and 0 <= f.stage < len(stages):
+        word = {"pending": "to review", "kept": "kept", "rejected": "rejected"}.get(f.status, "reached")
+        parts.append(f"{stages[f.stage]}: {word}")
+    if f.shots:
+        parts.append("shot " + ", ".join(f.shots))
+    if f.min_rating:
+        parts.append(f"★ ≥ {f.min_rating}")
+    if f.tags:
+        parts.append("tagged " + ", ".join(f.tags))
+    if f.reviewers:
+        parts.append("by " + ", ".join(f.reviewers))
+    if f.models:
+        parts.append("model " + ", ".join(f.models))
+    if f.has_audio is not None:
+        parts.append("with sound" if f.has_audio else "silent")
+    if f.text.strip():
+        parts.append(f"“{f.text.strip()}”")
+    return " · ".join(parts) or "all takes"
+
+
+@dataclass
+class Session:
+    """One reviewer's pass over a queue at one stage."""
+
+    stage: int
+    stage_name: str
+    filter: dict[str, Any]
+    queue: list[int]  # take ids still in the queue, in order
+    total: int  # how many the queue started with
+    position: int = 0
+    decided: list[int] = field(default_factory=list)  # takes given a verdict in this session
+    kept: list[int] = field(default_factory=list)
+    started: float = field(default_factory=time.time)
+    active_s: float = 0.0
+    last_action: float = 0.0
+    auto_advance: bool = True
+
+    @property
+    def current(self) -> int | None:
+        return self.queue[self.position] if 0 <= self.position < len(self.queue) else None
+
+    def move(self, delta: int) -> int | None:
+        if self.queue:
+            self.position = max(0, min(len(self.queue) - 1, self.position + delta))
+        return self.current
+
+    def go_to(self, take_id: int) -> None:
+        if take_id in self.queue:
+            self.position = self.queue.index(take_id)
+
+    def record(self, take_id: int, verdict: str) -> None:
+        """A verdict was given to ``take_id`` in this session: count it, drop it from the queue if rejected."""
+        now = time.time()
+        if self.last_action:
+            self.active_s += min(now - self.last_action, IDLE_GAP_S)
+        self.last_action = now
+        if take_id in self.kept:
+            self.kept.remove(take_id)
+        if verdict == "clear":
+            if take_id in self.decided:
+                self.decided.remove(take_id)
+            return
+        if take_id not in self.decided:
+            self.decided.append(take_id)
+        if verdict == "keep":
+            self.kept.append(take_id)
+        elif verdict == "reject" and take_id in self.queue:
+            index = self.queue.index(take_id)
+            self.queue.pop(index)
+            if index < self.position or self.position >= len(self.queue):
+                self.position = max(0, min(self.position - (index < self.position), len(self.queue) - 1))
+
+    def restore(self, take_id: int, index: int) -> None:
+        """Put a take back at ``index`` (its reject was undone)."""
+        if take_id not in self.queue:
+            self.queue.insert(min(index, len(self.queue)), take_id)
+        if take_id in self.decided:
+            self.decided.remove(take_id)
+
+    def takes_per_hour(self) -> float:
+        hours = (self.active_s + (30.0 if self.decided else 0.0)) / 3600
+        return len(self.decided) / hours if hours > 0 else 0.0
+
+    def progress(self) -> str:
+        """“312 of 4,870 · 41 kept · 620/h”."""
+        text = f"{len(self.decided):,} of {self.total:,} · {len(self.kept):,} kept"
+        rate = self.takes_per_hour()
+        if len(self.decided) >= 3 and rate:
+            text += f" · {rate:,.0f} takes/h"
+        return text
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Session:
+        known = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def session_key(reviewer: str) -> str:
+    return f"session:{reviewer}"
+
+
+def save_session(project: Project, reviewer: str, session: Session | None) -> None:
+    project.set_setting(session_key(reviewer), session.to_dict() if session else None)
+
+
+def load_session(project: Project, reviewer: str) -> Session | None:
+    data = project.setting(session_key(reviewer))
+    if not isinstance(data, dict):
+        return None
+    try:
+        return Session.from_dict(data)
+    except TypeError:
+        return None  # written by a different version: start afresh rather than fail
+
+
+@dataclass
+class UndoEntry:
+    label: str
+    event_ids: list[int]
+    take_ids: list[int]
+    verdict: str | None = None
+    queue_index: dict[int, int] = field(default_factory=dict)  # where rejected takes stood in a session
+
+
+class UndoStack:
+    """Ctrl+Z / Ctrl+Shift+Z over the event log: undo appends undo events, redo undoes those."""
+
+    def __init__(self, project: Project, reviewer: Callable[[], str]) -> None:
+        self.project = project
+        self.reviewer = reviewer
+        self.done: list[UndoEntry] = []
+        self.undone: list[UndoEntry] = []
+
+    def push(self, entry: UndoEntry) -> None:
+        if entry.event_ids:
+            self.done.append(entry)
+            self.undone.clear()
+
+    def undo(self) -> tuple[UndoEntry, Change]:
+        if not self.done:
+            raise KnownError("Nothing to undo")
+        entry = self.done.pop()
+        change = undo(self.project, entry.event_ids, self.reviewer())
+        self.undone.append(
+            UndoEntry(entry.label, change.event_ids, entry.take_ids, entry.verdict, entry.queue_index)
+        )
+        return entry, change
+
+    def redo(self) -> tuple[UndoEntry, Change]:
+        if not self.undone:
+            raise KnownError("Nothing to redo")
+        entry = self.undone.pop()
+        change = undo(self.project, entry.event_ids, self.reviewer())  # undoing the undo redoes
+        self.done.append(
+            UndoEntry(entry.label, change.event_ids, entry.take_ids, entry.verdict, entry.queue_index)
+        )
+        return entry, change
+
+
+BINS_KEY = "bins"
+
+
+def load_bins(project: Project) -> dict[str, dict[str, Any]]:
+    data = project.setting(BINS_KEY) or {}
+    return {str(k): v for k, v in data.items() if isinstance(v, dict)} if isinstance(data, dict) else {}
+
+
+def save_bin(project: Project, name: str, f: queries.TakeFilter) -> None:
+    name = " ".join(name.split())
+    if not name:
+        raise KnownError("A bin needs a name")
+    bins = load_bins(project)
+    bins[name] = filter_to_dict(f)
+    project.set_setting(BINS_KEY, bins)
+
+
+def delete_bin(project: Project, name: str) -> None:
+    bins = load_bins(project)
+    bins.pop(name, None)
+    project.set_setting(BINS_KEY, bins)

@@ -1,0 +1,337 @@
+"""The tagging panel: verdict, stars, tags, notes, shot, provenance and history of the current take.
+
+Everything from metadata is shown as plain text (labels set to PlainText, list items), never as rich
+text: prompts are untrusted input. Long texts are cut with a "Show all" switch. The panel only
+emits what the reviewer asked for; the window records the decision and refreshes the panel.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from typing import Any
+
+from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QCompleter,
+    QFormLayout,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer.review.decisions import HistoryEntry, Note
+
+ELIDE_AT = 240
+_LONG_RUN = re.compile(r"\S{24,}")
+
+
+def breakable(text: str) -> str:
+    """Long unbroken runs (paths, hashes, JSON) get break opportunities so a narrow panel can wrap them."""
+    return _LONG_RUN.sub(lambda m: re.sub(r"([/_\-.,:])", "\\1\u200b", m.group(0)), text)
+
+
+def plain_label(text: str = "", object_name: str = "") -> QLabel:
+    label = QLabel(text)
+    label.setTextFormat(Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+    if object_name:
+        label.setObjectName(object_name)
+    return label
+
+
+class LongText(QWidget):
+    """Plain text cut at ``ELIDE_AT`` characters, with a switch to show all of it."""
+
+    def __init__(self, object_name: str) -> None:
+        super().__init__()
+        self.full = ""
+        self.label = plain_label(object_name=object_name)
+        self.more = QToolButton()
+        self.more.setText("Show all")
+        self.more.setCheckable(True)
+        self.more.toggled.connect(self._show)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.label)
+        layout.addWidget(self.more, 0, Qt.AlignmentFlag.AlignRight)
+
+    def set_text(self, text: str) -> None:
+        self.full = text
+        self.more.setChecked(False)
+        self.more.setVisible(len(text) > ELIDE_AT)
+        self._show(False)
+
+    def _show(self, everything: bool) -> None:
+        text = self.full
+        if not everything and len(text) > ELIDE_AT:
+            text = text[:ELIDE_AT].rstrip() + "…"
+        self.label.setText(breakable(text) or "—")
+        self.more.setText("Show less" if everything else "Show all")
+
+
+class TaggingPanel(QScrollArea):
+    verdict = Signal(str)
+    rating = Signal(int)
+    tag_toggled = Signal(str, bool)
+    tag_added = Signal(str)
+    note_added = Signal(str)
+    shot_chosen = Signal(str)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setObjectName("tagging")
+        self.setWidgetResizable(True)
+        self.take: dict[str, Any] | None = None
+        body = QWidget()
+        layout = QVBoxLayout(body)
+        layout.setContentsMargins(8, 8, 8, 8)
+
+        self.title = plain_label(object_name="take-title")
+        self.status = plain_label(object_name="take-status")
+        layout.addWidget(self.title)
+        layout.addWidget(self.status)
+
+        verdicts = QHBoxLayout()
+        self.verdict_buttons: dict[str, QPushButton] = {}
+        for verdict, label in (("keep", "Keep  P"), ("reject", "Reject  X"), ("clear", "Clear  U")):
+            button = QPushButton(label)
+            button.setObjectName(f"verdict-{verdict}")
+            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            button.clicked.connect(lambda _=False, v=verdict: self.verdict.emit(v))
+            verdicts.addWidget(button)
+            self.verdict_buttons[verdict] = button
+        layout.addLayout(verdicts)
+
+        stars = QHBoxLayout()
+        self.star_buttons: list[QToolButton] = []
+        for r in range(6):
+            star = QToolButton()
+            star.setText("✕" if r == 0 else "★")
+            star.setToolTip("No stars (0)" if r == 0 else f"{r} star{'s' if r > 1 else ''} ({r})")
+            star.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            star.setObjectName(f"star-{r}")
+            star.clicked.connect(lambda _=False, v=r: self.rating.emit(v))
+            stars.addWidget(star)
+            self.star_buttons.append(star)
+        stars.addStretch(1)
+        layout.addLayout(stars)
+
+        tags_box = QGroupBox("Tags")
+        tags_layout = QVBoxLayout(tags_box)
+        self.chip_grid = QGridLayout()
+        self.chip_grid.setSpacing(4)
+        tags_layout.addLayout(self.chip_grid)
+        self.chips: dict[str, QToolButton] = {}
+        self.tag_entry = QLineEdit()
+        self.tag_entry.setObjectName("tag-entry")
+        self.tag_entry.setPlaceholderText("Add a tag…  (T)")
+        self.chip_grid.setColumnStretch(0, 1)
+        self.chip_grid.setColumnStretch(1, 1)
+        self.completion = QStringListModel()
+        completer = QCompleter(self.completion, self.tag_entry)
+        completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        completer.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.tag_entry.setCompleter(completer)
+        self.tag_entry.returnPressed.connect(self._add_tag)
+        tags_layout.addWidget(self.tag_entry)
+        layout.addWidget(tags_box)
+
+        notes_box = QGroupBox("Notes")
+        notes_layout = QVBoxLayout(notes_box)
+        self.notes = QListWidget()
+        self.notes.setObjectName("notes")
+        self.notes.setMaximumHeight(110)
+        self.notes.setWordWrap(True)
+        self.note_entry = QLineEdit()
+        self.note_entry.setObjectName("note-entry")
+        self.note_entry.setPlaceholderText("Note at the current frame or in-out range…  (N)")
+        self.note_entry.returnPressed.connect(self._add_note)
+        notes_layout.addWidget(self.notes)
+        notes_layout.addWidget(self.note_entry)
+        layout.addWidget(notes_box)
+
+        shot_row = QHBoxLayout()
+        shot_row.addWidget(QLabel("Shot"))
+        self.shot = QComboBox()
+        self.shot.setObjectName("shot")
+        self.shot.setEditable(True)
+        self.shot.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
+        self.shot.setToolTip("Move the take to another shot (type a new code to create one)")
+        lineedit = self.shot.lineEdit()
+        assert lineedit is not None
+        lineedit.returnPressed.connect(self._shot_entered)
+        self.shot.activated.connect(lambda _i: self._shot_entered())
+        shot_row.addWidget(self.shot, 1)
+        layout.addLayout(shot_row)
+
+        prov = QGroupBox("Provenance")
+        form = QFormLayout(prov)
+        self.generator = plain_label(object_name="generator")
+        self.model = plain_label(object_name="model")
+        self.seed = plain_label(object_name="seed")
+        self.prompt = LongText("prompt")
+        self.negative = LongText("negative-prompt")
+        self.params = LongText("params")
+        self.media = plain_label(object_name="media")
+        form.addRow("Generator", self.generator)
+        form.addRow("Model", self.model)
+        form.addRow("Seed", self.seed)
+        form.addRow("Prompt", self.prompt)
+        form.addRow("Negative", self.negative)
+        form.addRow("Parameters", self.params)
+        form.addRow("Media", self.media)
+        layout.addWidget(prov)
+
+        history_box = QGroupBox("History")
+        history_layout = QVBoxLayout(history_box)
+        self.history = QListWidget()
+        self.history.setObjectName("history")
+        self.history.setWordWrap(True)
+        history_layout.addWidget(self.history)
+        layout.addWidget(history_box, 1)
+        self.setWidget(body)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setMinimumWidth(300)
+        self.show_take(None)
+
+    # --- filling -----------------------------------------------------------------------------
+
+    def set_vocabulary(
+        self, defect_tags: Sequence[str], all_tags: Sequence[str], shots: Sequence[str]
+    ) -> None:
+        for chip in self.chips.values():
+            chip.deleteLater()
+        self.chips = {}
+        for k, name in enumerate(defect_tags):
+            chip = QToolButton()
+            chip.setText(name)
+            chip.setCheckable(True)
+            chip.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+            chip.setObjectName("chip")
+            chip.clicked.connect(lambda checked, n=name: self.tag_toggled.emit(n, checked))
+            self.chip_grid.addWidget(chip, k // 2, k % 2)
+            self.chips[name] = chip
+        self.completion.setStringList(sorted(set(all_tags), key=str.lower))
+        current = self.shot.currentText()
+        self.shot.blockSignals(True)
+        self.shot.clear()
+        self.shot.addItems(list(shots))
+        self.shot.setCurrentText(current)
+        self.shot.blockSignals(False)
+
+    def set_chip_keys(self, keys: dict[str, str]) -> None:
+        for name, chip in self.chips.items():
+            key = keys.get(name)
+            chip.setToolTip(f"{name}  ({key})" if key else name)
+
+    def show_take(self, take: dict[str, Any] | None) -> None:
+        self.take = take
+        enabled = take is not None
+        for w in (
+            *self.verdict_buttons.values(),
+            *self.star_buttons,
+            self.tag_entry,
+            self.note_entry,
+            self.shot,
+        ):
+            w.setEnabled(enabled)
+        if take is None:
+            self.title.setText("No take")
+            self.status.setText("")
+            for chip in self.chips.values():
+                chip.setChecked(False)
+            self.notes.clear()
+            self.history.clear()
+            for label in (self.generator, self.model, self.seed, self.media):
+                label.setText("—")
+            for long in (self.prompt, self.negative, self.params):
+                long.set_text("")
+            return
+        self.title.setText(breakable(take["name"]))
+        self.title.setToolTip(take.get("path", ""))
+        verdict = take.get("verdict")
+        where = f"{take['stage']}: {verdict}" if verdict else f"{take['stage']}: to review"
+        if take.get("stage_position", 0) > 0 and not verdict:
+            where += " (kept at the stage before)"
+        self.status.setText(where)
+        rating = take.get("rating")
+        for r, button in enumerate(self.star_buttons):
+            button.setProperty("lit", rating is not None and r > 0 and r <= rating)
+            button.setStyleSheet("color: #e3c14b;" if rating is not None and 0 < r <= rating else "")
+        tags = set(take.get("tags") or [])
+        for name, chip in self.chips.items():
+            chip.setChecked(name in tags)
+        extra = sorted(tags - set(self.chips))
+        self.tag_entry.setPlaceholderText(
+            ("Also: " + ", ".join(extra) + "  ·  add…") if extra else "Add a tag…  (T)"
+        )
+        self.shot.blockSignals(True)
+        self.shot.setCurrentText(take.get("shot") or "")
+        self.shot.blockSignals(False)
+        self.generator.setText(take.get("generator") or "—")
+        self.model.setText(take.get("model") or "—")
+        self.seed.setText(str(take.get("seed") or "—"))
+        self.prompt.set_text(take.get("prompt") or "")
+        self.negative.set_text(take.get("negative_prompt") or "")
+        params = take.get("params") or {}
+        self.params.set_text(json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "")
+        fps = take.get("fps", "")
+        self.media.setText(
+            f"{take.get('width')}×{take.get('height')} · {take.get('video_codec')} · {fps} fps · "
+            f"{take.get('frame_count')} frames{' · sound' if take.get('has_audio') else ''}\n"
+            + breakable(str(take.get("path", "")))
+        )
+
+    def show_notes(self, notes: Sequence[Note]) -> None:
+        self.notes.clear()
+        for note in notes:
+            where = ""
+            if note.frame_in is not None:
+                where = f"f{note.frame_in}" + (
+                    f"–{note.frame_out}" if note.frame_out not in (None, note.frame_in) else ""
+                )
+            self.notes.addItem(QListWidgetItem(f"{where} · {note.reviewer}: {note.text}".lstrip(" ·")))
+
+    def show_history(self, entries: Sequence[HistoryEntry]) -> None:
+        self.history.clear()
+        for e in entries:
+            stamp = e.at.astimezone().strftime("%d %b %H:%M")
+            item = QListWidgetItem(f"{stamp} · {e.reviewer}@{e.workstation}: {e.text}")
+            if e.undone:
+                font = item.font()
+                font.setStrikeOut(True)
+                item.setFont(font)
+                item.setToolTip("undone")
+            self.history.addItem(item)
+
+    # --- entry -------------------------------------------------------------------------------
+
+    def _add_tag(self) -> None:
+        text = " ".join(self.tag_entry.text().split())
+        self.tag_entry.clear()
+        if text:
+            self.tag_added.emit(text)
+
+    def _add_note(self) -> None:
+        text = self.note_entry.text().strip()
+        self.note_entry.clear()
+        if text:
+            self.note_added.emit(text)
+
+    def _shot_entered(self) -> None:
+        code = self.shot.currentText().strip()
+        if self.take is not None and code and code != (self.take.get("shot") or ""):
+            self.shot_chosen.emit(code)
