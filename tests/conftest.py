@@ -25,6 +25,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     cache = tmp_path_factory.mktemp("cache")
     monkeypatch.setenv("TAKE_REVIEWER_CACHE", str(cache))
     monkeypatch.setenv("TAKE_REVIEWER_USER", "tester")
+    monkeypatch.setenv("TAKE_REVIEWER_CONFIG", str(cache / "config"))  # never the user's own keymap
     return cache
 
 

@@ -220,7 +220,8 @@ class PlaybackEngine:
                     last_number, next_due = position, time.monotonic()
                 elif name == "step":
                     self.status.playing = False
-                    position = int(max(0, min(self.status.frame + value, total - 1)))
+                    # from the last frame asked for, not the last painted: quick presses add up
+                    position = int(max(0, min(position + value, total - 1)))
                     self._show_now(reader, position, generation)
                     last_number = position
                 elif name == "play":

@@ -446,6 +446,7 @@ class FilterBar(QWidget):
         )
 
     def set_value(self, f: queries.TakeFilter) -> None:
+        """Show ``f`` in the widgets without emitting ``changed`` (the caller applies it)."""
         quiet, self._quiet = self._quiet, True
 
         def choose(box: QComboBox, value: Any) -> None:
@@ -467,8 +468,6 @@ class FilterBar(QWidget):
         )
         self.status.setEnabled(f.stage is not None)
         self._quiet = quiet
-        if not quiet:
-            self._emit()
 
     def _emit(self) -> None:
         self.status.setEnabled(self.stage.currentData() is not None)

@@ -9,6 +9,7 @@ catalogue re-reads only the takes that changed, and the views repaint those rows
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -239,6 +240,8 @@ class ProjectWindow(QMainWindow):
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
+        self._filter_restored = False
+        self._rearranging = False  # rows leaving or joining the queue: the session says what is current
         self.current_id: int | None = None
         self.current_row: dict[str, Any] | None = None
         self.problems = 0
@@ -394,6 +397,7 @@ class ProjectWindow(QMainWindow):
         self.resize(1600, 960)
         self._restore_layout()
         self._update_session_bar()
+        self.grid.setFocus()  # keys go to the takes, not into the search field
         self.reload()
 
     # --- set-up ------------------------------------------------------------------------------
@@ -521,6 +525,10 @@ class ProjectWindow(QMainWindow):
         if self.session is not None:
             self._show_queue()
         else:
+            if not self._filter_restored:
+                self._filter_restored = True
+                self.filter = self._remembered_filter()
+                self.filter_bar.set_value(self.filter)
             self._apply_filter(keep_current=True)
         self._refresh_counts()
         self._update_session_bar()
@@ -544,9 +552,20 @@ class ProjectWindow(QMainWindow):
             self.status_label.setText("Leave the session (Ctrl+Shift+Return) to change the filter")
             return
         self.filter = f
-        if f is not self.filter_bar.value():
+        if f != self.filter_bar.value():
             self.filter_bar.set_value(f)
+        self.settings.setValue(self._filter_setting(), json.dumps(filter_to_dict(f)))
         self._apply_filter(keep_current=True)
+
+    def _filter_setting(self) -> str:
+        return "filters/" + self.project.url.replace("/", "|")
+
+    def _remembered_filter(self) -> queries.TakeFilter:
+        """The filter this project was last shown with on this workstation."""
+        try:
+            return filter_from_dict(json.loads(str(self.settings.value(self._filter_setting(), "{}"))))
+        except (ValueError, TypeError):
+            return queries.TakeFilter()
 
     def _apply_filter(self, keep_current: bool) -> None:
         cat = self.catalog
@@ -661,9 +680,10 @@ class ProjectWindow(QMainWindow):
         if take_id is None:
             self._show_take(None)
             return
-        if self.session is not None:
+        if self.session is not None and not self._rearranging:
             self.session.go_to(take_id)
-        self._show_take(take_id)
+        if not self._rearranging:
+            self._show_take(take_id)
 
     def _show_take(self, take_id: int | None) -> None:
         self.current_id = take_id
@@ -711,6 +731,15 @@ class ProjectWindow(QMainWindow):
         )
         self.grid.scrollTo(index)
         self.table.scrollTo(self.model.index(row, 0))
+
+    def take_at(self, row: int) -> dict[str, Any] | None:
+        """The full row (``reviewer takes --json`` shape) of the take shown at ``row``."""
+        take_id = self.model.take_id(row)
+        if take_id is None:
+            return None
+        with self.project.sessions() as session:
+            rows = list(queries.take_rows(session, [take_id]))
+        return rows[0] if rows else None
 
     def targets(self) -> list[int]:
         """The takes a decision applies to: the selection when several are selected, else the current take."""
@@ -760,8 +789,12 @@ class ProjectWindow(QMainWindow):
             for take_id in ids:
                 self.session.record(take_id, decision.verdict)
             if decision.verdict == m.VERDICT_REJECT:
-                for take_id in ids:
-                    self.model.remove_take(take_id)
+                self._rearranging = True
+                try:
+                    for take_id in ids:
+                        self.model.remove_take(take_id)
+                finally:
+                    self._rearranging = False
             advance = self.auto_advance.isChecked() and decision.verdict != m.VERDICT_CLEAR
             save_session(self.project, self.reviewer, self.session)
         self._after_change(change)
@@ -884,11 +917,19 @@ class ProjectWindow(QMainWindow):
                     if entry.verdict == m.VERDICT_REJECT:
                         index = entry.queue_index.get(take_id, len(self.session.queue))
                         self.session.restore(take_id, index)
-                        self.model.insert_take(take_id, index)
+                        self._rearranging = True
+                        try:
+                            self.model.insert_take(take_id, index)
+                        finally:
+                            self._rearranging = False
                 else:
                     self.session.record(take_id, entry.verdict)
                     if entry.verdict == m.VERDICT_REJECT:
-                        self.model.remove_take(take_id)
+                        self._rearranging = True
+                        try:
+                            self.model.remove_take(take_id)
+                        finally:
+                            self._rearranging = False
             save_session(self.project, self.reviewer, self.session)
         self._after_change(change)
         if entry.take_ids and word == "Undid":
@@ -919,6 +960,7 @@ class ProjectWindow(QMainWindow):
             return
         self.filter = f
         self.filter_bar.set_value(f)
+        self.settings.setValue(self._filter_setting(), json.dumps(filter_to_dict(f)))
         self._apply_filter(keep_current=True)
         queue = self.model.take_ids()
         if not queue:

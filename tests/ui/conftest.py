@@ -33,7 +33,7 @@ def open_window(qtbot: QtBot, project: Path, takes: int = 3) -> ProjectWindow:
     window = welcome.project_window
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.grid.rowCount() == takes, timeout=10_000)
+    qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == takes, timeout=10_000)
     return window
 
 

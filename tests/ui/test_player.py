@@ -100,7 +100,7 @@ def test_down_and_up_switch_takes_and_prefetch(qtbot: QtBot, window: ProjectWind
     player = window.player
     first = player.take["path"]
     assert len(player.engines) == 3  # the current take and the next two, opened ahead
-    nxt = window.grid.rows[1]["path"]
+    nxt = window.take_at(1)["path"]
     qtbot.waitUntil(lambda: player.engines[nxt].ready.is_set(), timeout=5000)
     qtbot.keyClick(player, Qt.Key.Key_Down)
     assert player.take["path"] == nxt
@@ -113,7 +113,7 @@ def test_down_and_up_switch_takes_and_prefetch(qtbot: QtBot, window: ProjectWind
 
 
 def test_a_vanished_file_shows_a_message(qtbot: QtBot, window: ProjectWindow) -> None:
-    row = dict(window.grid.rows[2])
+    row = window.take_at(2)
     Path(row["path"]).unlink()
     window.player.close_all()
     window.player.timer.start(4)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings
 from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from reviewer.ui import welcome as welcome_module
 from reviewer.ui.app import apply_theme
-from reviewer.ui.project_window import ProjectWindow, ShotModel, TakeGridModel
+from reviewer.ui.commands import CommandModel
+from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.welcome import WelcomeWindow, recent_projects
 from tests.ui.conftest import open_window
 
@@ -28,35 +29,42 @@ def test_welcome_offers_the_three_ways_in(qtbot: QtBot, qapp) -> None:  # type: 
 
 def test_opening_a_project_shows_its_funnel_and_posters(qtbot: QtBot, small_project: Path) -> None:
     window = open_window(qtbot, small_project)
-    assert window.windowTitle() == "small — Take Reviewer"
-    assert "3 takes" in window.funnel_label.text()
-    assert "Triage: 1 to do, 1 kept, 1 rejected" in window.funnel_label.text()
-    assert "1 unreadable files" in window.funnel_label.text()
+    assert window.windowTitle() == "small — small.trproj — Take Reviewer"
+    assert window.funnel_bar.total.text().startswith("3 takes   ·   1 unreadable files")
+    triage = window.funnel_bar.buttons[0].text()
+    assert triage == "→ Triage: 3  (1 to do · 1 kept · 1 out)"
     shots = [window.shots.index(r, 0).data() for r in range(window.shots.rowCount())]
     assert shots == ["All takes", "SH010", "SH020"]
-    # Posters arrive from the cache in the background and replace the placeholder.
-    index = window.grid.index(0)
-    qtbot.waitUntil(
-        lambda: window.grid.posters.get(window.grid.rows[0]["content_hash"]) is not None, timeout=10_000
-    )
-    image = index.data(Qt.ItemDataRole.DecorationRole)
-    assert not image.isNull() and image.pixel(96, 54) != window.grid.placeholder.pixel(96, 54)
+    # Posters arrive from the cache in the background; the grid paints them once there.
+    content_hash = window.take_at(0)["content_hash"]
+    window.images.poster(content_hash)
+    qtbot.waitUntil(lambda: window.images.poster(content_hash) is not None, timeout=10_000)
+    image = window.images.poster(content_hash)
+    assert image is not None and not image.isNull() and image.width() == 192
     assert recent_projects() == [str(small_project)]
 
 
-def test_choosing_a_shot_filters_the_grid(qtbot: QtBot, small_project: Path) -> None:
+def test_choosing_a_shot_or_a_stage_filters_the_browser(qtbot: QtBot, small_project: Path) -> None:
     window = open_window(qtbot, small_project)
-    window.shot_view.selectRow(2)
-    assert [r["name"] for r in window.grid.rows] == ["c.mp4"]  # bad.mp4 is a problem, not a take
-    window.shot_view.selectRow(0)
-    assert window.grid.rowCount() == 3
+    window._shot_clicked(window.shots.index(2, 0))
+    assert [window.take_at(r)["name"] for r in range(window.model.rowCount())] == [
+        "c.mp4"
+    ]  # bad.mp4 is a problem
+    assert window.filter_bar.shot.currentText() == "SH020"
+    window._shot_clicked(window.shots.index(0, 0))
+    assert window.model.rowCount() == 3
+    window.funnel_bar.buttons[0].click()  # Triage: what waits there
+    assert window.model.rowCount() == 1 and window.filter_bar.status.currentText() == "to review"
 
 
 def test_item_models_are_sound(qtbot: QtBot, small_project: Path, qtmodeltester: ModelTester) -> None:
     window = open_window(qtbot, small_project)
-    assert isinstance(window.shots, ShotModel) and isinstance(window.grid, TakeGridModel)
     qtmodeltester.check(window.shots)
-    qtmodeltester.check(window.grid)
+    qtmodeltester.check(window.model)
+    qtmodeltester.check(window.bins)
+    qtmodeltester.check(CommandModel(window.commands))
+    window.table.sortByColumn(10, window.table.horizontalHeader().sortIndicatorOrder())
+    qtmodeltester.check(window.model)
 
 
 def test_a_project_that_cannot_open_keeps_the_welcome_screen(
@@ -86,5 +94,5 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
     window = w.project_window
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.grid.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == 1, timeout=10_000)
     assert (folder / "project.trproj").exists()
