@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from reviewer.store import models as m
@@ -157,10 +157,7 @@ class Catalog:
             cat._set_rows(_fetch_all(session, _base_query().order_by(m.Take.id)))
             cat._load_tags(session, None)
         else:
-            query = _base_query().order_by(
-                func.coalesce(m.Shot.sort_order, 1_000_000_000), m.Shot.code, m.Take.relpath, m.Take.id
-            )
-            cat._set_rows(_fetch_all(session, query.limit(limit)))
+            cat._set_rows(_first_rows(session, limit))
             cat._load_tags(session, [int(t) for t in cat.ids])
         cat._rank("default")  # the browser's first order, ready before the first screen
         return cat
@@ -454,6 +451,23 @@ class Catalog:
         return queries.Funnel(
             total=len(pos), stages=counts(pos, rej), selected=int((pos >= n_stages).sum()), per_shot=per_shot
         )
+
+
+def _first_rows(session: Session | Connection, limit: int) -> list[tuple[Any, ...]]:
+    """The first ``limit`` takes in the browser's order, shot by shot through the shots index.
+
+    One sorted query over every take would cost a quarter of a second at 70,000; the first shots'
+    takes alone are a few milliseconds.
+    """
+    rows: list[tuple[Any, ...]] = []
+    shots = session.execute(select(m.Shot.id).order_by(m.Shot.sort_order, m.Shot.code)).scalars().all()
+    for shot_id in [*shots, None]:
+        if len(rows) >= limit:
+            break
+        where = m.Take.shot_id.is_(None) if shot_id is None else m.Take.shot_id == shot_id
+        query = _base_query().where(where).order_by(m.Take.relpath, m.Take.id).limit(limit - len(rows))
+        rows += [tuple(r) for r in session.execute(query)]
+    return rows
 
 
 def _fetch_all(session: Session | Connection, query: Any) -> list[tuple[Any, ...]]:

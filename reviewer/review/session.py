@@ -69,6 +69,7 @@ class Session:
     position: int = 0
     decided: list[int] = field(default_factory=list)  # takes given a verdict in this session
     kept: list[int] = field(default_factory=list)
+    rejected: list[int] = field(default_factory=list)  # they left the queue
     started: float = field(default_factory=time.time)
     active_s: float = 0.0
     last_action: float = 0.0
@@ -106,6 +107,7 @@ class Session:
         elif verdict == "reject" and take_id in self.queue:
             index = self.queue.index(take_id)
             self.queue.pop(index)
+            self.rejected.append(take_id)
             if index < self.position or self.position >= len(self.queue):
                 self.position = max(0, min(self.position - (index < self.position), len(self.queue) - 1))
 
@@ -113,6 +115,10 @@ class Session:
         """Put a take back at ``index`` (its reject was undone)."""
         if take_id not in self.queue:
             self.queue.insert(min(index, len(self.queue)), take_id)
+            if index <= self.position and len(self.queue) > 1:
+                self.position += 1
+        if take_id in self.rejected:
+            self.rejected.remove(take_id)
         if take_id in self.decided:
             self.decided.remove(take_id)
 
@@ -121,37 +127,70 @@ class Session:
         return len(self.decided) / hours if hours > 0 else 0.0
 
     def progress(self) -> str:
-        """“312 of 4,870 · 41 kept · 620/h”."""
+        """“312 of 4,870 · 41 kept · 620 takes/h”."""
         text = f"{len(self.decided):,} of {self.total:,} · {len(self.kept):,} kept"
         rate = self.takes_per_hour()
         if len(self.decided) >= 3 and rate:
             text += f" · {rate:,.0f} takes/h"
         return text
 
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+    def state(self) -> dict[str, Any]:
+        """Everything but the queue (saved once, at the start): small enough to save after every key."""
+        return {
+            "stage": self.stage, "stage_name": self.stage_name, "filter": self.filter, "total": self.total,
+            "current": self.current, "decided": self.decided, "kept": self.kept, "rejected": self.rejected,
+            "started": self.started, "active_s": self.active_s, "last_action": self.last_action,
+            "auto_advance": self.auto_advance,
+        }  # fmt: skip
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Session:
-        known = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in data.items() if k in known})
+    def from_saved(cls, state: dict[str, Any], original: list[int]) -> Session:
+        gone = set(state.get("rejected", []))
+        queue = [t for t in original if t not in gone]
+        session = cls(
+            stage=int(state["stage"]), stage_name=str(state["stage_name"]), filter=dict(state["filter"]),
+            queue=queue, total=int(state["total"]), decided=list(state.get("decided", [])),
+            kept=list(state.get("kept", [])), rejected=list(state.get("rejected", [])),
+            started=float(state.get("started", time.time())), active_s=float(state.get("active_s", 0.0)),
+            last_action=float(state.get("last_action", 0.0)), auto_advance=bool(state.get("auto_advance", True)),
+        )  # fmt: skip
+        current = state.get("current")
+        if isinstance(current, int):
+            session.go_to(current)
+        return session
 
 
 def session_key(reviewer: str) -> str:
     return f"session:{reviewer}"
 
 
-def save_session(project: Project, reviewer: str, session: Session | None) -> None:
-    project.set_setting(session_key(reviewer), session.to_dict() if session else None)
+def queue_key(reviewer: str) -> str:
+    return f"session-queue:{reviewer}"
+
+
+def save_session(project: Project, reviewer: str, session: Session | None, with_queue: bool = False) -> None:
+    """Save where the session stands; ``with_queue`` also saves its queue (at the start of a session)."""
+    if session is None:
+        project.set_setting(session_key(reviewer), None)
+        project.set_setting(queue_key(reviewer), None)
+        return
+    if with_queue:
+        original = list(session.queue)
+        for take_id in session.rejected:  # the queue as it started: rejected takes are derived from it
+            if take_id not in original:
+                original.append(take_id)
+        project.set_setting(queue_key(reviewer), original)
+    project.set_setting(session_key(reviewer), session.state())
 
 
 def load_session(project: Project, reviewer: str) -> Session | None:
-    data = project.setting(session_key(reviewer))
-    if not isinstance(data, dict):
+    state = project.setting(session_key(reviewer))
+    original = project.setting(queue_key(reviewer))
+    if not isinstance(state, dict) or not isinstance(original, list):
         return None
     try:
-        return Session.from_dict(data)
-    except TypeError:
+        return Session.from_saved(state, [int(t) for t in original])
+    except (KeyError, TypeError, ValueError):
         return None  # written by a different version: start afresh rather than fail
 
 

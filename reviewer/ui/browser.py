@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from PySide6.QtCore import (
@@ -53,7 +53,7 @@ VERDICT_COLOURS = {"keep": QColor("#3fa45b"), "reject": QColor("#c8453a"), "sele
 TAKE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
 CATALOG_ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
-Index = QModelIndex | QPersistentModelIndex
+Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
 def load_image(path: str, size: QSize | None) -> QImage | None:
@@ -102,6 +102,17 @@ class ImageCache(QObject):
             self.loaded.emit(key)
 
 
+_ROLES = frozenset(
+    {
+        Qt.ItemDataRole.DisplayRole,
+        Qt.ItemDataRole.ToolTipRole,
+        Qt.ItemDataRole.ForegroundRole,
+        TAKE_ID_ROLE,
+        CATALOG_ROW_ROLE,
+    }
+)
+
+
 class TakeModel(QAbstractTableModel):
     """The rows of the current filter (the grid shows column 1, the name, painted by ``TileDelegate``)."""
 
@@ -109,16 +120,16 @@ class TakeModel(QAbstractTableModel):
         super().__init__()
         self.catalog: Catalog | None = None
         self.rows = np.zeros(0, np.int64)  # catalogue rows, in display order
+        self._rows_list: list[int] = []  # the same as Python ints: indexing it is what data() does most
         self.images = images
         self.hover: tuple[int, float] | None = None  # (row, 0..1 across the tile) while scrubbing a tile
-        self._position: dict[int, int] | None = None
 
     # --- content ---------------------------------------------------------------------------
 
     def set_rows(self, catalog: Catalog, rows: np.ndarray) -> None:
         self.beginResetModel()
         self.catalog, self.rows = catalog, rows
-        self._position = None
+        self._rows_list = rows.tolist()
         self.hover = None
         self.endResetModel()
 
@@ -134,10 +145,11 @@ class TakeModel(QAbstractTableModel):
         """Where a take is shown (None: not in this listing)."""
         if self.catalog is None:
             return None
-        if self._position is None:
-            self._position = {int(r): i for i, r in enumerate(self.rows)}
         cat_row = self.catalog.row_of.get(take_id)
-        return None if cat_row is None else self._position.get(cat_row)
+        if cat_row is None:
+            return None
+        found = np.flatnonzero(self.rows == cat_row)  # a vector compare: no per-reset index to rebuild
+        return int(found[0]) if len(found) else None
 
     def takes_changed(self, take_ids: Sequence[int]) -> None:
         """Repaint the rows of these takes (their state changed in the catalogue)."""
@@ -152,7 +164,7 @@ class TakeModel(QAbstractTableModel):
             return
         self.beginRemoveRows(QModelIndex(), row, row)
         self.rows = np.delete(self.rows, row)
-        self._position = None
+        del self._rows_list[row]
         self.endRemoveRows()
 
     def insert_take(self, take_id: int, row: int) -> None:
@@ -161,7 +173,7 @@ class TakeModel(QAbstractTableModel):
         row = max(0, min(row, len(self.rows)))
         self.beginInsertRows(QModelIndex(), row, row)
         self.rows = np.insert(self.rows, row, self.catalog.row_of[take_id])
-        self._position = None
+        self._rows_list.insert(row, self.catalog.row_of[take_id])
         self.endInsertRows()
 
     # --- Qt model -----------------------------------------------------------------------------
@@ -189,10 +201,15 @@ class TakeModel(QAbstractTableModel):
         return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        cat = self.catalog
-        if cat is None or not index.isValid() or not 0 <= index.row() < len(self.rows):
+        # A view asks for about eight roles per cell and repaint; only these five mean anything here,
+        # so the others return before any work (painting a screenful of the table stays cheap).
+        if role not in _ROLES:
             return None
-        i = int(self.rows[index.row()])
+        cat = self.catalog
+        row = index.row()
+        if cat is None or not 0 <= row < len(self.rows) or not index.isValid():
+            return None
+        i = self._rows_list[row]
         key = COLUMN_KEYS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
             return cat.cell(i, key)
@@ -215,7 +232,7 @@ class TakeModel(QAbstractTableModel):
         old = self.persistentIndexList()
         old_takes = [self.take_id(ix.row()) for ix in old]
         self.rows = self.catalog.sort(self.rows, COLUMN_KEYS[column], order == Qt.SortOrder.DescendingOrder)
-        self._position = None
+        self._rows_list = self.rows.tolist()
         new = []
         for ix, take_id in zip(old, old_takes, strict=True):
             row = self.row_of(take_id) if take_id is not None else None

@@ -9,7 +9,7 @@ to Shift+letter tag keys and to every text entry).
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from PySide6.QtCore import (
     QAbstractListModel,
@@ -48,7 +48,7 @@ from PySide6.QtWidgets import (
 from reviewer.errors import KnownError
 from reviewer.review import keymap as km
 
-Index = QModelIndex | QPersistentModelIndex
+Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
 class TypingGuard(QObject):

@@ -13,7 +13,7 @@ import json
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 import numpy as np
 from PySide6.QtCore import (
@@ -96,7 +96,7 @@ ALL_SHOTS = "All takes"
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 
-Index = QModelIndex | QPersistentModelIndex
+Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
 
 # --- work done in worker threads (plain functions over the project) --------------------------------
@@ -106,12 +106,9 @@ Loaded = tuple[Catalog, int, int, str, list[str], list[str], queries.Funnel | No
 
 
 def load_catalog(project: Project, limit: int | None) -> Loaded:
-    """The catalogue (or its first ``limit`` takes with the funnel counted in SQL), the take count,
-    problems, the project's name, all tags and the defect tags."""
+    """The catalogue (or its first ``limit`` takes), the take count, problems, the project's name,
+    all tags and the defect tags."""
     funnel = None
-    if limit is not None:
-        with project.sessions() as session:
-            funnel = queries.funnel(session)
     with project.engine.connect() as conn:
         catalog = Catalog.load(conn, limit=limit)
         total = conn.execute(select(queries.func.count()).select_from(m.Take)).scalar_one()
@@ -383,6 +380,12 @@ class ProjectWindow(QMainWindow):
         self.bin_timer.setSingleShot(True)
         self.bin_timer.setInterval(250)
         self.bin_timer.timeout.connect(self._refresh_counts)
+        # Where the session stands is saved a moment after the last key (the decisions themselves are
+        # durable at once, in the event log); leaving, closing and switching save it at once.
+        self.session_timer = QTimer(self)
+        self.session_timer.setSingleShot(True)
+        self.session_timer.setInterval(400)
+        self.session_timer.timeout.connect(self._save_session)
 
         keymap = self._load_keymap()
         self.commands = Commands(self, keymap)
@@ -478,10 +481,22 @@ class ProjectWindow(QMainWindow):
     # --- loading -----------------------------------------------------------------------------
 
     def reload(self) -> None:
-        """The first page at once, then the whole catalogue in the background."""
+        """The first page at once, then the whole catalogue in the background (one after the other:
+        on two cores and one GIL, loading both side by side would only delay the first screen)."""
         self.status_label.setText("Loading takes…")
         if self.catalog is None:
-            self.tasks.run(load_catalog, self.project, FIRST_PAGE, done=self._first_page, key="first")
+            self.tasks.run(
+                load_catalog,
+                self.project,
+                FIRST_PAGE,
+                done=self._first_page,
+                failed=self._failed,
+                key="first",
+            )
+        else:
+            self._load_all()
+
+    def _load_all(self) -> None:
         self.tasks.run(
             load_catalog, self.project, None, done=self._catalog_loaded, failed=self._failed, key="catalog"
         )
@@ -492,12 +507,10 @@ class ProjectWindow(QMainWindow):
             raise exc
 
     def _first_page(self, result: Loaded) -> None:
+        self._load_all()
         if self.complete:
             return
-        catalog, total, self.problems, self.name, self.tags, self.defects, funnel = result
-        if funnel is not None:
-            self.shots.set_funnel(funnel)
-            self.funnel_bar.set_funnel(funnel, self.problems)
+        catalog, total, self.problems, self.name, self.tags, self.defects, _funnel = result
         self._set_title()
         self.catalog = catalog
         self.model.set_rows(catalog, catalog.select(queries.TakeFilter()))
@@ -682,6 +695,7 @@ class ProjectWindow(QMainWindow):
             return
         if self.session is not None and not self._rearranging:
             self.session.go_to(take_id)
+            self.session_timer.start()
         if not self._rearranging:
             self._show_take(take_id)
 
@@ -796,7 +810,7 @@ class ProjectWindow(QMainWindow):
                 finally:
                     self._rearranging = False
             advance = self.auto_advance.isChecked() and decision.verdict != m.VERDICT_CLEAR
-            save_session(self.project, self.reviewer, self.session)
+            self.session_timer.start()
         self._after_change(change)
         n = len(ids)
         self.status_label.setText(f"{label}: {n:,} take{'s' if n != 1 else ''}" if n else label)
@@ -930,7 +944,7 @@ class ProjectWindow(QMainWindow):
                             self.model.remove_take(take_id)
                         finally:
                             self._rearranging = False
-            save_session(self.project, self.reviewer, self.session)
+            self.session_timer.start()
         self._after_change(change)
         if entry.take_ids and word == "Undid":
             row = self.model.row_of(entry.take_ids[0])
@@ -972,7 +986,7 @@ class ProjectWindow(QMainWindow):
         )  # fmt: skip
         if self.current_id in queue:
             self.session.go_to(self.current_id)
-        save_session(self.project, self.reviewer, self.session)
+        save_session(self.project, self.reviewer, self.session, with_queue=True)
         self._show_queue()
         self._update_session_bar()
         self.set_view("player")
@@ -1008,6 +1022,10 @@ class ProjectWindow(QMainWindow):
         self.filter_bar.setEnabled(True)
         self._apply_filter(keep_current=True)
         self._update_session_bar()
+
+    def _save_session(self) -> None:
+        if self.session is not None:
+            save_session(self.project, self.reviewer, self.session)
 
     def discard_session(self) -> None:
         self.saved_session = None

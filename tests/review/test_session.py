@@ -64,9 +64,10 @@ def test_a_session_survives_leaving_the_project(project: Project) -> None:
         queue=list(ids),
         total=5,
     )
+    save_session(project, "anna", s, with_queue=True)
     s.move(+2)
     s.record(ids[2], "reject")
-    save_session(project, "anna", s)
+    save_session(project, "anna", s)  # after each key: where it stands, not the queue again
     back = load_session(project, "anna")
     assert (
         back is not None
@@ -74,11 +75,13 @@ def test_a_session_survives_leaving_the_project(project: Project) -> None:
         and back.position == s.position
         and back.decided == [ids[2]]
     )
+    assert back.current == ids[3] and back.rejected == [ids[2]]
     assert filter_from_dict(back.filter) == queries.TakeFilter(stage=0)
     assert load_session(project, "ben") is None  # each reviewer has their own
     save_session(project, "anna", None)
     assert load_session(project, "anna") is None
     project.set_setting("session:chloe", {"stage": 0, "unknown": 1})
+    project.set_setting("session-queue:chloe", [1, 2])
     assert load_session(project, "chloe") is None  # unreadable: start afresh, do not fail
 
 
