@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
-from PySide6.QtCore import QStringListModel, Qt, Signal
+from PySide6.QtCore import QSize, QStringListModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QCompleter,
@@ -204,7 +204,7 @@ class TaggingPanel(QScrollArea):
         layout.addWidget(history_box, 1)
         self.setWidget(body)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.setMinimumWidth(300)
+        self.body = body
         self.show_take(None)
 
     # --- filling -----------------------------------------------------------------------------
@@ -231,6 +231,16 @@ class TaggingPanel(QScrollArea):
         self.shot.addItems(list(shots))
         self.shot.setCurrentText(current)
         self.shot.blockSignals(False)
+
+    def sizeHint(self) -> QSize:
+        return QSize(self._min_width() + 40, 700)
+
+    def minimumSizeHint(self) -> QSize:
+        return QSize(self._min_width(), 200)
+
+    def _min_width(self) -> int:
+        """As wide as the buttons and chips need: narrower, and they would be cut off at the right."""
+        return self.body.minimumSizeHint().width() + self.verticalScrollBar().sizeHint().width() + 4
 
     def set_chip_keys(self, keys: dict[str, str]) -> None:
         for name, chip in self.chips.items():
@@ -281,9 +291,9 @@ class TaggingPanel(QScrollArea):
         self.shot.blockSignals(True)
         self.shot.setCurrentText(take.get("shot") or "")
         self.shot.blockSignals(False)
-        self.generator.setText(take.get("generator") or "—")
-        self.model.setText(take.get("model") or "—")
-        self.seed.setText(str(take.get("seed") or "—"))
+        self.generator.setText(breakable(take.get("generator") or "—"))
+        self.model.setText(breakable(take.get("model") or "—"))
+        self.seed.setText(breakable(str(take.get("seed") or "—")))
         self.prompt.set_text(take.get("prompt") or "")
         self.negative.set_text(take.get("negative_prompt") or "")
         params = take.get("params") or {}
