@@ -211,6 +211,33 @@ def cmd_frame(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from reviewer.export.formats import FORMATS, Options, export
+    from reviewer.export.selection import select_clips
+
+    fmt = args.format.lower()
+    if fmt not in FORMATS and fmt != "pdf":
+        raise KnownError(f"Unknown format {args.format!r}: choose one of {', '.join([*FORMATS, 'pdf'])}")
+    project = open_project(args.project, create=False)
+    try:
+        selection = select_clips(project, args.stage)
+    finally:
+        project.close()
+    options = Options(force=args.force, split_by_rate=args.split_by_rate, excel=args.excel, template=args.template,
+                      link=args.link)  # fmt: skip
+    out = Path(args.output)
+    if fmt == "pdf":
+        from reviewer.ui.contact_sheet import write_pdf
+
+        written = write_pdf(selection, out, options)
+    else:
+        written = export(selection, fmt, out, options)
+    shots = len({c.shot for c in selection.clips})
+    print(f"{len(selection.clips)} takes of {shots} shots kept at {selection.stage}: "
+          f"{', '.join(str(p) for p in written[:3])}{' …' if len(written) > 3 else ''}")  # fmt: skip
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from reviewer.demo import write_demo
 
@@ -300,6 +327,24 @@ def build_parser() -> argparse.ArgumentParser:
     where.add_argument("--time", type=float, help="seconds from the first frame")
     p.add_argument("-o", "--output", required=True, help="the PNG file to write")
     p.set_defaults(func=cmd_frame)
+
+    p = sub.add_parser(
+        "export",
+        help="write the takes kept at a stage as a shot list: otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf",
+    )
+    p.add_argument("project")
+    p.add_argument(
+        "--format", "-f", required=True, help="otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf"
+    )
+    p.add_argument("--stage", "-s", required=True, help="the takes kept at this stage (e.g. Shortlist)")
+    p.add_argument("-o", "--output", required=True, help="the file to write (a new folder for selects)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--split-by-rate", action="store_true", help="edl, ale: one file per frame rate")
+    p.add_argument("--excel", action="store_true", help="csv: UTF-8 with a byte order mark, for Excel")
+    p.add_argument("--template", default="{shot}_{rank}_{name}", help="selects: file names ({shot} {rank} {name} "
+                   "{stem} {ext} {take_id} {model} {seed} {rating})")  # fmt: skip
+    p.add_argument("--link", action="store_true", help="selects: hard links instead of copies where possible")
+    p.set_defaults(func=cmd_export)
 
     p = sub.add_parser("demo", help="write a demo project made of generated takes and open it")
     p.add_argument("dir", nargs="?", help="where to write it (default: ~/TakeReviewerDemo)")

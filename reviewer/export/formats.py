@@ -1,0 +1,506 @@
+"""Shot lists out: OpenTimelineIO (and .otioz), CMX3600 EDL, FCP7 XML, ALE, CSV, JSON, a selects folder.
+
+Timelines are built with the ``opentimelineio`` library and written by its adapters (otio-cmx3600,
+otio-fcp, otio-ale); CSV and JSON are ours. Every file is written beside its target under a temporary
+name and renamed into place at the end, so a failed export leaves nothing half-written; an existing
+target is replaced only with ``force``. The contact sheet (a PDF, drawn with Qt) lives in
+``reviewer.ui.contact_sheet``.
+"""
+
+from __future__ import annotations
+
+import csv
+import errno
+import io
+import json
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import opentimelineio as otio
+from opentimelineio import opentime
+
+from reviewer import __version__
+from reviewer.errors import KnownError
+from reviewer.export.selection import NAMESPACE, Clip, Selection
+
+DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
+CSV_COLUMNS = (
+    "shot", "rank", "take", "file", "folder", "in_tc", "out_tc", "duration_tc", "in_frame", "out_frame",
+    "duration_frames", "fps", "resolution", "codec", "audio", "stage", "verdict", "rating", "tags", "notes",
+    "reviewer", "decided_at", "ai_generated", "generator", "model", "prompt", "negative_prompt", "seed",
+    "content_hash",
+)  # fmt: skip
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+@dataclass
+class Options:
+    force: bool = False
+    split_by_rate: bool = False  # EDL and ALE: one file per frame rate instead of refusing mixed rates
+    excel: bool = False  # CSV: UTF-8 with a byte order mark, for Excel
+    template: str = "{shot}_{rank}_{name}"  # selects folder
+    link: bool = False  # selects folder: hard links instead of copies
+
+
+# --- writing safely ----------------------------------------------------------------------------------
+
+
+def check_target(out: Path, force: bool) -> None:
+    if out.exists() and not force:
+        raise KnownError(f"{out} exists already: add --force to replace it")
+    if out.is_dir() and force and any(out.iterdir()):
+        raise KnownError(f"{out} is a folder with files in it; give a file name")
+    parent = out.parent
+    if not parent.is_dir():
+        raise KnownError(f"Cannot write {out}: the folder {parent} does not exist")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise KnownError(f"Cannot write {out}: no permission to write in {parent}")
+
+
+@contextmanager
+def atomic_file(out: Path, force: bool) -> Iterator[Path]:
+    """A temporary path beside ``out``; renamed to ``out`` when the block succeeds, removed if it fails."""
+    check_target(out, force)
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    try:
+        yield tmp
+        if out.is_dir():
+            out.rmdir()
+        os.replace(tmp, out)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise KnownError(f"Cannot write {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_text(out: Path, text: str, force: bool, encoding: str = "utf-8") -> Path:
+    with atomic_file(out, force) as tmp:
+        tmp.write_text(text, encoding=encoding, newline="")
+    return out
+
+
+# --- OpenTimelineIO ------------------------------------------------------------------------------------
+
+
+def rate_label(rate: Fraction) -> str:
+    """24, 23.976, 29.97: how editors name a rate."""
+    return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0").rstrip(".")
+
+
+def start_timecode(rate: Fraction) -> opentime.RationalTime:
+    """01:00:00:00 at ``rate`` (01:00:00;00 drop-frame at 29.97 and 59.94)."""
+    fps = float(rate)
+    text = "01:00:00;00" if rate in DROP_FRAME_RATES else "01:00:00:00"
+    return opentime.from_timecode(text, fps)
+
+
+def clip_metadata(c: Clip) -> dict[str, Any]:
+    return {
+        "take_id": c.take_id,
+        "shot": c.shot,
+        "rank": c.rank,
+        "stage": c.stage,
+        "verdict": c.verdict,
+        "rating": c.rating,
+        "tags": list(c.tags),
+        "reviewer": c.reviewer,
+        "decided_at": c.decided_at.isoformat() if c.decided_at else None,
+        "frame_rate": c.rate_text(),
+        "resolution": f"{c.width}x{c.height}",
+        "codec": c.codec,
+        "provenance": c.provenance(),
+    }
+
+
+def timeline(
+    selection: Selection, reel: str | None = None, plain_paths: bool = False
+) -> otio.schema.Timeline:
+    """One video track: the clips in shot order at their own rates, notes as markers, provenance in metadata."""
+    tl = otio.schema.Timeline(name=f"{selection.project} - {selection.stage}")
+    tl.metadata[NAMESPACE] = {
+        "project": selection.project,
+        "stage": selection.stage,
+        "exported_at": selection.exported_at.isoformat(),
+        "exporter": f"Take Reviewer {__version__}",
+        "contains_ai_generated_content": any(c.ai_generated for c in selection.clips),
+    }
+    track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
+    for c in selection.clips:
+        fps = float(c.rate)
+        reference = otio.schema.ExternalReference(
+            target_url=str(c.path) if plain_paths else otio.url_utils.url_from_filepath(str(c.path)),
+            available_range=opentime.TimeRange(
+                opentime.RationalTime(0, fps), opentime.RationalTime(c.frame_count, fps)
+            ),
+        )
+        clip = otio.schema.Clip(
+            name=c.name,
+            media_reference=reference,
+            source_range=opentime.TimeRange(
+                opentime.RationalTime(c.first, fps), opentime.RationalTime(c.duration, fps)
+            ),
+        )
+        clip.metadata[NAMESPACE] = clip_metadata(c)
+        if reel is not None:
+            clip.metadata["cmx_3600"] = {"reel": reel}
+        for note in c.notes:
+            first = max(c.first, min(note.frame_in, c.last))
+            last = max(first, min(note.frame_out, c.last))
+            clip.markers.append(
+                otio.schema.Marker(
+                    name=note.text,
+                    marked_range=opentime.TimeRange(
+                        opentime.RationalTime(first, fps), opentime.RationalTime(last - first + 1, fps)
+                    ),
+                    color=otio.schema.MarkerColor.RED,
+                    metadata={NAMESPACE: {"reviewer": note.reviewer}},
+                )
+            )
+        track.append(clip)
+    tl.tracks.append(track)
+    if selection.clips and selection.clips[0].smpte:
+        tl.global_start_time = start_timecode(selection.clips[0].rate)
+    return tl
+
+
+def write_otio(selection: Selection, out: Path, options: Options) -> list[Path]:
+    tl = timeline(selection)
+    return [write_text(out, otio.adapters.write_to_string(tl, "otio_json"), options.force)]
+
+
+def write_otioz(selection: Selection, out: Path, options: Options) -> list[Path]:
+    """The timeline with its media bundled (a zip OpenTimelineIO reads directly)."""
+    missing = [c.path for c in selection.clips if not c.path.is_file()]
+    if missing:
+        raise KnownError(f"{len(missing)} media files are missing, e.g. {missing[0]}: cannot bundle them")
+    tl = timeline(selection)
+    with atomic_file(out, options.force) as tmp:
+        otio.adapters.write_to_file(tl, str(tmp), adapter_name="otioz")
+    return [out]
+
+
+# --- EDL and ALE (one frame rate per file) ------------------------------------------------------------
+
+
+def need_timecode(selection: Selection, what: str) -> None:
+    """EDL, ALE and FCP XML count in SMPTE timecode: refuse takes at rates that have none, by name."""
+    odd = [c for c in selection.clips if not c.smpte]
+    if odd:
+        rates = ", ".join(sorted({f"{rate_label(c.rate)} fps" for c in odd}))
+        raise KnownError(
+            f"{len(odd)} takes run at a rate that has no SMPTE timecode ({rates}), e.g. {odd[0].name}, and an "
+            f"{what} needs one. Conform them to an editorial rate first, or export OTIO, CSV or JSON, which "
+            "keep any rate"
+        )
+
+
+def by_rate(selection: Selection, what: str, options: Options) -> list[tuple[Fraction, Selection]]:
+    need_timecode(selection, what)
+    rates = selection.rates()
+    if len(rates) > 1 and not options.split_by_rate:
+        listed = ", ".join(f"{rate_label(r)} fps" for r in rates)
+        raise KnownError(
+            f"The takes have {len(rates)} frame rates ({listed}) and an {what} has one: export with "
+            f"--split-by-rate for one {what} per rate, or use OTIO or FCP XML, which keep each take's rate"
+        )
+    return [
+        (
+            rate,
+            Selection(
+                selection.project,
+                selection.stage,
+                [c for c in selection.clips if c.rate == rate],
+                selection.exported_at,
+            ),
+        )
+        for rate in rates
+    ]
+
+
+def split_path(out: Path, rate: Fraction, split: bool) -> Path:
+    return out.with_name(f"{out.stem}_{rate_label(rate)}fps{out.suffix}") if split else out
+
+
+_EVENT = re.compile(
+    r"^(?P<head>\d{3}\s+\S+\s+\S+\s+\S+(?:\s+\d{3})?\s+\S+\s+\S+\s+)(?P<rin>\S+)(?P<gap>\s+)(?P<rout>\S+)(?P<tail>\s*)$"
+)
+
+
+def edl_text(selection: Selection, rate: Fraction) -> str:
+    """A CMX3600 EDL from the OTIO adapter, with the FCM line and record timecode from 01:00:00:00."""
+    if len(selection.clips) > 999:
+        raise KnownError(
+            f"A CMX3600 EDL holds at most 999 events and this one would have {len(selection.clips):,}: "
+            "export OTIO or FCP XML instead, or a later stage"
+        )
+    fps = float(rate)
+    # File-based sources: AX reels, conformed by clip name and the file's path (a path, not a URL).
+    tl = timeline(selection, reel="AX", plain_paths=True)
+    text = otio.adapters.write_to_string(tl, "cmx_3600", rate=fps, style="nucoda")
+    offset = start_timecode(rate)
+    drop = rate in DROP_FRAME_RATES
+    lines = []
+    for line in text.splitlines():
+        match = _EVENT.match(line)
+        if match:
+            rec_in = opentime.from_timecode(match["rin"], fps) + offset
+            rec_out = opentime.from_timecode(match["rout"], fps) + offset
+            line = f"{match['head']}{opentime.to_timecode(rec_in, fps)}{match['gap']}{opentime.to_timecode(rec_out, fps)}"
+        lines.append(line)
+        if line.startswith("TITLE:"):
+            lines.append("FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME")
+    return "\n".join(lines) + "\n"
+
+
+def write_edl(selection: Selection, out: Path, options: Options) -> list[Path]:
+    groups = by_rate(selection, "EDL", options)
+    texts = [(split_path(out, rate, len(groups) > 1), edl_text(part, rate)) for rate, part in groups]
+    return _write_all(texts, options)
+
+
+ALE_COLUMNS = (
+    "Name", "Tape", "Start", "End", "Duration", "Source File", "Shot", "Rank", "Verdict", "Rating", "Tags",
+    "Notes", "Reviewer", "AI Generated", "Generator", "Model", "Prompt", "Seed", "Content Hash",
+)  # fmt: skip
+
+
+def ale_text(selection: Selection, rate: Fraction) -> str:
+    tl = timeline(selection)
+    for clip, c in zip(tl.find_clips(), selection.clips, strict=True):
+        clip.metadata["ALE"] = {
+            "Tape": "AX", "Source File": str(c.path), "Shot": c.shot, "Rank": str(c.rank), "Verdict": c.verdict,
+            "Rating": "" if c.rating is None else str(c.rating), "Tags": ", ".join(c.tags),
+            "Notes": " | ".join(f"f{n.frame_in}: {n.text}" for n in c.notes), "Reviewer": c.reviewer or "",
+            "AI Generated": "yes" if c.ai_generated else "no", "Generator": c.generator, "Model": c.model,
+            "Prompt": c.prompt, "Seed": c.seed, "Content Hash": c.content_hash,
+        }  # fmt: skip
+        for key, value in clip.metadata[
+            "ALE"
+        ].items():  # one line per clip, tab separated: no tabs or newlines
+            clip.metadata["ALE"][key] = " ".join(str(value).split())
+    text = otio.adapters.write_to_string(tl, "ale", columns=list(ALE_COLUMNS), fps=float(rate))
+    # The header says the rate as editors and Avid write it: 23.976, not 23.976023976023978.
+    return re.sub(r"(?m)^FPS\t.*$", f"FPS\t{rate_label(rate)}", text)
+
+
+def write_ale(selection: Selection, out: Path, options: Options) -> list[Path]:
+    groups = by_rate(selection, "ALE", options)
+    texts = [(split_path(out, rate, len(groups) > 1), ale_text(part, rate)) for rate, part in groups]
+    return _write_all(texts, options)
+
+
+def _write_all(texts: list[tuple[Path, str]], options: Options) -> list[Path]:
+    for path, _ in texts:
+        check_target(path, options.force)  # all or nothing: refuse before writing the first
+    written: list[Path] = []
+    try:
+        for path, text in texts:
+            written.append(write_text(path, text, options.force))
+    except BaseException:
+        for path in written:
+            path.unlink(missing_ok=True)
+        raise
+    return written
+
+
+def write_fcpxml(selection: Selection, out: Path, options: Options) -> list[Path]:
+    """FCP7 XML (xmeml) through the OpenTimelineIO FCP adapter, for Premiere and Resolve."""
+    need_timecode(selection, "FCP XML")
+    tl = timeline(selection)
+    return [write_text(out, otio.adapters.write_to_string(tl, "fcp_xml"), options.force)]
+
+
+# --- CSV and JSON for production ------------------------------------------------------------------------
+
+
+def row_of(c: Clip) -> dict[str, Any]:
+    return {
+        "shot": c.shot, "rank": c.rank, "take": c.name, "file": str(c.path), "folder": str(c.path.parent),
+        "in_tc": c.timecode(c.first), "out_tc": c.timecode(c.last), "duration_tc": c.timecode(c.duration),
+        "in_frame": c.first, "out_frame": c.last, "duration_frames": c.duration, "fps": rate_label(c.rate),
+        "resolution": f"{c.width}x{c.height}", "codec": c.codec, "audio": "yes" if c.has_audio else "no",
+        "stage": c.stage, "verdict": c.verdict, "rating": "" if c.rating is None else c.rating,
+        "tags": ", ".join(c.tags),
+        "notes": " | ".join(
+            f"f{n.frame_in}" + (f"-{n.frame_out}" if n.frame_out != n.frame_in else "") + f" {n.reviewer}: {n.text}"
+            for n in c.notes
+        ),
+        "reviewer": c.reviewer or "", "decided_at": c.decided_at.isoformat() if c.decided_at else "",
+        "ai_generated": "yes" if c.ai_generated else "no", "generator": c.generator, "model": c.model,
+        "prompt": c.prompt, "negative_prompt": c.negative_prompt, "seed": c.seed, "content_hash": c.content_hash,
+    }  # fmt: skip
+
+
+def safe_cell(value: Any) -> Any:
+    """A cell a spreadsheet will show, never execute: text starting with = + - @ gets a leading quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(selection: Selection) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    for c in selection.clips:
+        writer.writerow({k: safe_cell(v) for k, v in row_of(c).items()})
+    return buffer.getvalue()
+
+
+def write_csv(selection: Selection, out: Path, options: Options) -> list[Path]:
+    encoding = "utf-8-sig" if options.excel else "utf-8"
+    return [write_text(out, csv_text(selection), options.force, encoding=encoding)]
+
+
+def json_data(selection: Selection) -> dict[str, Any]:
+    clips = []
+    for c in selection.clips:
+        row = row_of(c)
+        for key in (
+            "ai_generated",
+            "generator",
+            "model",
+            "prompt",
+            "negative_prompt",
+            "seed",
+            "content_hash",
+            "notes",
+        ):
+            row.pop(key)
+        row["rating"] = c.rating
+        row["tags"] = list(c.tags)
+        row["audio"] = c.has_audio
+        row["notes"] = [
+            {"text": n.text, "frame_in": n.frame_in, "frame_out": n.frame_out, "reviewer": n.reviewer}
+            for n in c.notes
+        ]
+        row["provenance"] = c.provenance()
+        clips.append(row)
+    return {
+        "project": selection.project,
+        "stage": selection.stage,
+        "exported_at": selection.exported_at.isoformat(),
+        "exporter": f"Take Reviewer {__version__}",
+        "contains_ai_generated_content": any(c.ai_generated for c in selection.clips),
+        "clips": clips,
+    }
+
+
+def write_json(selection: Selection, out: Path, options: Options) -> list[Path]:
+    text = json.dumps(json_data(selection), ensure_ascii=False, indent=1) + "\n"
+    return [write_text(out, text, options.force)]
+
+
+# --- the selects folder --------------------------------------------------------------------------------
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+TEMPLATE_FIELDS = ("shot", "rank", "name", "stem", "ext", "take_id", "model", "seed", "rating")
+
+
+def safe_name(text: str, limit: int = 180) -> str:
+    """A file name from untrusted text: no separators, no control characters, no leading dots, bounded."""
+    name = _UNSAFE.sub("_", text).strip(" ._")
+    name = re.sub(r"_{2,}", "_", name)
+    if not name or name in (".", ".."):
+        name = "take"
+    return name[:limit]
+
+
+def selects_name(c: Clip, template: str) -> str:
+    path = Path(c.name)
+    values = {
+        "shot": c.shot, "rank": f"{c.rank:02d}", "name": path.stem, "stem": path.stem, "ext": path.suffix.lstrip("."),
+        "take_id": str(c.take_id), "model": c.model, "seed": c.seed, "rating": "" if c.rating is None else str(c.rating),
+    }  # fmt: skip
+    try:
+        text = template.format(**values)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise KnownError(
+            f"The name template {template!r} is not valid ({exc}); it may use {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
+        ) from None
+    return safe_name(text) + path.suffix.lower()
+
+
+def write_selects(selection: Selection, out: Path, options: Options) -> list[Path]:
+    """The kept takes copied (or hard-linked) into a new folder, named by the template, plus the shot list."""
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
+        raise KnownError(f"{out} exists and is not an empty folder: the selects go into a new folder")
+    if not out.parent.is_dir():
+        raise KnownError(f"Cannot write {out}: the folder {out.parent} does not exist")
+    missing = [c.path for c in selection.clips if not c.path.is_file()]
+    if missing:
+        raise KnownError(f"{len(missing)} media files are missing, e.g. {missing[0]}")
+    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    used: set[str] = set()
+    written: list[Path] = []
+    try:
+        tmp.mkdir()
+        for c in selection.clips:
+            name = selects_name(c, options.template)
+            stem, suffix = Path(name).stem, Path(name).suffix
+            k = 2
+            while name.lower() in used:  # never two takes under one name, never an overwrite
+                name = f"{stem}_{k}{suffix}"
+                k += 1
+            used.add(name.lower())
+            target = tmp / name
+            _place(c.path, target, options.link)
+            written.append(out / name)
+        listing = csv_text(selection)
+        (tmp / "shot_list.csv").write_text(listing, encoding="utf-8", newline="")
+        if out.exists():
+            out.rmdir()
+        os.replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise KnownError(f"Cannot write the selects to {out}: {exc.strerror or exc}") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return [*written, out / "shot_list.csv"]
+
+
+def _place(src: Path, dst: Path, link: bool) -> None:
+    if link:
+        try:
+            os.link(src, dst)
+            return
+        except OSError as exc:
+            if exc.errno not in (errno.EXDEV, errno.EPERM, errno.EMLINK, errno.ENOTSUP):
+                raise
+    shutil.copy2(src, dst)
+
+
+# --- the registry ------------------------------------------------------------------------------------
+
+Writer = Callable[[Selection, Path, Options], list[Path]]
+FORMATS: dict[str, tuple[Writer, str]] = {
+    "otio": (write_otio, "OpenTimelineIO timeline (.otio)"),
+    "otioz": (write_otioz, "OpenTimelineIO with the media bundled (.otioz)"),
+    "edl": (write_edl, "CMX3600 EDL (.edl)"),
+    "fcpxml": (write_fcpxml, "Final Cut Pro 7 XML for Premiere and Resolve (.xml)"),
+    "ale": (write_ale, "Avid Log Exchange (.ale)"),
+    "csv": (write_csv, "shot list for production (.csv)"),
+    "json": (write_json, "shot list for production (.json)"),
+    "selects": (write_selects, "folder of the kept takes, renamed, with the shot list"),
+}
+SUFFIXES = {"otio": ".otio", "otioz": ".otioz", "edl": ".edl", "fcpxml": ".xml", "ale": ".ale", "csv": ".csv",
+            "json": ".json", "selects": "", "pdf": ".pdf"}  # fmt: skip
+
+
+def export(selection: Selection, fmt: str, out: Path, options: Options) -> list[Path]:
+    """Write ``selection`` as ``fmt`` to ``out``; the paths written."""
+    entry = FORMATS.get(fmt)
+    if entry is None:
+        known = ", ".join([*FORMATS, "pdf"])
+        raise KnownError(f"Unknown format {fmt!r}: choose one of {known}")
+    return entry[0](selection, out.expanduser(), options)

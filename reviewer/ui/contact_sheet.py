@@ -1,0 +1,163 @@
+"""The contact sheet: a PDF for client approval and AI-content disclosure, drawn with Qt's PDF writer.
+
+One row per take in shot order: poster, filmstrip, shot and name, rating, notes, and the provenance
+(generator, model, prompt, seed). Every page says that the pictures are AI-generated. Text from
+metadata is drawn as plain text, elided to its box.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
+from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
+
+from reviewer import __version__
+from reviewer.export.formats import Options, atomic_file, rate_label
+from reviewer.export.selection import Clip, Selection
+from reviewer.media import cache
+
+ROW_HEIGHT = 118.0  # points
+MARGIN = 28.0
+
+
+def ensure_gui() -> QGuiApplication:
+    """Qt's painter needs an application; from the command line, an offscreen one."""
+    app = QGuiApplication.instance()
+    if isinstance(app, QGuiApplication):
+        return app
+    if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return QGuiApplication([])
+
+
+def write_pdf(selection: Selection, out: Path, options: Options) -> list[Path]:
+    ensure_gui()
+    with atomic_file(out, options.force) as tmp:
+        writer = QPdfWriter(str(tmp))
+        writer.setTitle(f"{selection.project} - {selection.stage} - contact sheet")
+        writer.setCreator(f"Take Reviewer {__version__}")
+        writer.setResolution(144)
+        writer.setPageLayout(
+            QPageLayout(
+                QPageSize(QPageSize.PageSizeId.A4), QPageLayout.Orientation.Landscape, QMarginsF(0, 0, 0, 0)
+            )
+        )
+        painter = QPainter(writer)
+        try:
+            _draw(painter, writer, selection)
+        finally:
+            painter.end()
+    return [out]
+
+
+def _draw(painter: QPainter, writer: QPdfWriter, selection: Selection) -> None:
+    scale = writer.resolution() / 72.0  # we lay out in points
+    painter.scale(scale, scale)
+    page = QSizeF(writer.width() / scale, writer.height() / scale)
+    rows_per_page = max(1, int((page.height() - 2 * MARGIN - 60) // ROW_HEIGHT))
+    pages = max(1, -(-len(selection.clips) // rows_per_page))
+    for number in range(pages):
+        if number:
+            writer.newPage()
+        _header(painter, page, selection, number + 1, pages)
+        top = MARGIN + 48
+        for k, clip in enumerate(selection.clips[number * rows_per_page : (number + 1) * rows_per_page]):
+            _row(
+                painter, QRectF(MARGIN, top + k * ROW_HEIGHT, page.width() - 2 * MARGIN, ROW_HEIGHT - 8), clip
+            )
+
+
+def _font(size: float, bold: bool = False) -> QFont:
+    """A font ``size`` points tall: the painter is scaled to points, so the size is given in its units."""
+    font = QFont()
+    font.setPixelSize(max(1, round(size)))
+    font.setBold(bold)
+    return font
+
+
+def _text(painter: QPainter, rect: QRectF, text: str, size: float, bold: bool = False, colour: str = "#111111",
+          lines: int = 1) -> None:  # fmt: skip
+    painter.setFont(_font(size, bold))
+    painter.setPen(QColor(colour))
+    metrics = painter.fontMetrics()
+    line_height = metrics.height()
+    words = " ".join(text.split())
+    out: list[str] = []
+    while words and len(out) < lines:
+        if len(out) == lines - 1:
+            out.append(metrics.elidedText(words, Qt.TextElideMode.ElideRight, int(rect.width())))
+            break
+        cut = len(words)
+        while cut > 0 and metrics.horizontalAdvance(words[:cut]) > rect.width():
+            space = words.rfind(" ", 0, cut)
+            cut = space if space > 0 else cut - 1
+        out.append(words[:cut])
+        words = words[cut:].lstrip()
+    for k, line in enumerate(out):
+        painter.drawText(QRectF(rect.x(), rect.y() + k * line_height, rect.width(), line_height),
+                         int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop), line)  # fmt: skip
+
+
+def _header(painter: QPainter, page: QSizeF, selection: Selection, number: int, pages: int) -> None:
+    width = page.width() - 2 * MARGIN
+    _text(
+        painter,
+        QRectF(MARGIN, MARGIN, width * 0.7, 20),
+        f"{selection.project} — {selection.stage}",
+        14,
+        bold=True,
+    )
+    stamp = selection.exported_at.astimezone().strftime("%Y-%m-%d %H:%M")
+    _text(painter, QRectF(MARGIN + width * 0.7, MARGIN, width * 0.3, 20), f"{stamp} · page {number} of {pages}", 9,
+          colour="#555555")  # fmt: skip
+    generated = sum(1 for c in selection.clips if c.ai_generated)
+    _text(painter, QRectF(MARGIN, MARGIN + 20, width, 16),
+          f"AI-generated content: {generated} of {len(selection.clips)} takes were made by a generative model "
+          "(generator, model, prompt and seed below).", 9, colour="#a01010")  # fmt: skip
+
+
+def _row(painter: QPainter, rect: QRectF, clip: Clip) -> None:
+    painter.setPen(QColor("#cccccc"))
+    painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+    poster = QImage(str(cache.poster_path(clip.content_hash)))
+    box = QRectF(rect.x(), rect.y(), 160, 90)
+    painter.fillRect(box, QColor("#202020"))
+    if not poster.isNull():
+        size = poster.size().scaled(box.size().toSize(), Qt.AspectRatioMode.KeepAspectRatio)
+        target = QRectF(0, 0, size.width(), size.height())
+        target.moveCenter(box.center())
+        painter.drawImage(target, poster)
+    strip = QImage(str(cache.filmstrip_path(clip.content_hash)))
+    strip_box = QRectF(rect.x() + 168, rect.y() + 62, 300, 28)
+    if not strip.isNull():
+        painter.drawImage(strip_box, strip)
+    x = rect.x() + 168
+    stars = "★" * (clip.rating or 0)
+    _text(painter, QRectF(x, rect.y(), 300, 14), f"{clip.shot} · #{clip.rank}", 10, bold=True)
+    _text(painter, QRectF(x, rect.y() + 15, 300, 12), clip.name, 8.5)
+    _text(painter, QRectF(x, rect.y() + 28, 300, 12),
+          f"{clip.verdict} at {clip.stage} {stars}  ·  {clip.width}×{clip.height} {rate_label(clip.rate)} fps  ·  "
+          f"{clip.duration} frames", 8, colour="#444444")  # fmt: skip
+    notes = "  ".join(f"f{n.frame_in}: {n.text}" for n in clip.notes)
+    _text(painter, QRectF(x, rect.y() + 41, 300, 20), notes or "no notes", 8, colour="#444444", lines=2)
+    px = rect.x() + 480
+    pw = rect.width() - 480
+    label = f"AI-generated · {clip.generator or 'unknown generator'} · {clip.model or 'unknown model'} · seed {clip.seed or '—'}"
+    _text(
+        painter,
+        QRectF(px, rect.y(), pw, 14),
+        label if clip.ai_generated else "not AI-generated",
+        8.5,
+        bold=True,
+    )
+    _text(painter, QRectF(px, rect.y() + 16, pw, 60), f"Prompt: {clip.prompt or '—'}", 8, lines=5)
+    if clip.negative_prompt:
+        _text(
+            painter,
+            QRectF(px, rect.y() + 78, pw, 12),
+            f"Negative: {clip.negative_prompt}",
+            7.5,
+            colour="#555555",
+        )

@@ -1,0 +1,360 @@
+"""Every export read back by an independent reader: OTIO by opentimelineio, EDL by the cmx3600 adapter,
+FCP XML by the fcp adapter, ALE by the ale adapter, CSV by the csv module, the PDF by pdftotext.
+
+The project has real files at 24, 23.976 and 29.97 fps, notes, and hostile provenance (a prompt that a
+spreadsheet would run, a model name that walks up the folder tree).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import shutil
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+from xml.etree import ElementTree
+
+import opentimelineio as otio
+import pytest
+from opentimelineio import opentime
+
+from reviewer.cli import main
+from reviewer.errors import KnownError
+from reviewer.export.formats import Options, export, safe_name
+from reviewer.export.selection import NAMESPACE, Selection, select_clips
+from reviewer.ingest.ingest import ingest
+from reviewer.review.decisions import Decision, decide
+from reviewer.store.db import Project, open_project
+from tests.conftest import ClipFactory, place
+
+NTSC = Fraction(24000, 1001)
+DF = Fraction(30000, 1001)
+TAKES = {  # relative path: (fps, frames, seed)
+    "SH010/a.mp4": (Fraction(24), 48, 41),
+    "SH010/b.mov": (NTSC, 36, 42),
+    "SH020/c.mp4": (NTSC, 30, 43),
+    "SH030/d.mp4": (DF, 40, 44),
+    "SH030/out.mp4": (Fraction(24), 24, 45),  # rejected: not in the shot list
+}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory, clip_store: Path) -> Path:
+    from reviewer.media.synth import ClipSpec, write_clip
+
+    root = tmp_path_factory.mktemp("export")
+    media = root / "media"
+    for rel, (fps, frames, seed) in TAKES.items():
+        src = clip_store / f"export-{seed}{Path(rel).suffix}"
+        if not src.exists():
+            write_clip(src, ClipSpec(fps=fps, frames=frames, seed=seed, audio=rel.endswith(".mov")))
+        place(src, media / rel)
+    (media / "SH010" / "a.json").write_text(json.dumps({
+        "generator": "ComfyUI", "model": "../../etc/passwd", "seed": 1234,
+        "prompt": '=HYPERLINK("http://evil.example","click") a red truck, dawn',
+        "negative_prompt": "-blurry, extra fingers",
+    }))  # fmt: skip
+    (media / "SH020" / "c.json").write_text(json.dumps({"generator": "ComfyUI", "model": "wan2.2", "seed": 7,
+                                                        "prompt": "the truck, unchanged"}))  # fmt: skip
+    path = root / "export.trproj"
+    project = open_project(path)
+    ingest(project, [media], workers=0)
+    ids = {row_name: take_id for take_id, row_name in _names(project)}
+    for name in ("a.mp4", "b.mov", "c.mp4", "d.mp4"):
+        decide(project, ids[name], Decision(verdict="keep", rating=4), reviewer="anna")
+    decide(project, ids["out.mp4"], Decision(verdict="reject"))
+    decide(project, ids["a.mp4"], Decision(note="the hand melts", frame_in=10, frame_out=14), reviewer="ben")
+    decide(
+        project, ids["d.mp4"], Decision(note="flicker on the sign", frame_in=3, frame_out=3), reviewer="ben"
+    )
+    decide(project, ids["b.mov"], Decision(tags_added=("continuity",)))
+    project.close()
+    return path
+
+
+def _names(project: Project) -> list[tuple[int, str]]:
+    from sqlalchemy import select
+
+    from reviewer.store import models as m
+
+    with project.sessions() as session:
+        return [(r.id, r.name) for r in session.execute(select(m.Take.id, m.Take.name))]
+
+
+@pytest.fixture
+def proj(built: Path, tmp_path: Path) -> Path:
+    """A private copy of the built project (exports never change it, but tests may decide more)."""
+    copy = tmp_path / "p.trproj"
+    shutil.copyfile(built, copy)
+    return copy
+
+
+@pytest.fixture
+def selection(proj: Path) -> Selection:
+    project = open_project(proj)
+    try:
+        return select_clips(project, "triage")
+    finally:
+        project.close()
+
+
+def only(selection: Selection, rate: Fraction) -> Selection:
+    return Selection(selection.project, selection.stage, [c for c in selection.clips if c.rate == rate])
+
+
+def test_the_selection_is_the_kept_takes_in_shot_order(selection: Selection) -> None:
+    assert [(c.shot, c.rank, c.name) for c in selection.clips] == [
+        ("SH010", 1, "a.mp4"), ("SH010", 2, "b.mov"), ("SH020", 1, "c.mp4"), ("SH030", 1, "d.mp4"),
+    ]  # fmt: skip
+    a, b, c, d = selection.clips
+    assert (a.rate, b.rate, c.rate, d.rate) == (Fraction(24), NTSC, NTSC, DF)
+    assert (a.first, a.last, b.last, d.last) == (0, 47, 35, 39)
+    assert [(n.text, n.frame_in, n.frame_out, n.reviewer) for n in a.notes] == [
+        ("the hand melts", 10, 14, "ben")
+    ]
+    assert b.tags == ["continuity"] and a.rating == 4 and a.reviewer == "ben"
+
+
+def test_otio_round_trip_is_frame_exact(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "cut.otio"
+    export(selection, "otio", out, Options())
+    tl = otio.adapters.read_from_file(str(out))
+    clips = list(tl.find_clips())
+    assert [c.name for c in clips] == [c.name for c in selection.clips]
+    for clip, ours in zip(clips, selection.clips, strict=True):
+        rate = float(ours.rate)
+        assert clip.source_range == opentime.TimeRange(
+            opentime.RationalTime(ours.first, rate), opentime.RationalTime(ours.duration, rate)
+        )
+        assert clip.source_range.duration.rate == rate  # 23.976 is 24000/1001, not a rounded 23.976
+        assert otio.url_utils.filepath_from_url(clip.media_reference.target_url) == str(ours.path)
+        assert clip.media_reference.available_range.duration.value == ours.frame_count
+        meta = clip.metadata[NAMESPACE]
+        assert meta["shot"] == ours.shot and meta["provenance"]["content_hash"] == ours.content_hash
+        assert meta["provenance"]["ai_generated"] is True
+    a = clips[0]
+    assert a.metadata[NAMESPACE]["provenance"]["prompt"].startswith("=HYPERLINK")  # kept as data, untouched
+    (marker,) = a.markers
+    assert marker.name == "the hand melts"
+    assert marker.marked_range == opentime.TimeRange(
+        opentime.RationalTime(10, 24), opentime.RationalTime(5, 24)
+    )
+    assert opentime.to_timecode(tl.global_start_time, 24) == "01:00:00:00"
+    assert tl.metadata[NAMESPACE]["contains_ai_generated_content"] is True
+
+
+def test_otioz_bundles_the_media(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "cut.otioz"
+    export(selection, "otioz", out, Options())
+    extracted = tmp_path / "unpacked"
+    extracted.mkdir()
+    tl = otio.adapters.read_from_file(str(out), extract_to_directory=str(extracted))
+    clips = list(tl.find_clips())
+    assert len(clips) == 4
+    for clip, ours in zip(clips, selection.clips, strict=True):
+        bundled = Path(otio.url_utils.filepath_from_url(clip.media_reference.target_url))
+        if not bundled.is_absolute():
+            bundled = extracted / bundled
+        assert bundled.read_bytes() == ours.path.read_bytes()
+
+
+def test_edl_refuses_mixed_rates_then_splits_them_and_reads_back(
+    selection: Selection, tmp_path: Path
+) -> None:
+    out = tmp_path / "edl" / "cut.edl"
+    out.parent.mkdir()
+    with pytest.raises(KnownError, match=r"3 frame rates \(23.976 fps, 24 fps, 29.97 fps\)"):
+        export(selection, "edl", out, Options())
+    assert list(out.parent.iterdir()) == []  # nothing partial
+    written = export(selection, "edl", out, Options(split_by_rate=True))
+    assert [p.name for p in written] == ["cut_23.976fps.edl", "cut_24fps.edl", "cut_29.97fps.edl"]
+    for path, rate in zip(written, (NTSC, Fraction(24), DF), strict=True):
+        text = path.read_text()
+        ours = only(selection, rate).clips
+        fps = float(rate)
+        assert ("FCM: DROP FRAME" if rate == DF else "FCM: NON-DROP FRAME") in text.splitlines()[1]
+        tl = otio.adapters.read_from_string(text, "cmx_3600", rate=fps)
+        clips = list(tl.find_clips())
+        assert [c.name for c in clips] == [c.name for c in ours]
+        for clip, c in zip(clips, ours, strict=True):
+            assert clip.source_range.start_time.to_frames() == c.first
+            assert clip.source_range.duration.to_frames() == c.duration
+            assert f"* FROM CLIP NAME:  {c.name}" in text and f"* FROM FILE: {c.path}" in text
+        first_event = next(line for line in text.splitlines() if line.startswith("001"))
+        assert first_event.split()[-2] == ("01:00:00;00" if rate == DF else "01:00:00:00")
+    text24 = written[1].read_text()
+    assert "* LOC: 00:00:00:10 RED     THE HAND MELTS" in text24
+    tl = otio.adapters.read_from_string(text24, "cmx_3600", rate=24)
+    (marker,) = next(iter(tl.find_clips())).markers
+    assert marker.marked_range.start_time.to_frames() == 10
+    assert "* LOC: 00:00:00;03 RED     FLICKER ON THE SIGN" in written[2].read_text()
+
+
+def test_fcp_xml_reads_back(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "cut.xml"
+    export(selection, "fcpxml", out, Options())
+    tl = otio.adapters.read_from_file(str(out), adapter_name="fcp_xml")
+    clips = list(tl.find_clips())
+    assert [c.name for c in clips] == [c.name for c in selection.clips]
+    for clip, ours in zip(clips, selection.clips, strict=True):
+        assert round(clip.source_range.duration.rate, 3) == round(float(ours.rate), 3)
+        assert otio.url_utils.filepath_from_url(clip.media_reference.target_url) == str(ours.path)
+    # Frames as the file states them (xmeml counts frames at a timebase, NTSC flagged): exact.
+    items = ElementTree.parse(out).getroot().iter("clipitem")
+    for item, ours in zip(items, selection.clips, strict=True):
+        rate = item.find("rate")
+        assert rate is not None
+        timebase, ntsc = int(rate.findtext("timebase") or 0), rate.findtext("ntsc") == "TRUE"
+        assert (Fraction(timebase * 1000, 1001) if ntsc else Fraction(timebase)) == ours.rate
+        assert (int(item.findtext("in") or -1), int(item.findtext("out") or -1)) == (
+            ours.first,
+            ours.last + 1,
+        )
+
+
+def test_ale_at_23976_says_so_and_reads_back(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "log.ale"
+    part = only(selection, NTSC)
+    export(part, "ale", out, Options())
+    text = out.read_text()
+    assert "FPS\t23.976\n" in text
+    tl = otio.adapters.read_from_file(str(out), adapter_name="ale")
+    clips = list(tl.find_clips())
+    assert [c.name for c in clips] == ["b.mov", "c.mp4"]
+    for clip, ours in zip(clips, part.clips, strict=True):
+        assert clip.source_range.duration.rate == pytest.approx(24000 / 1001)
+        assert clip.source_range.duration.to_frames() == ours.duration
+        assert clip.metadata["ALE"]["Shot"] == ours.shot
+        assert clip.metadata["ALE"]["Content Hash"] == ours.content_hash
+
+
+def test_csv_for_production_is_safe_in_a_spreadsheet(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "list.csv"
+    export(selection, "csv", out, Options(excel=True))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")  # a BOM, for Excel
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["shot"], r["rank"], r["take"]) for r in rows] == [
+        (c.shot, str(c.rank), c.name) for c in selection.clips
+    ]
+    a, b, _c, d = rows
+    assert a["prompt"].startswith("'=HYPERLINK(")  # neutralised: shown, never run
+    assert a["negative_prompt"].startswith("'-blurry")
+    assert a["model"] == "../../etc/passwd"  # data is data in a CSV
+    assert (a["in_tc"], a["out_tc"], a["duration_tc"], a["duration_frames"], a["fps"]) == (
+        "00:00:00:00", "00:00:01:23", "00:00:02:00", "48", "24"
+    )  # fmt: skip
+    assert (b["fps"], b["duration_frames"], b["audio"], b["tags"]) == ("23.976", "36", "yes", "continuity")
+    assert (d["fps"], d["out_tc"]) == ("29.97", "00:00:01;09")
+    assert a["notes"] == "f10-14 ben: the hand melts"
+    assert a["ai_generated"] == "yes" and a["content_hash"].startswith("b2s3-")
+    assert a["folder"] == str(Path(a["file"]).parent)
+
+
+def test_json_shot_list(selection: Selection, tmp_path: Path) -> None:
+    out = tmp_path / "list.json"
+    export(selection, "json", out, Options())
+    data = json.loads(out.read_text())
+    assert data["stage"] == "Triage" and data["contains_ai_generated_content"] is True
+    assert [c["take"] for c in data["clips"]] == ["a.mp4", "b.mov", "c.mp4", "d.mp4"]
+    first = data["clips"][0]
+    assert first["provenance"]["seed"] == "1234" and first["provenance"]["model"] == "../../etc/passwd"
+    assert first["notes"] == [{"text": "the hand melts", "frame_in": 10, "frame_out": 14, "reviewer": "ben"}]
+
+
+def test_selects_folder_names_are_safe_unique_and_never_overwrite(
+    selection: Selection, tmp_path: Path
+) -> None:
+    out = tmp_path / "selects"
+    written = export(selection, "selects", out, Options(template="{model}_{shot}"))
+    names = sorted(p.name for p in out.iterdir())
+    assert "shot_list.csv" in names
+    assert all("/" not in n and not n.startswith(".") for n in names)
+    assert "etc_passwd_SH010.mp4" in names  # ../../etc/passwd cannot climb out
+    assert (out / "_SH030.mp4").exists() is False  # empty fields do not leave odd leading underscores
+    files = [p for p in written if p.name != "shot_list.csv"]
+    assert len({p.name.lower() for p in files}) == 4
+    for path, c in zip(files, selection.clips, strict=True):
+        assert path.read_bytes() == c.path.read_bytes()
+    with pytest.raises(KnownError, match="not an empty folder"):
+        export(selection, "selects", out, Options(force=True))
+    linked = export(selection, "selects", tmp_path / "linked", Options(link=True))
+    assert linked[0].stat().st_ino == selection.clips[0].path.stat().st_ino
+    with pytest.raises(KnownError, match="template"):
+        export(selection, "selects", tmp_path / "bad", Options(template="{nope}"))
+    assert not (tmp_path / "bad").exists()
+
+
+def test_safe_names() -> None:
+    assert safe_name("../../etc/passwd") == "etc_passwd"
+    assert safe_name("a\x00b\nc") == "a_b_c"
+    assert safe_name("..") == "take" and safe_name("") == "take"
+    assert len(safe_name("x" * 1000)) == 180
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_contact_sheet_pdf(selection: Selection, tmp_path: Path, qapp) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.ui.contact_sheet import write_pdf
+
+    out = tmp_path / "sheet.pdf"
+    write_pdf(selection, out, Options())
+    text = subprocess.run(
+        ["pdftotext", "-layout", str(out), "-"], check=True, capture_output=True, text=True
+    ).stdout
+    assert "AI-generated content: 4 of 4 takes" in text
+    for c in selection.clips:
+        assert f"{c.shot} · #{c.rank}" in text and c.name in text
+    assert "the hand melts" in text and "seed 1234" in text
+
+
+def test_bad_requests_say_why_and_write_nothing(
+    proj: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "out" / "list.csv"
+    out.parent.mkdir()
+    args = [str(proj), "-f", "csv", "-o", str(out)]
+    assert main(["export", *args, "-s", "Dailies"]) == 1
+    assert "No stage called 'Dailies'" in capsys.readouterr().err
+    assert main(["export", *args, "-s", "Selects"]) == 1
+    assert "no take has been kept at Selects" in capsys.readouterr().err
+    assert (
+        main(["export", str(proj), "-f", "csv", "-s", "Triage", "-o", str(tmp_path / "nope" / "x.csv")]) == 1
+    )
+    assert "does not exist" in capsys.readouterr().err
+    assert main(["export", str(proj), "-f", "mp4", "-s", "Triage", "-o", str(out)]) == 1
+    assert "Unknown format 'mp4'" in capsys.readouterr().err
+    out.write_text("keep me")
+    assert main(["export", *args, "-s", "Triage"]) == 1
+    assert "add --force" in capsys.readouterr().err and out.read_text() == "keep me"
+    assert main(["export", *args, "-s", "Triage", "--force"]) == 0
+    assert out.read_text().startswith("shot,rank,take")
+    assert sorted(p.name for p in out.parent.iterdir()) == ["list.csv"]  # no temporary files left
+
+
+def test_rates_without_timecode_are_refused_by_name(proj: Path, tmp_path: Path, clip: ClipFactory) -> None:
+    media = tmp_path / "more"
+    place(clip(".mp4", fps=Fraction(16), frames=32, seed=46), media / "SH040" / "wan16.mp4")
+    project = open_project(proj)
+    ingest(project, [media], workers=0)
+    (take_id,) = [t for t, name in _names(project) if name == "wan16.mp4"]
+    decide(project, take_id, Decision(verdict="keep"))
+    selection = select_clips(project, "Triage")
+    project.close()
+    for fmt in ("edl", "ale", "fcpxml"):
+        with pytest.raises(
+            KnownError, match=r"1 takes run at a rate that has no SMPTE timecode \(16 fps\), e.g. wan16"
+        ):
+            export(selection, fmt, tmp_path / f"x.{fmt}", Options(split_by_rate=True))
+    export(selection, "otio", tmp_path / "x.otio", Options())  # OTIO keeps any rate
+    clip16 = list(otio.adapters.read_from_file(str(tmp_path / "x.otio")).find_clips())[-1]
+    assert clip16.source_range.duration.rate == 16 and clip16.source_range.duration.value == 32
+    rows = list(csv.DictReader(io.StringIO(export_csv(selection, tmp_path))))
+    assert (rows[-1]["fps"], rows[-1]["duration_tc"]) == ("16", "00:00:02:00")
+
+
+def export_csv(selection: Selection, tmp_path: Path) -> str:
+    out = tmp_path / "x.csv"
+    export(selection, "csv", out, Options(force=True))
+    return out.read_text()
