@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import errno
+import functools
 import io
 import json
 import os
@@ -28,7 +29,7 @@ from opentimelineio import opentime
 
 from reviewer import __version__
 from reviewer.errors import KnownError
-from reviewer.export.selection import NAMESPACE, Clip, Selection
+from reviewer.export.selection import NAMESPACE, Clip, Selection, timecoder
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 CSV_COLUMNS = (
@@ -91,6 +92,7 @@ def write_text(out: Path, text: str, force: bool, encoding: str = "utf-8") -> Pa
 # --- OpenTimelineIO ------------------------------------------------------------------------------------
 
 
+@functools.lru_cache(maxsize=64)
 def rate_label(rate: Fraction) -> str:
     """24, 23.976, 29.97: how editors name a rate."""
     return str(rate.numerator) if rate.denominator == 1 else f"{float(rate):.3f}".rstrip("0").rstrip(".")
@@ -113,7 +115,7 @@ def clip_metadata(c: Clip) -> dict[str, Any]:
         "rating": c.rating,
         "tags": list(c.tags),
         "reviewer": c.reviewer,
-        "decided_at": c.decided_at.isoformat() if c.decided_at else None,
+        "decided_at": c.decided_at,
         "frame_rate": c.rate_text(),
         "resolution": f"{c.width}x{c.height}",
         "codec": c.codec,
@@ -322,37 +324,57 @@ def write_fcpxml(selection: Selection, out: Path, options: Options) -> list[Path
 # --- CSV and JSON for production ------------------------------------------------------------------------
 
 
+def row_values(c: Clip) -> list[Any]:
+    """One clip's cells in ``CSV_COLUMNS`` order."""
+    path = c.path_text
+    notes = " | ".join(
+        f"f{n.frame_in}" + (f"-{n.frame_out}" if n.frame_out != n.frame_in else "") + f" {n.reviewer}: {n.text}"
+        for n in c.notes
+    ) if c.notes else ""  # fmt: skip
+    tc = timecoder(c.rate)
+    return [
+        c.shot, c.rank, c.name, path, os.path.dirname(path), tc(c.first), tc(c.last),
+        tc(c.duration), c.first, c.last, c.duration, rate_label(c.rate), f"{c.width}x{c.height}", c.codec,
+        "yes" if c.has_audio else "no", c.stage, c.verdict, "" if c.rating is None else c.rating,
+        ", ".join(c.tags), notes, c.reviewer or "", c.decided_at or "", "yes" if c.ai_generated else "no",
+        c.generator, c.model, c.prompt, c.negative_prompt, c.seed, c.content_hash,
+    ]  # fmt: skip
+
+
 def row_of(c: Clip) -> dict[str, Any]:
-    return {
-        "shot": c.shot, "rank": c.rank, "take": c.name, "file": str(c.path), "folder": str(c.path.parent),
-        "in_tc": c.timecode(c.first), "out_tc": c.timecode(c.last), "duration_tc": c.timecode(c.duration),
-        "in_frame": c.first, "out_frame": c.last, "duration_frames": c.duration, "fps": rate_label(c.rate),
-        "resolution": f"{c.width}x{c.height}", "codec": c.codec, "audio": "yes" if c.has_audio else "no",
-        "stage": c.stage, "verdict": c.verdict, "rating": "" if c.rating is None else c.rating,
-        "tags": ", ".join(c.tags),
-        "notes": " | ".join(
-            f"f{n.frame_in}" + (f"-{n.frame_out}" if n.frame_out != n.frame_in else "") + f" {n.reviewer}: {n.text}"
-            for n in c.notes
-        ),
-        "reviewer": c.reviewer or "", "decided_at": c.decided_at.isoformat() if c.decided_at else "",
-        "ai_generated": "yes" if c.ai_generated else "no", "generator": c.generator, "model": c.model,
-        "prompt": c.prompt, "negative_prompt": c.negative_prompt, "seed": c.seed, "content_hash": c.content_hash,
-    }  # fmt: skip
+    return dict(zip(CSV_COLUMNS, row_values(c), strict=True))
 
 
 def safe_cell(value: Any) -> Any:
     """A cell a spreadsheet will show, never execute: text starting with = + - @ gets a leading quote."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and value[:1] in _FORMULA_CHARS:
         return "'" + value
     return value
 
 
+_FORMULA_CHARS = frozenset(FORMULA_START)
+# The columns that can hold text from outside (names, paths, metadata): the others are numbers,
+# timecodes and our own words, and need no check.
+_TEXT_COLUMNS = tuple(
+    CSV_COLUMNS.index(c)
+    for c in ("shot", "take", "file", "folder", "codec", "tags", "notes", "reviewer", "generator", "model",
+              "prompt", "negative_prompt", "seed", "content_hash")
+)  # fmt: skip
+
+
+def safe_row(values: list[Any]) -> list[Any]:
+    for k in _TEXT_COLUMNS:
+        value = values[k]
+        if value and value[:1] in _FORMULA_CHARS:
+            values[k] = "'" + value
+    return values
+
+
 def csv_text(selection: Selection) -> str:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=CSV_COLUMNS, lineterminator="\r\n")
-    writer.writeheader()
-    for c in selection.clips:
-        writer.writerow({k: safe_cell(v) for k, v in row_of(c).items()})
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(CSV_COLUMNS)
+    writer.writerows(safe_row(row_values(c)) for c in selection.clips)
     return buffer.getvalue()
 
 
@@ -396,8 +418,12 @@ def json_data(selection: Selection) -> dict[str, Any]:
 
 
 def write_json(selection: Selection, out: Path, options: Options) -> list[Path]:
-    text = json.dumps(json_data(selection), ensure_ascii=False, indent=1) + "\n"
-    return [write_text(out, text, options.force)]
+    """One clip per line: readable, diffable, and written by json's C encoder (indenting is pure Python)."""
+    data = json_data(selection)
+    clips = data.pop("clips")
+    head = json.dumps(data, ensure_ascii=False)[:-1]
+    body = ",\n".join(json.dumps(clip, ensure_ascii=False) for clip in clips)
+    return [write_text(out, f'{head}, "clips": [\n{body}\n]}}\n', options.force)]
 
 
 # --- the selects folder --------------------------------------------------------------------------------

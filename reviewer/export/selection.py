@@ -8,8 +8,11 @@ takes in well under a second), notes in one pass over the log.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import json
+import os
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -36,13 +39,13 @@ class ClipNote:
     reviewer: str
 
 
-@dataclass
+@dataclass(slots=True)
 class Clip:
     take_id: int
     shot: str
     rank: int  # 1-based within its shot
     name: str
-    path: Path
+    path_text: str
     rate: Fraction
     frame_count: int
     first: int  # the in-out range, inclusive frame numbers
@@ -56,7 +59,7 @@ class Clip:
     rating: int | None
     tags: list[str]
     reviewer: str | None
-    decided_at: dt.datetime | None
+    decided_at: str | None  # ISO 8601, UTC
     content_hash: str
     ai_generated: bool
     generator: str
@@ -64,9 +67,23 @@ class Clip:
     prompt: str
     negative_prompt: str
     seed: str
-    params: dict[str, Any]
+    params_raw: dict[str, Any] | str | None  # JSON text as SQLite gives it: parsed when asked for
     provenance_source: str
     notes: list[ClipNote] = field(default_factory=list)
+
+    @property
+    def path(self) -> Path:
+        return Path(self.path_text)
+
+    @property
+    def params(self) -> dict[str, Any]:
+        raw = self.params_raw
+        if isinstance(raw, str):
+            try:
+                raw = json.loads(raw)
+            except ValueError:
+                raw = {}
+        return dict(raw) if isinstance(raw, dict) else {}
 
     @property
     def duration(self) -> int:
@@ -105,20 +122,34 @@ class Clip:
         }
 
 
+_DROP_FRAME = (Fraction(30000, 1001), Fraction(60000, 1001))
+
+
 def has_timecode(rate: Fraction) -> bool:
     """Whether SMPTE timecode exists at this rate (16 fps, common for generated video, has none)."""
     return bool(opentime.RationalTime.is_valid_timecode_rate(float(rate)))
 
 
 def timecode(frame: int, rate: Fraction) -> str:
-    """HH:MM:SS:FF of a frame number; at rates SMPTE does not know (16, 12, 8 fps), counted at that
-    rate rounded to whole frames per second, so that the numbers still say where the frame is."""
-    fps = float(rate)
-    if has_timecode(rate):
-        return str(opentime.to_timecode(opentime.RationalTime(frame, fps), fps))
-    base = max(1, round(fps))
-    seconds, frames = divmod(frame, base)
-    return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+    """HH:MM:SS:FF of a frame number (drop-frame at 29.97 and 59.94, from OpenTimelineIO); other rates
+    count whole frames per second (23.976 counts 24, as its timecode does; rates SMPTE does not know,
+    like 16 fps, count their own), so that the numbers always say where the frame is."""
+    return timecoder(rate)(frame)
+
+
+@functools.lru_cache(maxsize=64)
+def timecoder(rate: Fraction) -> Callable[[int], str]:
+    """The frame-number-to-timecode function for one rate (made once per rate: exports call it a lot)."""
+    if rate in _DROP_FRAME:
+        fps = float(rate)
+        return lambda frame: str(opentime.to_timecode(opentime.RationalTime(frame, fps), fps))
+    base = max(1, round(rate))
+
+    def counted(frame: int) -> str:
+        seconds, frames = divmod(frame, base)
+        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+
+    return counted
 
 
 @dataclass
@@ -145,73 +176,73 @@ def select_clips(project: Project, stage: str, take_ids: Sequence[int] | None = 
     """The takes kept at ``stage`` in shot order (or, with ``take_ids``, those takes in that order)."""
     with project.sessions() as session:
         position, stage_name = stage_position(session, stage)
-        ids: list[int]
         if take_ids is None:
+            # One query: the filter's joins, conditions and order, with the columns a clip needs.
             f = queries.TakeFilter(stage=position, status=queries.STATUS_KEPT)
-            found: list[Any] = list(session.execute(queries.select_takes(session, f)).scalars())
-            ids = [int(t) for t in found]
+            rows = queries.fetch_raw(session, queries.select_takes(session, f).with_only_columns(*_COLUMNS))
         else:
-            ids = [int(t) for t in take_ids]
-        if not ids:
+            wanted = [int(t) for t in take_ids]
+            found: dict[int, tuple[Any, ...]] = {}
+            for start in range(0, len(wanted), 20_000):
+                query = _query().where(m.Take.id.in_(wanted[start : start + 20_000]))
+                found.update({row[0]: row for row in queries.fetch_raw(session, query)})
+            missing = [t for t in wanted if t not in found]
+            if missing:
+                raise KnownError(f"No take {missing[0]} in this project")
+            rows = [found[t] for t in wanted]
+        if not rows:
             raise KnownError(f"Nothing to export: no take has been kept at {stage_name} yet")
-        clips = _clips(session, ids)
+        clips = _clips(session, rows)
         name = project.setting("name") or (project.path.stem if project.path else "project")
     return Selection(project=str(name), stage=stage_name, clips=clips)
 
 
-def _clips(session: Session, ids: list[int]) -> list[Clip]:
+_T, _S = m.Take, m.TakeState
+_COLUMNS = (
+    _T.id, m.Shot.code, _T.name, _T.root_id, _T.relpath, _T.fps_num, _T.fps_den, _T.frame_count, _T.width,
+    _T.height, _T.video_codec, _T.has_audio, _S.stage_pos, _S.rejected, _S.rating, _S.last_reviewer_id,
+    _S.decided_at, _T.content_hash, _T.ai_generated, _T.generator, _T.model, _T.prompt, _T.negative_prompt,
+    _T.seed, _T.params, _T.provenance_source, _S.note_count,
+)  # fmt: skip
+
+
+def _query() -> Any:
+    return select(*_COLUMNS).join(_S, _S.take_id == _T.id).outerjoin(m.Shot, m.Shot.id == _T.shot_id)
+
+
+def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
+    """Clips from raw rows (``_COLUMNS``), in their order: shared Fractions, paths as text."""
     stage_names = [n for (n,) in session.execute(select(m.Stage.name).order_by(m.Stage.position))]
-    roots = {r.id: Path(r.path) for r in session.execute(select(m.MediaRoot.id, m.MediaRoot.path))}
+    roots = {r.id: r.path for r in session.execute(select(m.MediaRoot.id, m.MediaRoot.path))}
     reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
-    t, s = m.Take, m.TakeState
-    columns = (
-        t.id, m.Shot.code, t.name, t.root_id, t.relpath, t.fps_num, t.fps_den, t.frame_count, t.width, t.height,
-        t.video_codec, t.has_audio, s.stage_pos, s.rejected, s.rating, s.last_reviewer_id, s.decided_at,
-        t.content_hash, t.ai_generated, t.generator, t.model, t.prompt, t.negative_prompt, t.seed, t.params,
-        t.provenance_source, s.note_count,
-    )  # fmt: skip
-    by_id: dict[int, Any] = {}
-    for start in range(0, len(ids), 5000):
-        chunk = ids[start : start + 5000]
-        query = (
-            select(*columns)
-            .join(s, s.take_id == t.id)
-            .outerjoin(m.Shot, m.Shot.id == t.shot_id)
-            .where(t.id.in_(chunk))
-        )
-        by_id.update({row.id: row for row in session.execute(query)})
+    ids = [row[0] for row in rows]
     tags: dict[int, list[str]] = queries.tags_of(session, ids)
-    with_notes = [i for i in ids if i in by_id and by_id[i].note_count]
-    notes = _notes(session, with_notes, reviewers)
+    notes = _notes(session, [row[0] for row in rows if row[26]], reviewers)
+    rates: dict[tuple[int, int], Fraction] = {}
+    join = os.path.join
+    last = len(stage_names) - 1
     clips: list[Clip] = []
     ranks: dict[str, int] = defaultdict(int)
-    for take_id in ids:
-        row = by_id.get(take_id)
-        if row is None:
-            raise KnownError(f"No take {take_id} in this project")
-        if not row.fps_num or not row.fps_den:
-            raise KnownError(
-                f"{row.name} has no frame rate (it could not be probed): re-ingest or leave it out"
-            )
-        shot = row.code or "(no shot)"
+    for row in rows:
+        (take_id, code, name, root_id, relpath, fps_num, fps_den, frame_count, width, height, codec, audio, pos,
+         rejected, rating, reviewer_id, decided_at, content_hash, ai, generator, model, prompt, negative, seed,
+         params, source, _notes_count) = row  # fmt: skip
+        if not fps_num or not fps_den:
+            raise KnownError(f"{name} has no frame rate (it could not be probed): re-ingest or leave it out")
+        rate = rates.get((fps_num, fps_den))
+        if rate is None:
+            rate = rates[(fps_num, fps_den)] = Fraction(fps_num, fps_den)
+        shot = code or "(no shot)"
         ranks[shot] += 1
-        frames = max(1, int(row.frame_count or 1))
-        pos = row.stage_pos
-        verdict = "selected" if pos >= len(stage_names) else ("rejected" if row.rejected else "kept")
-        stage = stage_names[min(pos, len(stage_names) - 1)]
+        frames = max(1, int(frame_count or 1))
+        verdict = "selected" if pos > last else ("rejected" if rejected else "kept")
         clips.append(
             Clip(
-                take_id=take_id, shot=shot, rank=ranks[shot], name=row.name,
-                path=roots.get(row.root_id, Path("/")) / row.relpath, rate=Fraction(row.fps_num, row.fps_den),
-                frame_count=frames, first=0, last=frames - 1, width=row.width, height=row.height,
-                codec=row.video_codec, has_audio=bool(row.has_audio), stage=stage, verdict=verdict,
-                rating=row.rating, tags=tags.get(take_id, []),
-                reviewer=reviewers.get(row.last_reviewer_id) if row.last_reviewer_id else None,
-                decided_at=_utc(row.decided_at), content_hash=row.content_hash,
-                ai_generated=bool(row.ai_generated), generator=row.generator or "", model=row.model or "",
-                prompt=row.prompt or "", negative_prompt=row.negative_prompt or "", seed=row.seed or "",
-                params=dict(row.params or {}), provenance_source=row.provenance_source or "",
-                notes=notes.get(take_id, []),
+                take_id, shot, ranks[shot], name, join(roots.get(root_id, "/"), relpath), rate, frames, 0,
+                frames - 1, width, height, codec, bool(audio), stage_names[min(pos, last)], verdict, rating,
+                tags.get(take_id, []), reviewers.get(reviewer_id) if reviewer_id else None, _iso(decided_at),
+                content_hash, bool(ai), generator or "", model or "", prompt or "", negative or "", seed or "",
+                params, source or "", notes.get(take_id, []),
             )
         )  # fmt: skip
     return clips
@@ -246,9 +277,11 @@ def _notes(session: Session, take_ids: list[int], reviewers: dict[int, str]) -> 
     return out
 
 
-def _utc(value: dt.datetime | str | None) -> dt.datetime | None:
+def _iso(value: dt.datetime | str | None) -> str | None:
+    """A stored UTC time as ISO 8601 with its offset (SQLite gives text without one, PostgreSQL a datetime)."""
     if value is None:
         return None
     if isinstance(value, str):
-        value = dt.datetime.fromisoformat(value)
-    return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+        return value.replace(" ", "T", 1) + "+00:00" if "+" not in value[10:] else value.replace(" ", "T", 1)
+    value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+    return value.isoformat()

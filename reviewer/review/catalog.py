@@ -154,7 +154,7 @@ class Catalog:
         reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
         cat = cls(stages=stage_names, shot_order=shot_order, reviewers=reviewers)
         if limit is None:
-            cat._set_rows(_fetch_all(session, _base_query().order_by(m.Take.id)))
+            cat._set_rows(queries.fetch_raw(session, _base_query().order_by(m.Take.id)))
             cat._load_tags(session, None)
         else:
             cat._set_rows(_first_rows(session, limit))
@@ -468,24 +468,6 @@ def _first_rows(session: Session | Connection, limit: int) -> list[tuple[Any, ..
         query = _base_query().where(where).order_by(m.Take.relpath, m.Take.id).limit(limit - len(rows))
         rows += [tuple(r) for r in session.execute(query)]
     return rows
-
-
-def _fetch_all(session: Session | Connection, query: Any) -> list[tuple[Any, ...]]:
-    """All rows of ``query`` as plain tuples, straight from the DB-API cursor.
-
-    At 70,000 rows SQLAlchemy's row objects and per-value type processing cost more than the query;
-    the catalogue converts its columns itself (see ``_epochs`` for the one typed column).
-    """
-    conn = session.connection() if isinstance(session, Session) else session
-    compiled = query.compile(dialect=conn.dialect)
-    if compiled.params:
-        return [tuple(r) for r in conn.execute(query)]
-    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
-    try:
-        cursor.execute(str(compiled))
-        return list(cursor.fetchall())
-    finally:
-        cursor.close()
 
 
 def _epochs(values: Sequence[Any]) -> np.ndarray:

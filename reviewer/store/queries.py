@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from reviewer.store import models as m
@@ -86,6 +86,27 @@ def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
         func.coalesce(m.Shot.sort_order, 1_000_000_000), m.Shot.code, m.Take.relpath, m.Take.id
     )
     return ordered
+
+
+def fetch_raw(session: Session | Connection, query: Any) -> list[tuple[Any, ...]]:
+    """All rows of ``query`` as plain tuples, straight from the DB-API cursor, values as the driver
+    gives them (SQLite: booleans as 0/1, JSON and datetimes as text).
+
+    For tens of thousands of rows: SQLAlchemy's row objects and per-value type processing cost more
+    than the query itself, and the callers (the catalogue, exports) convert the few typed columns.
+    """
+    conn = session.connection() if isinstance(session, Session) else session
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
+    params: Any = compiled.params  # a property that builds the dict anew on every access: read it once
+    if compiled.positiontup is not None:
+        named = params
+        params = [named[name] for name in compiled.positiontup]
+    cursor = conn.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(str(compiled), params)
+        return [tuple(row) for row in cursor.fetchall()]
+    finally:
+        cursor.close()
 
 
 def stage_names(session: Session) -> list[str]:

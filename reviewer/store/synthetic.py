@@ -26,8 +26,17 @@ STYLES = ("35mm film, golden hour", "studio lighting, macro", "handheld, documen
           "aerial drone shot", "anamorphic, shallow depth of field")  # fmt: skip
 
 
-def fill(project: Project, takes: int, shots: int = 24, seed: int = 7, batch: int = 5000) -> None:
-    """Add ``takes`` synthetic takes spread over ``shots`` shots, about 10% kept at triage."""
+def fill(
+    project: Project,
+    takes: int,
+    shots: int = 24,
+    seed: int = 7,
+    batch: int = 5000,
+    decided: float = 0.6,
+    keep: float = 0.15,
+) -> None:
+    """Add ``takes`` synthetic takes spread over ``shots`` shots: ``decided`` of them have a verdict at
+    triage, ``keep`` of those a keep (about 9% kept by default)."""
     rnd = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
     with project.session() as session:
@@ -60,20 +69,20 @@ def fill(project: Project, takes: int, shots: int = 24, seed: int = 7, batch: in
                     "provenance_source": "synthetic", "shot_id": shot.id, "shot_source": "folder",
                     "ingested_at": now, "updated_at": now,
                 })  # fmt: skip
-                decided = rnd.random() < 0.6
+                is_decided = rnd.random() < decided
                 state: dict[str, Any] = {"take_id": take_id, "stage_pos": 0, "rejected": False, "rating": None,
                          "last_reviewer_id": None, "decided_at": None, "note_count": 0}  # fmt: skip
-                if decided:
+                if is_decided:
                     who = reviewers[rnd.randrange(len(reviewers))].id
-                    keep = rnd.random() < 0.15
+                    kept = rnd.random() < keep
                     at = now - dt.timedelta(seconds=rnd.randrange(30 * 86400))
                     state.update(
-                        stage_pos=1 if keep else 0, rejected=not keep, last_reviewer_id=who, decided_at=at
+                        stage_pos=1 if kept else 0, rejected=not kept, last_reviewer_id=who, decided_at=at
                     )
                     event: dict[str, Any] = {"take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
-                             "stage_id": stage_ids[0], "verdict": "keep" if keep else "reject",
+                             "stage_id": stage_ids[0], "verdict": "keep" if kept else "reject",
                              "tags_added": [], "tags_removed": []}  # fmt: skip
-                    if keep:
+                    if kept:
                         state["rating"] = event["rating"] = rnd.randrange(1, 6)
                     elif rnd.random() < 0.5:
                         tag = defect[rnd.randrange(len(defect))]
