@@ -447,6 +447,7 @@ class ProjectWindow(QMainWindow):
             "app.cheat_sheet": self.cheat_sheet,
             "app.shortcuts": self.edit_shortcuts,
             "app.switch_reviewer": self.switch_reviewer,
+            "app.export": self.export_dialog,
             "app.quit": self.close,
         }
         for r in range(6):
@@ -1129,6 +1130,12 @@ class ProjectWindow(QMainWindow):
 
     def edit_shortcuts(self) -> None:
         ShortcutEditor(self.commands, self).exec()
+
+    def export_dialog(self) -> None:
+        from reviewer.ui.export_dialog import ExportDialog
+
+        stages = list(self.catalog.stages) if self.catalog else []
+        ExportDialog(self.project, stages, self).exec()
 
     def switch_reviewer(self) -> None:
         name, ok = QInputDialog.getText(

@@ -358,3 +358,26 @@ def export_csv(selection: Selection, tmp_path: Path) -> str:
     out = tmp_path / "x.csv"
     export(selection, "csv", out, Options(force=True))
     return out.read_text()
+
+
+def test_export_from_the_gui(qtbot, proj: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.ui.export_dialog import ExportDialog
+
+    project = open_project(proj)
+    dialog = ExportDialog(project, ["Triage", "Shortlist", "Selects"])
+    qtbot.addWidget(dialog)
+    dialog.stage.setCurrentText("Triage")
+    dialog.format.setCurrentIndex(dialog.format.findData("csv"))
+    dialog.output.setText(str(tmp_path / "gui.csv"))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.written != [], timeout=10_000)
+    assert "4 takes of 3 shots written: gui.csv" in dialog.message.text()
+    assert len(list(csv.DictReader(io.StringIO((tmp_path / "gui.csv").read_text())))) == 4
+    dialog.start()  # the same again: refused, said in the dialog, nothing replaced
+    qtbot.waitUntil(lambda: "add --force" in dialog.message.text(), timeout=10_000)
+    dialog.format.setCurrentIndex(dialog.format.findData("pdf"))
+    assert dialog.output.text().endswith("gui.pdf")
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.written and dialog.written[0].suffix == ".pdf", timeout=10_000)
+    assert (tmp_path / "gui.pdf").read_bytes().startswith(b"%PDF")
+    project.close()

@@ -1,0 +1,157 @@
+"""Export from the GUI: the same shot lists as ``reviewer export``, written in a worker thread.
+
+The PDF contact sheet is drawn on the GUI thread (Qt's painter on a PDF device is not for workers).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from reviewer.errors import KnownError
+from reviewer.export.formats import FORMATS, SUFFIXES, Options, export
+from reviewer.export.selection import Selection, select_clips
+from reviewer.store.db import Project
+from reviewer.ui.tasks import Tasks
+
+CHOICES = [
+    *((fmt, text) for fmt, (_writer, text) in FORMATS.items()),
+    ("pdf", "contact sheet for approval (.pdf)"),
+]
+
+
+def run_export(
+    project: Project, fmt: str, stage: str, out: Path, options: Options
+) -> tuple[Selection, list[Path]]:
+    """Runs in a worker: read the selection and write every format but the PDF."""
+    selection = select_clips(project, stage)
+    if fmt == "pdf":
+        return selection, []
+    return selection, export(selection, fmt, out, options)
+
+
+class ExportDialog(QDialog):
+    def __init__(self, project: Project, stages: list[str], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Export a shot list")
+        self.setObjectName("export-dialog")
+        self.project = project
+        self.tasks = Tasks(self, max_threads=1)
+        self.written: list[Path] = []
+        self.format = QComboBox()
+        for fmt, text in CHOICES:
+            self.format.addItem(f"{fmt} — {text}", fmt)
+        self.stage = QComboBox()
+        self.stage.addItems(stages)
+        self.stage.setCurrentIndex(len(stages) - 1)
+        self.output = QLineEdit()
+        self.output.setPlaceholderText("file to write (a new folder for selects)")
+        browse = QPushButton("Choose…")
+        browse.clicked.connect(self._browse)
+        self.force = QCheckBox("Replace an existing file")
+        self.split = QCheckBox("One file per frame rate (EDL, ALE)")
+        self.excel = QCheckBox("For Excel: UTF-8 with a byte order mark (CSV)")
+        self.link = QCheckBox("Hard links instead of copies (selects)")
+        self.template = QLineEdit("{shot}_{rank}_{name}")
+        self.template.setToolTip("{shot} {rank} {name} {stem} {ext} {take_id} {model} {seed} {rating}")
+        self.message = QLabel()
+        self.message.setObjectName("export-message")
+        self.message.setWordWrap(True)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.ActionRole)
+        self.export_button.clicked.connect(self.start)
+        self.buttons.rejected.connect(self.reject)
+        path_row = QHBoxLayout()
+        path_row.addWidget(self.output, 1)
+        path_row.addWidget(browse)
+        form = QFormLayout()
+        form.addRow("Format", self.format)
+        form.addRow("Takes kept at", self.stage)
+        form.addRow("Write to", path_row)
+        form.addRow("Selects names", self.template)
+        layout = QVBoxLayout(self)
+        layout.addLayout(form)
+        for box in (self.force, self.split, self.excel, self.link):
+            layout.addWidget(box)
+        layout.addWidget(self.message)
+        layout.addWidget(self.buttons)
+        self.format.currentIndexChanged.connect(self._format_changed)
+        self.resize(620, 360)
+
+    def _format_changed(self) -> None:
+        fmt = self.format.currentData()
+        text = self.output.text().strip()
+        if text:
+            path = Path(text)
+            self.output.setText(
+                str(path.with_suffix(SUFFIXES[fmt]) if SUFFIXES[fmt] else path.with_suffix(""))
+            )
+
+    def _browse(self) -> None:
+        fmt = self.format.currentData()
+        if fmt == "selects":
+            path = QFileDialog.getExistingDirectory(self, "Folder to create the selects in")
+            if path:
+                self.output.setText(str(Path(path) / "selects"))
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export to", f"shot_list{SUFFIXES[fmt]}")
+        if path:
+            self.output.setText(path)
+
+    def options(self) -> Options:
+        return Options(
+            force=self.force.isChecked(), split_by_rate=self.split.isChecked(), excel=self.excel.isChecked(),
+            template=self.template.text() or "{shot}_{rank}_{name}", link=self.link.isChecked(),
+        )  # fmt: skip
+
+    def start(self) -> None:
+        text = self.output.text().strip()
+        if not text:
+            self.message.setText("Choose where to write it.")
+            return
+        fmt = str(self.format.currentData())
+        self.export_button.setEnabled(False)
+        self.message.setText("Exporting…")
+        self.tasks.run(
+            run_export, self.project, fmt, self.stage.currentText(), Path(text).expanduser(), self.options(),
+            done=lambda result: self._done(fmt, Path(text).expanduser(), result), failed=self._failed,
+        )  # fmt: skip
+
+    def _done(self, fmt: str, out: Path, result: tuple[Selection, list[Path]]) -> None:
+        selection, written = result
+        if fmt == "pdf":
+            from reviewer.ui.contact_sheet import write_pdf
+
+            try:
+                written = write_pdf(selection, out, self.options())
+            except KnownError as exc:
+                self._failed(exc)
+                return
+        self.written = written
+        self.export_button.setEnabled(True)
+        shots = len({c.shot for c in selection.clips})
+        self.message.setText(
+            f"{len(selection.clips)} takes of {shots} shots written: "
+            + ", ".join(p.name for p in written[:4])
+            + (" …" if len(written) > 4 else "")
+        )
+
+    def _failed(self, exc: Exception) -> None:
+        self.export_button.setEnabled(True)
+        self.message.setText(str(exc))
+        if not isinstance(exc, KnownError):
+            raise exc
