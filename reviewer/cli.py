@@ -14,9 +14,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
+from sqlalchemy import select
+
 from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.review.decisions import Decision, decide, default_reviewer
+from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project, open_project
 
@@ -76,6 +79,30 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from reviewer.ingest.ingest import Ingestor
+
+    project = _open(args)
+    progress = Progress()
+
+    def on_problem(path: str, reason: str) -> None:
+        progress.clear_line()
+        print(f"unreadable: {path}: {reason}", file=sys.stderr)
+
+    try:
+        ingestor = Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
+        report = ingestor.analyze(force=args.force)
+        with project.sessions() as session:
+            broken = queries.broken_counts(session)
+    finally:
+        project.close()
+    print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
+    if broken["total"]:
+        parts = ", ".join(f"{n} {k}" for k, n in broken.items() if k != "total" and n)
+        print(f"{broken['total']} takes look broken: {parts}")
+    return 0
+
+
 def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
     f = queries.TakeFilter(
         shots=args.shot or (), text=args.text or "", models=args.model or (), tags=args.tag or ()
@@ -94,7 +121,20 @@ def cmd_takes(args: argparse.Namespace) -> int:
     project = _open(args)
     try:
         with project.sessions() as session:
-            ids: list[int] = list(session.scalars(queries.select_takes(session, _filter(args, project))))
+            f = _filter(args, project)
+            if args.duplicates_of:
+                from reviewer.review.duplicates import near_duplicates
+
+                take = queries.find_take(session, args.duplicates_of)
+                if take is None:
+                    raise KnownError(f"No take {args.duplicates_of!r} in this project")
+                f.ids = [t for t, _d in near_duplicates(session, take)] or [-1]
+            ids: list[int] = list(session.scalars(queries.select_takes(session, f)))
+            if args.broken:
+                broken = set(
+                    session.scalars(select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != ""))
+                )
+                ids = [t for t in ids if t in broken]
             out = sys.stdout
             for row in queries.take_rows(session, ids):
                 if args.json:
@@ -271,6 +311,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project", help="project file, folder or database URL")
     p.set_defaults(func=cmd_open)
 
+    p = sub.add_parser(
+        "analyze", help="the quality signals of every take (frozen, black, cuts, flicker, duplicates, sound)"
+    )
+    p.add_argument("project")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
+    )
+    p.add_argument("--force", action="store_true", help="analyse again even where a current analysis exists")
+    p.set_defaults(func=cmd_analyze)
+
     p = sub.add_parser("ingest", help="add the video files under PATHs to a project (creates it)")
     p.add_argument("project")
     p.add_argument("paths", nargs="+", metavar="PATH")
@@ -289,6 +339,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
     p.add_argument("--model", action="append", help="only this model (repeatable)")
     p.add_argument("--text", help="full-text search over prompts, names and models")
+    p.add_argument("--broken", action="store_true", help="only takes the analysis says look broken")
+    p.add_argument("--duplicates-of", metavar="TAKE", help="only near-duplicates of this take (by picture)")
     p.set_defaults(func=cmd_takes)
 
     p = sub.add_parser("problems", help="list the files that could not be read")

@@ -27,6 +27,7 @@ from reviewer.ingest import worker
 from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
 from reviewer.media import cache
+from reviewer.media.analysis import VERSION, Analysis
 from reviewer.store import models as m
 from reviewer.store.db import Project
 
@@ -389,32 +390,98 @@ class Ingestor:
                     if take.id not in seen_ids and not (roots[root_id] / take.relpath).exists():
                         take.missing = True
 
+    def analyze(self, force: bool = False) -> IngestReport:
+        """``reviewer analyze``: the analysis pass over every take of the project still without one."""
+        report = IngestReport()
+        started = time.perf_counter()
+        executor = self._executor(1_000_000)
+        try:
+            analyze_takes(self.project, executor, None, report, self.cache_root, self.workers, self.cancel,
+                          self.progress, self.on_problem, force=force)  # fmt: skip
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        report.seconds = time.perf_counter() - started
+        return report
+
     def _filmstrip_phase(self, executor: Executor | None, take_ids: set[int], report: IngestReport) -> None:
-        with self.project.sessions() as session:
-            roots = self._roots(session)
-            rows = session.execute(
-                select(m.Take.id, m.Take.root_id, m.Take.relpath, m.Take.content_hash, m.Take.frame_count)
-            ).all()
-        root = Path(self.cache_root)
-        jobs = [
-            (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, self.cache_root)
-            for r in rows
-            if r.id in take_ids
-            and not (
-                cache.filmstrip_path(r.content_hash, root).exists()
-                and cache.poster_path(r.content_hash, root).exists()
+        """The analysis pass over these takes: one decode each for the filmstrip and the quality signals."""
+        analyze_takes(self.project, executor, take_ids, report, self.cache_root, self.workers, self.cancel,
+                      self.progress, self.on_problem)  # fmt: skip
+
+
+def analyze_takes(
+    project: Project,
+    executor: Executor | None,
+    take_ids: set[int] | None,
+    report: IngestReport,
+    cache_root: str,
+    workers: int,
+    cancel: Callable[[], bool] = lambda: False,
+    progress: Callable[[str, int, int], None] = lambda *_: None,
+    on_problem: Callable[[str, str], None] = lambda *_: None,
+    force: bool = False,
+) -> None:
+    """Analyse the takes that have no current analysis (or no filmstrip): those waiting at the earliest
+    stage first, the way a review queue meets them. ``take_ids`` None: the whole project."""
+    with project.sessions() as session:
+        roots = {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
+        current = {
+            r.take_id: r.content_hash
+            for r in session.execute(
+                select(m.TakeAnalysis.take_id, m.TakeAnalysis.content_hash).where(
+                    m.TakeAnalysis.version == VERSION
+                )
             )
-        ]
-        total = len(jobs)
-        self.progress("filmstrips", 0, total)
-        for done, (args, failure) in enumerate(
-            _pool_map(executor, worker.make_thumbs, jobs, self.workers * 4, self.cancel), start=1
-        ):
-            if failure is None:
-                report.filmstrips += 1
-            else:
-                self.on_problem(args[0], f"thumbnails: {failure.reason}")
-            self.progress("filmstrips", done, total)
+        }
+        rows = session.execute(
+            select(m.Take.id, m.Take.root_id, m.Take.relpath, m.Take.content_hash, m.Take.frame_count)
+            .join(m.TakeState, m.TakeState.take_id == m.Take.id)
+            .where(m.Take.missing.is_(False))
+            .order_by(m.TakeState.rejected, m.TakeState.stage_pos, m.Take.id)
+        ).all()
+    root = Path(cache_root)
+    jobs = [
+        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root)
+        for r in rows
+        if (take_ids is None or r.id in take_ids)
+        and (
+            force
+            or current.get(r.id) != r.content_hash
+            or not cache.filmstrip_path(r.content_hash, root).exists()
+            or not cache.poster_path(r.content_hash, root).exists()
+        )
+    ]
+    take_of = {(str(roots[r.root_id] / r.relpath)): (r.id, r.content_hash) for r in rows}
+    total = len(jobs)
+    progress("analysis", 0, total)
+    batch: list[dict[str, Any]] = []
+
+    def store() -> None:
+        if not batch:
+            return
+        with project.session() as session:
+            for values in batch:
+                session.merge(m.TakeAnalysis(**values))
+        batch.clear()
+
+    for done, (args, result) in enumerate(
+        _pool_map(executor, worker.analyze_take, jobs, workers * 4, cancel), start=1
+    ):
+        if isinstance(result, worker.Failure):
+            on_problem(args[0], f"analysis: {result.reason}")
+        else:
+            take_id, content_hash = take_of[args[0]]
+            found = Analysis.from_dict(result)
+            batch.append({
+                "take_id": take_id, "version": found.version, "content_hash": content_hash,
+                "analyzed_at": m.utcnow(), "broken": ",".join(found.broken()), "data": result,
+            })  # fmt: skip
+            report.filmstrips += 1
+            if len(batch) >= 200:
+                store()
+        progress("analysis", done, total)
+    store()
 
 
 def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:

@@ -11,11 +11,13 @@ import contextlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from reviewer.errors import MediaError
 from reviewer.ingest.hashing import content_hash
 from reviewer.ingest.provenance import Provenance, read_provenance
 from reviewer.media import cache
+from reviewer.media.analysis import analyze
 from reviewer.media.filmstrip import filmstrip
 from reviewer.media.images import encode_jpeg
 from reviewer.media.probe import Probe, check_file, probe
@@ -88,6 +90,34 @@ def make_thumbs(
     except OSError as exc:
         return Failure(path, exc.strerror or str(exc))
     return None
+
+
+def analyze_take(
+    path: str,
+    digest: str,
+    frame_count: int,
+    cache_root: str,
+    frames: int = cache.FILMSTRIP_FRAMES,
+    height: int = cache.FILMSTRIP_HEIGHT,
+) -> Failure | dict[str, Any]:
+    """One decode of the take: its quality signals (as a dict), and its filmstrip into the cache if missing."""
+    root = Path(cache_root)
+    strip_file = cache.filmstrip_path(digest, root)
+    poster_file = cache.poster_path(digest, root)
+    try:
+        if not poster_file.exists():
+            _, poster = probe(Path(path), poster_size=cache.POSTER_SIZE)
+            if poster is not None:
+                cache.write_atomic(poster_file, encode_jpeg(poster))
+        want_strip = not strip_file.exists()
+        result, strip = analyze(Path(path), frame_count, frames if want_strip else 0, height)
+        if strip is not None:
+            cache.write_atomic(strip_file, encode_jpeg(strip))
+    except MediaError as exc:
+        return Failure(path, str(exc))
+    except OSError as exc:
+        return Failure(path, exc.strerror or str(exc))
+    return result.as_dict()
 
 
 def worker_init() -> None:

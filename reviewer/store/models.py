@@ -259,6 +259,21 @@ class TakeState(Base):
     take: Mapped[Take] = relationship(back_populates="state")
 
 
+class TakeAnalysis(Base):
+    """The quality signals of a take (``reviewer.media.analysis``), with the version that made them."""
+
+    __tablename__ = "take_analysis"
+
+    take_id: Mapped[int] = mapped_column(ForeignKey("takes.id", ondelete="CASCADE"), primary_key=True)
+    version: Mapped[int] = mapped_column(Integer)
+    content_hash: Mapped[str] = mapped_column(String(80))  # the bytes it was made from
+    analyzed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    broken: Mapped[str] = mapped_column(
+        String(100), default="", index=True
+    )  # "frozen,cut": the reasons, if any
+    data: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
 class TakeTag(Base):
     """The tags a take carries now (derived from events), indexed both ways for filtering."""
 

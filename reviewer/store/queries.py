@@ -146,11 +146,14 @@ def take_rows(session: Session, take_ids: Sequence[int]) -> Iterator[dict[str, A
         ).all()
         by_id = {row[0].id: row for row in rows}
         tags = tags_of(session, chunk)
+        analyses = analyses_of(session, chunk)
         for take_id in chunk:
             if take_id not in by_id:
                 continue
             take, state, shot = by_id[take_id]
-            yield take_dict(take, state, shot, names, roots, reviewers, tags.get(take_id, []))
+            row = take_dict(take, state, shot, names, roots, reviewers, tags.get(take_id, []))
+            row["signals"] = signals_dict(analyses.get(take_id))
+            yield row
 
 
 def stage_and_verdict(state: m.TakeState, names: Sequence[str]) -> tuple[str, str | None]:
@@ -210,6 +213,20 @@ def take_dict(
         "notes": state.note_count,
         "reviewer": reviewers.get(state.last_reviewer_id) if state.last_reviewer_id else None,
         "decided_at": state.decided_at.isoformat() if state.decided_at else None,
+    }
+
+
+def signals_dict(data: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The ``signals`` object of ``reviewer takes --json``: names with scores and frame ranges, the
+    motion and sharpness, and the reasons the take looks broken (None: not analysed yet)."""
+    if not data:
+        return None
+    return {
+        "version": data.get("version"),
+        "found": data.get("signals", {}),
+        "motion": round(float(data.get("motion", 0.0)), 3),
+        "sharpness": round(float(data.get("sharpness", 0.0)), 1),
+        "broken": data.get("broken", []),
     }
 
 
@@ -275,6 +292,33 @@ def funnel(session: Session) -> Funnel:
                         sc.pending += count
     ordered = dict(sorted(per_shot.items(), key=lambda kv: (order[kv[0]], kv[0])))
     return Funnel(total=total, stages=overall, selected=selected, per_shot=ordered)
+
+
+BROKEN_REASONS = ("frozen", "still", "cut", "black", "flicker")
+
+
+def broken_counts(session: Session) -> dict[str, int]:
+    """How many takes look broken, and for which reasons (a take may have several)."""
+    counts = dict.fromkeys(("total", *BROKEN_REASONS), 0)
+    for (reasons,) in session.execute(select(m.TakeAnalysis.broken).where(m.TakeAnalysis.broken != "")):
+        counts["total"] += 1
+        for reason in reasons.split(","):
+            if reason in counts:
+                counts[reason] += 1
+    return counts
+
+
+def analyses_of(session: Session, take_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    out: dict[int, dict[str, Any]] = {}
+    for start in range(0, len(take_ids), 5000):
+        chunk = list(take_ids[start : start + 5000])
+        for take_id, data, broken in session.execute(
+            select(m.TakeAnalysis.take_id, m.TakeAnalysis.data, m.TakeAnalysis.broken).where(
+                m.TakeAnalysis.take_id.in_(chunk)
+            )
+        ):
+            out[take_id] = {**data, "broken": [b for b in broken.split(",") if b]}
+    return out
 
 
 def problems(session: Session) -> list[m.Problem]:
