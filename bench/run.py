@@ -2,6 +2,7 @@
 
     python bench/run.py ingest [--takes 600] [--baseline-takes 120] [--keep DIR]
     python bench/run.py player [--seconds 60] [--keep DIR]
+    python bench/run.py analysis [--keep DIR]
 
 ingest: ``reviewer ingest`` (probe + poster, then filmstrips) on generated 1080p H.264 five-second
 takes, beside a shell loop running Debian's ffprobe and an ffmpeg poster per file on the first
@@ -250,6 +251,42 @@ def bench_player(keep: Path | None, seconds: int) -> None:
         shutil.rmtree(work)
 
 
+def bench_analysis(keep: Path | None) -> None:
+    """The analysis pass (grey frames, signals, hashes, filmstrip) beside ffmpeg's own decode."""
+    from reviewer.media.analysis import analyze
+
+    work = keep or Path(tempfile.mkdtemp(prefix="bench-analysis-"))
+    work.mkdir(parents=True, exist_ok=True)
+    print(f"analysis benchmark in {work} ({os.cpu_count()} cores)")
+    clips = {
+        "h264": _clip(work, "h264", "h264", 24, 5),
+        "hevc": _clip(work, "hevc", "hevc", 24, 5, ".mkv"),
+        "vp9": _clip(work, "vp9", "vp9", 24, 5, ".webm"),
+    }
+    print("  1080p, 5 s takes (120 frames); ffmpeg -threads 0 -f null in the same run, its own timing:")
+    per_take = []
+    for codec, path in clips.items():
+        out = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-benchmark", "-threads", "0", "-i", str(path),
+                              "-f", "null", "-"], check=True, capture_output=True, text=True)  # fmt: skip
+        ffmpeg_s = float(out.stderr.split("rtime=")[1].split("s")[0])
+        runs = []
+        for _ in range(3):
+            started = time.perf_counter()
+            analyze(path, 120, 10, 72)
+            runs.append(time.perf_counter() - started)
+        ours = min(runs)
+        per_take.append(ours)
+        print(f"    {codec:5} ffmpeg decode {120 / ffmpeg_s:6.0f} fps | analysis {120 / ours:6.0f} fps = "
+              f"{ffmpeg_s / ours:4.2f}x (target >= 0.85x)")  # fmt: skip
+    # Ingest runs one analysis per core in worker processes.
+    cores = os.cpu_count() or 1
+    mean = sum(per_take) / len(per_take)
+    print(f"  70,000 five-second 1080p takes at {mean:.2f} s each on {cores} cores (one per core): "
+          f"{70_000 * mean / cores / 3600:.1f} h")  # fmt: skip
+    if keep is None:
+        shutil.rmtree(work)
+
+
 def switch_in_player(takes: list[Path], switches: int) -> list[float]:
     """Milliseconds from a take switch in the real PlayerWidget to its first frame painted (offscreen Qt)."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -330,6 +367,8 @@ def main() -> None:
     p.add_argument("prefetch", type=Path, nargs="*")
     p = sub.add_parser("switch", help="(internal) switch latency in the player, in a fresh process")
     p.add_argument("takes", type=Path, nargs="+")
+    p = sub.add_parser("analysis")
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
     p = sub.add_parser("player")
     p.add_argument("--seconds", type=int, default=60, help="length of the playback runs")
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
@@ -342,6 +381,8 @@ def main() -> None:
         os._exit(0)  # PySide's teardown at interpreter exit is not what is measured here
     elif args.bench == "play":
         play_once(args.path, args.seconds, args.prefetch)
+    elif args.bench == "analysis":
+        bench_analysis(args.keep)
     elif args.bench == "player":
         bench_player(args.keep, args.seconds)
 
