@@ -465,23 +465,25 @@ def analyze_takes(
                 session.merge(m.TakeAnalysis(**values))
         batch.clear()
 
-    for done, (args, result) in enumerate(
-        _pool_map(executor, worker.analyze_take, jobs, workers * 4, cancel), start=1
-    ):
-        if isinstance(result, worker.Failure):
-            on_problem(args[0], f"analysis: {result.reason}")
-        else:
-            take_id, content_hash = take_of[args[0]]
-            found = Analysis.from_dict(result)
-            batch.append({
-                "take_id": take_id, "version": found.version, "content_hash": content_hash,
-                "analyzed_at": m.utcnow(), "broken": ",".join(found.broken()), "data": result,
-            })  # fmt: skip
-            report.filmstrips += 1
-            if len(batch) >= 200:
-                store()
-        progress("analysis", done, total)
-    store()
+    try:
+        for done, (args, result) in enumerate(
+            _pool_map(executor, worker.analyze_take, jobs, workers * 4, cancel), start=1
+        ):
+            if isinstance(result, worker.Failure):
+                on_problem(args[0], f"analysis: {result.reason}")
+            else:
+                take_id, content_hash = take_of[args[0]]
+                found = Analysis.from_dict(result)
+                batch.append({
+                    "take_id": take_id, "version": found.version, "content_hash": content_hash,
+                    "analyzed_at": m.utcnow(), "broken": ",".join(found.broken()), "data": result,
+                })  # fmt: skip
+                report.filmstrips += 1
+                if len(batch) >= 200:
+                    store()
+            progress("analysis", done, total)
+    finally:
+        store()  # stopped or not, what was analysed is kept
 
 
 def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:

@@ -41,6 +41,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("verdict", "Verdict"),
     ("rating", "Rating"),
     ("tags", "Tags"),
+    ("signals", "Looks"),
     ("reviewer", "Reviewer"),
     ("date", "Decided"),
 )
@@ -94,6 +95,7 @@ def _columns() -> tuple[Any, ...]:
         m.TakeState.last_reviewer_id,
         m.TakeState.decided_at,
         m.TakeState.note_count,
+        m.TakeAnalysis.broken,
     )
 
 
@@ -102,6 +104,7 @@ def _base_query() -> Any:
         select(*_columns())
         .join(m.TakeState, m.TakeState.take_id == m.Take.id)
         .outerjoin(m.Shot, m.Shot.id == m.Take.shot_id)
+        .outerjoin(m.TakeAnalysis, m.TakeAnalysis.take_id == m.Take.id)
     )
 
 
@@ -134,6 +137,8 @@ class Catalog:
     reviewer: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # -1: none
     decided_at: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float64))  # epoch s, nan: never
     note_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    broken: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # analysis: why it looks broken
+    brokens: Vocabulary = field(default_factory=Vocabulary)
     tags: list[tuple[str, ...]] = field(default_factory=list)
     _rank_cache: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -166,7 +171,7 @@ class Catalog:
         n = len(rows)
         cols = list(zip(*rows, strict=True)) if rows else [()] * len(_columns())
         (ids, shot, name, relpath, chash, duration, width, height, codec, model, seed, prompt, audio,
-         missing, pos, rejected, rating, reviewer, decided, notes) = cols  # fmt: skip
+         missing, pos, rejected, rating, reviewer, decided, notes, broken) = cols  # fmt: skip
         self.ids = np.fromiter(ids, np.int64, n)
         self.row_of = {int(t): i for i, t in enumerate(self.ids)}
         self.shot = self.shots.encode(s or NO_SHOT for s in shot)
@@ -185,6 +190,7 @@ class Catalog:
         self.reviewer = np.fromiter((-1 if r is None else r for r in reviewer), np.int32, n)
         self.decided_at = _epochs(decided)
         self.note_count = np.fromiter(notes, np.int32, n)
+        self.broken = self.brokens.encode(b or "" for b in broken)
         self.tags = [()] * n
         self._rank_cache.clear()
 
@@ -234,7 +240,9 @@ class Catalog:
                 self.decided_at[i] = _epoch(r.decided_at)
                 self.note_count[i] = r.note_count
                 self.missing[i] = r.missing
+                self.broken[i] = self.brokens.code(r.broken or "")
         self._load_tags(session, wanted)
+        self._rank_cache.pop("signals", None)
         self._rank_cache.pop("shot", None)
         self._rank_cache.pop("default", None)
         self._rank_cache.pop("tags", None)
@@ -297,6 +305,8 @@ class Catalog:
             return "★" * r + "☆" * (5 - r) if r >= 0 else ""
         if key == "tags":
             return ", ".join(self.tags[i])
+        if key == "signals":
+            return self.brokens.values[self.broken[i]].replace(",", ", ") if len(self.broken) else ""
         if key == "reviewer":
             return self.reviewers.get(int(self.reviewer[i]), "")
         if key == "date":
@@ -340,6 +350,12 @@ class Catalog:
             keep &= ~self.missing
         if f.ids:
             keep &= np.isin(self.ids, np.asarray(list(f.ids), np.int64))
+        if f.broken:
+            codes = [
+                code for value, code in self.brokens.codes.items()
+                if value and (f.broken == "any" or f.broken in value.split(","))
+            ]  # fmt: skip
+            keep &= np.isin(self.broken, codes)
         if f.text.strip():
             if text_rows is None:
                 raise ValueError("a text filter needs the rows of its text search")
@@ -400,6 +416,8 @@ class Catalog:
             values = [(len(s), s) for s in self.seed]  # numbers as numbers
         elif key == "tags":
             values = [", ".join(t) for t in self.tags]
+        elif key == "signals":
+            values = [self.brokens.values[b] or "~" for b in self.broken]
         elif key == "reviewer":
             values = [self.reviewers.get(int(r), "").lower() for r in self.reviewer]
         elif key in ("name", "prompt"):

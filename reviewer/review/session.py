@@ -54,6 +54,10 @@ def describe_filter(f: queries.TakeFilter, stages: Sequence[str]) -> str:
         parts.append("with sound" if f.has_audio else "silent")
     if f.text.strip():
         parts.append(f"“{f.text.strip()}”")
+    if f.broken:
+        parts.append("looks broken" if f.broken == "any" else f"looks {f.broken}")
+    if f.ids:
+        parts.append(f"{len(f.ids)} chosen takes")
     return " · ".join(parts) or "all takes"
 
 

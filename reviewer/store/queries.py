@@ -39,6 +39,7 @@ class TakeFilter:
     text: str = ""
     include_missing: bool = True
     ids: Sequence[int] = field(default_factory=tuple)
+    broken: str | None = None  # "any": the analysis says it looks broken; or one reason ("frozen", "cut"...)
 
 
 def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
@@ -82,6 +83,12 @@ def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
         q = q.where(m.Take.missing.is_(False))
     if f.ids:
         q = q.where(m.Take.id.in_(list(f.ids)))
+    if f.broken:
+        found = select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != "")
+        if f.broken != "any":
+            padded = "," + m.TakeAnalysis.broken + ","
+            found = found.where(padded.contains(f",{f.broken},"))
+        q = q.where(m.Take.id.in_(found))
     ordered: Select[tuple[int]] = q.order_by(
         func.coalesce(m.Shot.sort_order, 1_000_000_000), m.Shot.code, m.Take.relpath, m.Take.id
     )

@@ -401,6 +401,15 @@ class FilterBar(QWidget):
         self.tag = QComboBox()
         self.reviewer = QComboBox()
         self.model_box = QComboBox()
+        self.looks = QComboBox()
+        self.looks.setToolTip(
+            "What the analysis pass found (frozen over 30%, a still, a cut, black over 10%, flicker)"
+        )
+        looks: list[tuple[str, str | None]] = [("any look", None), ("looks broken", "any"), ("frozen", "frozen"),
+                                               ("still", "still"), ("has a cut", "cut"), ("black", "black"),
+                                               ("flicker", "flicker")]  # fmt: skip
+        for look_label, look_value in looks:
+            self.looks.addItem(look_label, look_value)
         self.audio = QCheckBox("with sound")
         self.audio.setTristate(True)
         self.audio.setCheckState(Qt.CheckState.PartiallyChecked)
@@ -410,7 +419,16 @@ class FilterBar(QWidget):
         grid.setSpacing(4)
         grid.addWidget(self.search, 0, 0, 1, 3)
         grid.addWidget(self.audio, 0, 3)
-        boxes = (self.stage, self.status, self.shot, self.rating, self.tag, self.reviewer, self.model_box)
+        boxes = (
+            self.stage,
+            self.status,
+            self.shot,
+            self.rating,
+            self.tag,
+            self.reviewer,
+            self.model_box,
+            self.looks,
+        )
         for k, w in enumerate(boxes):
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(5)
@@ -418,7 +436,16 @@ class FilterBar(QWidget):
         for col in range(4):
             grid.setColumnStretch(col, 1)
         self.search.textChanged.connect(self._emit)
-        for box in (self.stage, self.status, self.shot, self.rating, self.tag, self.reviewer, self.model_box):
+        for box in (
+            self.stage,
+            self.status,
+            self.shot,
+            self.rating,
+            self.tag,
+            self.reviewer,
+            self.model_box,
+            self.looks,
+        ):
             box.currentIndexChanged.connect(self._emit)
         self.audio.stateChanged.connect(self._emit)
 
@@ -460,6 +487,7 @@ class FilterBar(QWidget):
             models=(self.model_box.currentData(),) if self.model_box.currentData() else (),
             has_audio=None if audio == Qt.CheckState.PartiallyChecked else audio == Qt.CheckState.Checked,
             text=self.search.text(),
+            broken=self.looks.currentData(),
         )
 
     def set_value(self, f: queries.TakeFilter) -> None:
@@ -478,6 +506,7 @@ class FilterBar(QWidget):
         choose(self.tag, f.tags[0] if f.tags else None)
         choose(self.reviewer, f.reviewers[0] if f.reviewers else None)
         choose(self.model_box, f.models[0] if f.models else None)
+        choose(self.looks, f.broken)
         self.audio.setCheckState(
             Qt.CheckState.PartiallyChecked
             if f.has_audio is None

@@ -12,6 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
@@ -215,6 +216,11 @@ class PlayerWidget(QWidget):
     frame_shown = Signal(int)
 
     NOTE_COLOUR = QColor("#e3c14b")
+    SIGNAL_COLOURS: ClassVar[dict[str, QColor]] = {
+        "frozen": QColor("#5b8def"), "still": QColor("#5b8def"), "black": QColor("#9a9a9a"),
+        "cut": QColor("#e0503c"), "flicker": QColor("#c25fd1"), "silence": QColor("#3fa4a4"),
+        "clipping": QColor("#e08a3c"),
+    }  # fmt: skip
 
     def __init__(self, parent: QWidget | None = None, own_keys: bool = True) -> None:
         super().__init__(parent)
@@ -239,6 +245,8 @@ class PlayerWidget(QWidget):
         self.frame_cache = FrameCache(
             FRAME_CACHE_BYTES
         )  # shared by the take on screen and the prefetched ones
+        self.note_markers: list[tuple[int, int, QColor]] = []
+        self.signal_markers: list[tuple[int, int, QColor]] = []
         self.engine: PlaybackEngine | None = None
         self.engines: OrderedDict[str, PlaybackEngine] = OrderedDict()  # current and prefetched, by path
         self.take: dict | None = None
@@ -324,6 +332,8 @@ class PlayerWidget(QWidget):
             key="strip",
         )
         self.timeline.markers = []
+        self.note_markers = []
+        self.signal_markers = []
         if self.engine.current is None:
             self.view.show_message("")
         wanted = {str(path)} | {str(Path(t["path"])) for t in upcoming[:PREFETCH]}
@@ -382,12 +392,27 @@ class PlayerWidget(QWidget):
             self.timeline.strip = strip
             self.timeline.update()
 
+    def set_signals(self, take_id: int, signals: dict | None) -> None:
+        """What the analysis found in the take on screen, as coloured ranges on the timeline."""
+        if self.take is None or self.take.get("id") != take_id:
+            return
+        last = max(0, self.timeline.frames - 1)
+        found = (signals or {}).get("found", {})
+        self.signal_markers = [
+            (min(int(a), last), min(int(b), last), self.SIGNAL_COLOURS.get(name, QColor("#888888")))
+            for name, signal in found.items()
+            if name != "still"
+            for a, b in signal.get("ranges", [])
+        ]
+        self.timeline.markers = self.note_markers + self.signal_markers
+        self.timeline.update()
+
     def set_notes(self, take_id: int, notes: Sequence[Note]) -> None:
         """Notes of the take on screen become markers on the timeline (ignored if another take is up)."""
         if self.take is None or self.take.get("id") != take_id:
             return
         last = max(0, self.timeline.frames - 1)
-        self.timeline.markers = [
+        self.note_markers = [
             (
                 min(n.frame_in, last),
                 min(n.frame_out if n.frame_out is not None else n.frame_in, last),
@@ -396,6 +421,7 @@ class PlayerWidget(QWidget):
             for n in notes
             if n.frame_in is not None
         ]
+        self.timeline.markers = self.note_markers + self.signal_markers
         self.timeline.setToolTip("\n".join(f"{n.reviewer}: {n.text}" for n in notes))
         self.timeline.update()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -20,10 +21,12 @@ from PySide6.QtCore import (
     QAbstractTableModel,
     QByteArray,
     QModelIndex,
+    QObject,
     QPersistentModelIndex,
     QSettings,
     Qt,
     QTimer,
+    Signal,
 )
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -95,6 +98,7 @@ from reviewer.ui.tasks import Tasks
 ALL_SHOTS = "All takes"
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
+CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
@@ -129,6 +133,24 @@ def load_details(project: Project, take_id: int) -> tuple[int, list[Note], list[
 def text_rows(project: Project, catalog: Catalog, text: str) -> tuple[str, np.ndarray]:
     with project.sessions() as session:
         return text, catalog.text_rows(session, text)
+
+
+def run_analysis(project: Project, cancel: threading.Event, progress: Callable[[str, int, int], None]) -> int:
+    """The analysis pass over the takes that have none yet (in worker processes); how many were done."""
+    from reviewer.ingest.ingest import Cancelled, Ingestor
+
+    ingestor = Ingestor(project, progress=progress, cancel=cancel.is_set)
+    try:
+        return ingestor.analyze().filmstrips
+    except Cancelled:
+        return -1
+
+
+def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
+    from reviewer.review.duplicates import near_duplicates
+
+    with project.sessions() as session:
+        return take_id, [t for t, _d in near_duplicates(session, take_id)]
 
 
 def bulk_decide(project: Project, take_ids: list[int], decision: Decision, reviewer: str) -> Change:
@@ -186,6 +208,12 @@ class ShotModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.UserRole:
             return None if code == ALL_SHOTS else code
         return None
+
+
+class Relay(QObject):
+    """Progress from a worker thread to the GUI thread (a queued signal)."""
+
+    progressed = Signal(str, int, int)
 
 
 class FunnelBar(QToolBar):
@@ -267,7 +295,7 @@ class ProjectWindow(QMainWindow):
         self.table.horizontalHeader().setStretchLastSection(True)
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
-        for col, width in enumerate((70, 200, 70, 90, 60, 130, 100, 300, 80, 150, 80, 140, 80, 130)):
+        for col, width in enumerate((70, 200, 70, 90, 60, 130, 100, 300, 80, 150, 80, 140, 90, 80, 130)):
             self.table.setColumnWidth(col, width)
         self.grid.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self._sorted)
@@ -373,8 +401,21 @@ class ProjectWindow(QMainWindow):
         self.status_label.setObjectName("status")
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
         self.statusBar().addWidget(self.status_label, 1)
+        self.analysis_label = QLabel()
+        self.analysis_label.setObjectName("analysis-progress")
+        self.analysis_stop = QPushButton("Stop")
+        self.analysis_stop.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.analysis_stop.clicked.connect(self.stop_analysis)
+        self.analysis_stop.hide()
+        self.statusBar().addPermanentWidget(self.analysis_label)
+        self.statusBar().addPermanentWidget(self.analysis_stop)
         self.reviewer_label = QLabel()
         self.statusBar().addPermanentWidget(self.reviewer_label)
+        self.analysis_cancel = threading.Event()
+        self.analysis_running = False
+        self.analysis_started = False
+        self.relay = Relay(self)
+        self.relay.progressed.connect(self._analysis_progress)
 
         self.bin_timer = QTimer(self)
         self.bin_timer.setSingleShot(True)
@@ -442,7 +483,8 @@ class ProjectWindow(QMainWindow):
             "view.compare": self.compare,
             "view.table": self.toggle_table,
             "view.search": self.focus_search,
-            "view.refresh": self.reload,
+            "view.refresh": self.refresh_all,
+            "view.duplicates": self.show_duplicates,
             "app.command_palette": self.command_palette,
             "app.cheat_sheet": self.cheat_sheet,
             "app.shortcuts": self.edit_shortcuts,
@@ -497,6 +539,12 @@ class ProjectWindow(QMainWindow):
         else:
             self._load_all()
 
+    def refresh_all(self) -> None:
+        """F5: re-read every take (others' decisions too) and go on with any analysis left to do."""
+        self.reload()
+        if not self.analysis_running:
+            self.start_analysis()
+
     def _load_all(self) -> None:
         self.tasks.run(
             load_catalog, self.project, None, done=self._catalog_loaded, failed=self._failed, key="catalog"
@@ -547,6 +595,9 @@ class ProjectWindow(QMainWindow):
         self._refresh_counts()
         self._update_session_bar()
         self.status_label.setText(f"{total:,} takes")
+        if not self.analysis_started:
+            self.analysis_started = True
+            self.start_analysis()
 
     def _set_title(self) -> None:
         where = Path(str(self.project.path or self.project.url)).name
@@ -643,6 +694,12 @@ class ProjectWindow(QMainWindow):
         out.append(
             ("Selected", queries.TakeFilter(stage=len(self.catalog.stages) - 1, status=queries.STATUS_KEPT))
         )
+        # Suggestions from the analysis, never decisions: look through them, then reject in bulk (with undo).
+        pending = {"stage": 0, "status": queries.STATUS_PENDING}
+        out.append(("Looks broken (to review)", queries.TakeFilter(**pending, broken="any")))  # type: ignore[arg-type]
+        for reason, label in (("frozen", "frozen"), ("still", "a still"), ("cut", "a cut"), ("black", "black"),
+                              ("flicker", "flicker")):  # fmt: skip
+            out.append((f"    … {label}", queries.TakeFilter(**pending, broken=reason)))  # type: ignore[arg-type]
         return out
 
     def _refresh_counts(self) -> None:
@@ -721,6 +778,7 @@ class ProjectWindow(QMainWindow):
             return
         if self.player.take is None or self.player.take.get("id") != take_id:
             self.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
+        self.player.set_signals(take_id, take.get("signals"))
         self.tasks.run(load_details, self.project, take_id, done=self._details_loaded, key="details")
 
     def _details_loaded(self, result: tuple[int, list[Note], list[HistoryEntry]]) -> None:
@@ -773,6 +831,8 @@ class ProjectWindow(QMainWindow):
             return None
         if self.session is not None and decision.verdict is not None:
             decision = dataclasses.replace(decision, stage=self.session.stage_name)
+        if decision.verdict is not None and len(ids) > CONFIRM_OVER and not self._confirm(label, len(ids)):
+            return None
         if len(ids) > BULK_IN_WORKER:
             self.status_label.setText(f"{label}: {len(ids):,} takes…")
             self.tasks.run(
@@ -790,6 +850,14 @@ class ProjectWindow(QMainWindow):
         )
         self._recorded(decision, label, queue_index, change)
         return change
+
+    def _confirm(self, label: str, count: int) -> bool:
+        verb = {"Kept": "Keep", "Rejected": "Reject", "Cleared": "Clear the verdict of"}.get(label, label)
+        answer = QMessageBox.question(
+            self, "Take Reviewer", f"{verb} {count:,} takes? Ctrl+Z undoes it.",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
+        )  # fmt: skip
+        return answer == QMessageBox.StandardButton.Yes
 
     def _decision_failed(self, exc: Exception) -> None:
         self.status_label.setText(str(exc))
@@ -1131,6 +1199,60 @@ class ProjectWindow(QMainWindow):
     def edit_shortcuts(self) -> None:
         ShortcutEditor(self.commands, self).exec()
 
+    # --- the analysis pass, in the background ------------------------------------------------------
+
+    def start_analysis(self) -> None:
+        """Analyse what has no analysis yet, in worker processes; the reviewer goes on meanwhile."""
+        if self.analysis_running:
+            return
+        self.analysis_running = True
+        self.analysis_cancel.clear()
+        self.tasks.run(
+            run_analysis, self.project, self.analysis_cancel, self.relay.progressed.emit,
+            done=self._analysis_done, failed=self._analysis_failed, key="analysis",
+        )  # fmt: skip
+
+    def stop_analysis(self) -> None:
+        self.analysis_cancel.set()
+        self.analysis_label.setText("Stopping the analysis…")
+
+    def _analysis_progress(self, phase: str, done: int, total: int) -> None:
+        if total and done < total:
+            self.analysis_label.setText(f"Analysing takes: {done:,} of {total:,}")
+            self.analysis_stop.show()
+
+    def _analysis_done(self, count: int) -> None:
+        self.analysis_running = False
+        self.analysis_stop.hide()
+        if count < 0:
+            self.analysis_label.setText("Analysis stopped (F5 or reopening goes on with it)")
+        elif count:
+            self.analysis_label.setText(f"{count:,} takes analysed")
+            self.reload()  # the signals join the catalogue: filters, columns, bins
+        else:
+            self.analysis_label.setText("")
+
+    def _analysis_failed(self, exc: Exception) -> None:
+        self.analysis_running = False
+        self.analysis_stop.hide()
+        self.analysis_label.setText(f"Analysis failed: {exc}")
+
+    def show_duplicates(self) -> None:
+        """The current take and its near-duplicates (by picture), found among every analysed take."""
+        if self.current_id is None:
+            return
+        self.tasks.run(
+            find_duplicates, self.project, self.current_id, done=self._duplicates_found, key="dups"
+        )
+
+    def _duplicates_found(self, result: tuple[int, list[int]]) -> None:
+        take_id, others = result
+        if not others:
+            self.status_label.setText("No near-duplicates of this take (among the analysed ones)")
+            return
+        self.set_filter(queries.TakeFilter(ids=(take_id, *others)))
+        self.status_label.setText(f"{len(others)} near-duplicates of this take")
+
     def export_dialog(self) -> None:
         from reviewer.ui.export_dialog import ExportDialog
 
@@ -1159,6 +1281,7 @@ class ProjectWindow(QMainWindow):
         if self.session is not None:
             save_session(self.project, self.reviewer, self.session)
         self._save_layout()
+        self.analysis_cancel.set()
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.typing_guard)

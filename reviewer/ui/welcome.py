@@ -135,7 +135,7 @@ class WelcomeWindow(QWidget):
         self.status.setText(text)
 
     def _show_progress(self, phase: str, done: int, total: int) -> None:
-        labels = {"encode": "Writing demo takes", "probe": "Reading takes", "filmstrips": "Making filmstrips"}
+        labels = {"encode": "Writing demo takes", "probe": "Reading takes", "analysis": "Analysing takes"}
         self.status.setText(f"{labels.get(phase, phase)}: {done} of {total}")
         self.progress.setRange(0, max(total, 1))
         self.progress.setValue(done)
@@ -181,7 +181,11 @@ class WelcomeWindow(QWidget):
         def work() -> str:
             project = open_project(target)
             try:
-                Ingestor(project, progress=self._report, cancel=self._cancel.is_set).run([folder])
+                # Probe and posters only: the window opens at once and analyses (filmstrips, signals)
+                # in the background while the reviewer starts.
+                Ingestor(project, progress=self._report, cancel=self._cancel.is_set).run(
+                    [folder], filmstrips=False
+                )
             finally:
                 project.close()
             return str(target)

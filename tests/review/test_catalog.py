@@ -12,6 +12,7 @@ import pytest
 
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import Decision, decide, move_to_shot, undo
+from reviewer.store import models as m
 from reviewer.store import queries, synthetic
 from reviewer.store.db import Project, open_project
 
@@ -21,6 +22,16 @@ def filled_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("filled") / "filled.trproj"
     project = open_project(path)
     synthetic.fill(project, 3000, shots=6, seed=3)
+    with project.session() as session:  # what an analysis pass found in some of them
+        for take_id, broken in (
+            (5, "frozen"),
+            (6, "frozen,cut"),
+            (7, "cut"),
+            (8, ""),
+            (9, "still"),
+            (10, "black"),
+        ):
+            session.add(m.TakeAnalysis(take_id=take_id, version=1, content_hash="x", broken=broken, data={}))
     project.close()
     return path
 
@@ -70,6 +81,9 @@ FILTERS = [
     queries.TakeFilter(text="truck"),
     queries.TakeFilter(text="golden retr", shots=("SH010",), stage=0, status="reached"),
     queries.TakeFilter(shots=("SH999",)),
+    queries.TakeFilter(broken="any"),
+    queries.TakeFilter(broken="cut"),
+    queries.TakeFilter(broken="frozen", shots=("SH060",)),
 ]
 
 

@@ -1,0 +1,118 @@
+"""The analysis in the workspace: it runs in the background after a folder is read, its findings become
+bins, a filter, a column and ranges on the timeline; near-duplicates on a key; bulk verdicts ask first."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+from sqlalchemy import func, select
+
+from reviewer.media.synth import Defect
+from reviewer.store import models as m
+from reviewer.store import queries, synthetic
+from reviewer.store.db import open_project
+from reviewer.ui.project_window import ProjectWindow
+from reviewer.ui.welcome import WelcomeWindow
+from tests.conftest import ClipFactory, place
+from tests.ui.conftest import open_window
+
+
+def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
+    qtbot: QtBot, tmp_path: Path, clip: ClipFactory
+) -> None:
+    folder = tmp_path / "renders"
+    place(clip(".mp4", frames=48, seed=6), folder / "SH010" / "clean.mp4")
+    place(clip(".mp4", frames=48, seed=6, width=320, height=180), folder / "SH010" / "copy.mp4")
+    place(
+        clip(".mp4", frames=48, seed=3, defects=[Defect("freeze", 10, 40)]), folder / "SH010" / "frozen.mp4"
+    )
+    place(clip(".mp4", frames=48, seed=4, defects=[Defect("cut", 24, 48)]), folder / "SH020" / "cut.mp4")
+    welcome = WelcomeWindow()
+    qtbot.addWidget(welcome)
+    welcome.ingest_folder(folder)
+    qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)
+    window = welcome.project_window
+    assert isinstance(window, ProjectWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.analysis_started and not window.analysis_running, timeout=60_000)
+    assert window.analysis_label.text() == "4 takes analysed"
+    qtbot.waitUntil(lambda: window.complete and window.catalog is not None and "frozen" in window.catalog.brokens.codes,
+                    timeout=10_000)  # fmt: skip
+    names = [window.bins.index(r).data() for r in range(window.bins.rowCount())]
+    assert "Looks broken (to review)  (2)" in names, "|".join(names)
+    assert "    … frozen  (1)" in names and "    … a cut  (1)" in names, names
+    window.set_filter(queries.TakeFilter(broken="frozen"))
+    assert window.model.rowCount() == 1 and window.current_row is not None
+    assert window.current_row["name"] == "frozen.mp4"
+    assert window.model.index(0, 12).data() == "frozen"  # the "Looks" column
+    blue = window.player.SIGNAL_COLOURS["frozen"]
+    assert [(a, b) for a, b, colour in window.player.timeline.markers if colour == blue] == [(9, 39)]
+    window.set_filter(queries.TakeFilter())
+    row = next(r for r in range(window.model.rowCount()) if window.take_at(r)["name"] == "clean.mp4")
+    window.grid.setCurrentIndex(window.model.index(row, 1))
+    window.show_duplicates()
+    qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
+    assert sorted(window.take_at(r)["name"] for r in range(2)) == ["clean.mp4", "copy.mp4"]
+    window.player.close_all()
+
+
+@pytest.fixture
+def big(tmp_path: Path) -> Path:
+    path = tmp_path / "big.trproj"
+    project = open_project(path)
+    synthetic.fill(project, 300, shots=3, seed=9, decided=0.0)
+    project.close()
+    return path
+
+
+def test_a_verdict_for_many_takes_asks_first_and_undoes_in_one(
+    qtbot: QtBot, big: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    window = open_window(qtbot, big, 300)
+    window.analysis_cancel.set()  # no files behind these rows: nothing to analyse
+    answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
+    asked: list[str] = []
+
+    def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", question)
+    window.grid.selectAll()
+    window.give_verdict("reject")
+    assert asked == ["Reject 300 takes? Ctrl+Z undoes it."]
+    assert count_events(big) == 0  # cancelled: nothing recorded
+    window.give_verdict("reject")  # yes: more than 200 takes, recorded in a worker
+    qtbot.waitUntil(lambda: count_events(big) == 300, timeout=30_000)
+    qtbot.waitUntil(lambda: bool(window.undo_stack.done), timeout=5000)
+    window.undo()
+    assert count_events(big) == 600
+    project = open_project(big)
+    with project.sessions() as session:
+        assert queries.funnel(session).stages[0].rejected == 0
+    project.close()
+    window.player.close_all()
+
+
+def count_events(path: Path) -> int:
+    project = open_project(path)
+    with project.sessions() as session:
+        n = session.scalar(select(func.count()).select_from(m.Event)) or 0
+    project.close()
+    return n
+
+
+def test_ctrl_d_is_bound(qtbot: QtBot, big: Path) -> None:
+    window = open_window(qtbot, big, 300)
+    window.analysis_cancel.set()
+    action = window.commands.actions["view.duplicates"]
+    assert action.shortcut().toString() == "Ctrl+D"
+    action.trigger()  # nothing analysed: says so, changes nothing
+    qtbot.waitUntil(lambda: "No near-duplicates" in window.status_label.text(), timeout=5000)
+    assert window.model.rowCount() == 300
+    assert Qt.Key.Key_D  # the key the action listens to
+    window.player.close_all()
