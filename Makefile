@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench package clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,12 @@ test: $(STAMP)
 bench: $(STAMP)
 	bash scripts/system-deps.sh test
 	$(BIN)/python bench/run.py ingest
+
+# The wheel, the sdist and the one-folder app (PyInstaller), then the app's smoke test.
+package:
+	bash scripts/system-deps.sh test
+	PYTHON=$(PYTHON) bash packaging/build.sh
+	bash packaging/smoke.sh
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

@@ -16,7 +16,6 @@ from typing import Any, TextIO
 
 from sqlalchemy import select
 
-from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.review.decisions import Decision, decide, default_reviewer
 from reviewer.store import models as m
@@ -291,24 +290,26 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_open(args: argparse.Namespace) -> int:
-    return _gui(args.project)
+    return _gui(args.project, quit_after_load=args.quit_after_load)
 
 
-def _gui(project: str | None) -> int:
+def _gui(project: str | None, quit_after_load: bool = False) -> int:
     from reviewer.ui.app import run_gui
 
-    return run_gui(project)
+    return run_gui(project, quit_after_load=quit_after_load)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewer", description="Take Reviewer: triage generated video takes down to a shot list."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    parser.add_argument("--version", action="store_true", help="the versions of this build and its parts")
     sub = parser.add_subparsers(dest="command")
 
     p = sub.add_parser("open", help="open a project in the GUI")
     p.add_argument("project", help="project file, folder or database URL")
+    p.add_argument("--quit-after-load", action="store_true",
+                   help="exit once every take is loaded (0) or the project failed to open (1): a smoke test")  # fmt: skip
     p.set_defaults(func=cmd_open)
 
     p = sub.add_parser(
@@ -410,6 +411,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     func: Any = getattr(args, "func", None)
+    if args.version:
+        from reviewer.about import text
+
+        print(text())
+        return 0
     try:
         if func is None:
             return _gui(None)

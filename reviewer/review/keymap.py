@@ -66,6 +66,7 @@ TITLES: dict[str, str] = {
     "app.cheat_sheet": "Keyboard cheat sheet",
     "app.shortcuts": "Edit keyboard shortcuts",
     "app.switch_reviewer": "Switch reviewer",
+    "app.about": "About Take Reviewer (versions of Qt, FFmpeg, the database)",
     "app.export": "Export a shot list (OTIO, EDL, FCP XML, ALE, CSV, JSON, selects, PDF)…",
     "app.quit": "Quit",
 }

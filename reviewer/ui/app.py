@@ -8,8 +8,8 @@ from __future__ import annotations
 import sys
 from importlib import resources
 
-from PySide6.QtCore import QCoreApplication, Qt
-from PySide6.QtGui import QColor, QGuiApplication, QPalette
+from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from reviewer import __version__
@@ -52,6 +52,7 @@ def application(argv: list[str] | None = None) -> QApplication:
     QGuiApplication.setHighDpiScaleFactorRoundingPolicy(Qt.HighDpiScaleFactorRoundingPolicy.PassThrough)
     app = QApplication(argv if argv is not None else sys.argv[:1])
     QGuiApplication.setDesktopFileName(DESKTOP_ID)
+    app.setWindowIcon(app_icon())
     apply_theme(app)
     return app
 
@@ -69,10 +70,26 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
     QMessageBox.warning(parent, title, str(exc))
 
 
-def run_gui(project: str | None) -> int:
+def app_icon() -> QIcon:
+    """The application icon, from the packaged SVG (works from a checkout, a wheel and the frozen app)."""
+    data = (resources.files("reviewer.resources") / "icon.svg").read_bytes()
+    pixmap = QPixmap()
+    pixmap.loadFromData(data, "SVG")
+    icon = QIcon()
+    for size in (16, 24, 32, 48, 64, 128, 256):
+        icon.addPixmap(pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                                     Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+    return icon
+
+
+def run_gui(project: str | None, quit_after_load: bool = False) -> int:
+    """The GUI; with ``quit_after_load`` (a smoke test) it opens ``project`` with no dialogs and exits
+    once every take is loaded (0), or at once with the reason on stderr (1)."""
     from reviewer.ui.welcome import WelcomeWindow
 
     app = application()
+    if project and quit_after_load:
+        return _load_and_quit(app, project)
     welcome = WelcomeWindow()
     if project:
         welcome.open_project(project)
@@ -81,3 +98,26 @@ def run_gui(project: str | None) -> int:
     else:
         welcome.show()
     return app.exec()
+
+
+def _load_and_quit(app: QApplication, target: str) -> int:
+    from reviewer.store.db import open_project
+    from reviewer.ui.project_window import ProjectWindow
+
+    try:
+        project = open_project(target, create=False)
+    except KnownError as exc:
+        print(f"reviewer: {exc}", file=sys.stderr)
+        return 1
+    window = ProjectWindow(project)
+    window.analysis_started = True  # a smoke test opens and leaves; it does not analyse
+    window.show()
+    timer = QTimer()
+    timer.timeout.connect(lambda: app.quit() if window.complete else None)
+    timer.start(50)
+    QTimer.singleShot(120_000, lambda: app.exit(1))
+    code = app.exec()
+    timer.stop()
+    window.close()
+    print(f"opened {target}: {len(window.catalog) if window.catalog else 0} takes loaded", file=sys.stderr)
+    return code

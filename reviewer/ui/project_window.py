@@ -490,6 +490,7 @@ class ProjectWindow(QMainWindow):
             "app.shortcuts": self.edit_shortcuts,
             "app.switch_reviewer": self.switch_reviewer,
             "app.export": self.export_dialog,
+            "app.about": self.about,
             "app.quit": self.close,
         }
         for r in range(6):
@@ -1252,6 +1253,11 @@ class ProjectWindow(QMainWindow):
             return
         self.set_filter(queries.TakeFilter(ids=(take_id, *others)))
         self.status_label.setText(f"{len(others)} near-duplicates of this take")
+
+    def about(self) -> None:
+        from reviewer.ui.welcome import show_about
+
+        show_about(self)
 
     def export_dialog(self) -> None:
         from reviewer.ui.export_dialog import ExportDialog

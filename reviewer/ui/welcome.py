@@ -12,11 +12,14 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -35,6 +38,21 @@ MAX_RECENT = 12
 
 def demo_folder() -> Path:
     return Path.home() / "TakeReviewerDemo"
+
+
+def show_about(parent: QWidget) -> None:
+    from reviewer.about import versions
+
+    project = getattr(parent, "project", None)
+    rows = "\n".join(f"{name}: {version}" for name, version in versions(project))
+    box = QMessageBox(parent)
+    box.setWindowTitle("About Take Reviewer")
+    box.setIconPixmap(QApplication.windowIcon().pixmap(64, 64))
+    box.setTextFormat(Qt.TextFormat.PlainText)
+    box.setText(f"Take Reviewer {__version__}\nFrom thousands of generated takes to a shot list.")
+    box.setInformativeText(rows)
+    box.setObjectName("about")
+    box.exec()
 
 
 def recent_projects() -> list[str]:
@@ -71,10 +89,18 @@ class WelcomeWindow(QWidget):
         self.open_button.clicked.connect(self.choose_project)
         self.folder_button = QPushButton("New project from a folder of takes…")
         self.folder_button.clicked.connect(self.choose_folder)
+        self.shared_button = QPushButton("Open a shared project…")
+        self.shared_button.setToolTip(
+            "A team's project on a PostgreSQL server (postgresql://user@host/project)"
+        )
+        self.shared_button.clicked.connect(self.choose_shared)
+        self.about_button = QPushButton("About")
+        self.about_button.clicked.connect(lambda: show_about(self))
         buttons = QHBoxLayout()
-        for b in (self.demo_button, self.open_button, self.folder_button):
+        for b in (self.demo_button, self.open_button, self.folder_button, self.shared_button):
             buttons.addWidget(b)
         buttons.addStretch(1)
+        buttons.addWidget(self.about_button)
 
         self.recent = QListWidget()
         self.recent.setObjectName("recent")
@@ -120,7 +146,7 @@ class WelcomeWindow(QWidget):
 
     def _busy(self, text: str) -> None:
         self._cancel.clear()
-        for b in (self.demo_button, self.open_button, self.folder_button):
+        for b in (self.demo_button, self.open_button, self.folder_button, self.shared_button):
             b.setEnabled(False)
         self.status.setText(text)
         self.progress.setRange(0, 0)
@@ -128,7 +154,7 @@ class WelcomeWindow(QWidget):
         self.cancel_button.show()
 
     def _idle(self, text: str = "") -> None:
-        for b in (self.demo_button, self.open_button, self.folder_button):
+        for b in (self.demo_button, self.open_button, self.folder_button, self.shared_button):
             b.setEnabled(True)
         self.progress.hide()
         self.cancel_button.hide()
@@ -172,6 +198,26 @@ class WelcomeWindow(QWidget):
         folder = QFileDialog.getExistingDirectory(self, "A folder of takes", str(Path.home()))
         if folder:
             self.ingest_folder(Path(folder))
+
+    def choose_shared(self) -> None:
+        """A shared project by its database URL; the password comes from the environment ($PGPASSWORD) or
+        ~/.pgpass, never from this dialog or the settings."""
+        url, ok = QInputDialog.getText(
+            self, "Open a shared project",
+            "Database URL of the team's project (the password is read from $PGPASSWORD or ~/.pgpass):",
+            text="postgresql+psycopg://user@host/project",
+        )  # fmt: skip
+        url = url.strip()
+        if ok and url:
+            if (
+                "@" in url.split("://", 1)[-1].split("/", 1)[0]
+                and ":" in url.split("://", 1)[-1].split("@", 1)[0]
+            ):
+                QMessageBox.warning(
+                    self, "Take Reviewer", "Leave the password out of the URL: set $PGPASSWORD instead."
+                )
+                return
+            self.open_project(url)
 
     def ingest_folder(self, folder: Path) -> None:
         from reviewer.ingest.ingest import Ingestor

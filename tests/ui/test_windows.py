@@ -96,3 +96,38 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == 1, timeout=10_000)
     assert (folder / "project.trproj").exists()
+
+
+def test_welcome_offers_a_shared_project_and_says_what_it_is_made_of(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QInputDialog, QMessageBox
+
+    from reviewer.about import versions
+
+    w = WelcomeWindow()
+    qtbot.addWidget(w)
+    assert w.shared_button.text() == "Open a shared project…"
+    opened: list[str] = []
+    monkeypatch.setattr(w, "open_project", opened.append)
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("postgresql+psycopg://anna@db/spot", True))
+    w.choose_shared()
+    assert opened == ["postgresql+psycopg://anna@db/spot"]
+    warned: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("postgresql://anna:secret@db/spot", True))
+    w.choose_shared()
+    assert opened == ["postgresql+psycopg://anna@db/spot"] and "Leave the password out" in warned[0]
+    names = dict(versions())
+    assert {"Take Reviewer", "Qt", "FFmpeg (libavcodec)", "SQLite", "PyAV"} <= set(names)
+    shown: list[str] = []
+    monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.informativeText()))
+    w.about_button.click()
+    assert "FFmpeg (libavcodec): " in shown[0] and "Qt: " in shown[0]
+
+
+def test_the_smoke_test_switch_opens_loads_and_quits(small_project: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.cli import main
+
+    assert main(["open", str(small_project), "--quit-after-load"]) == 0
+    assert main(["open", str(small_project.with_name("nope.trproj")), "--quit-after-load"]) == 1
+    assert main(["--version"]) == 0
+    assert "FFmpeg (libavcodec)" in capsys.readouterr().out

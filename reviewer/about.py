@@ -1,0 +1,56 @@
+"""What this build is made of: versions of the program, Qt, FFmpeg, the database and the libraries.
+
+Shown by ``reviewer --version`` and the About box (bug reports need them), and written beside the
+frozen app's licence list by the packaging.
+"""
+
+from __future__ import annotations
+
+import platform
+import sqlite3
+from importlib import metadata
+from typing import Any
+
+from reviewer import __version__
+
+
+def _dist(name: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def versions(project: Any = None) -> list[tuple[str, str]]:
+    """(component, version) pairs; with an open project, its database server too."""
+    import av
+
+    ffmpeg = av.library_versions.get("libavcodec", (0, 0, 0))
+    rows = [
+        ("Take Reviewer", __version__),
+        ("Python", platform.python_version()),
+        ("PyAV", av.__version__),
+        ("FFmpeg (libavcodec)", ".".join(str(v) for v in ffmpeg)),
+        ("SQLite", sqlite3.sqlite_version),
+        ("SQLAlchemy", _dist("SQLAlchemy")),
+        ("OpenTimelineIO", _dist("opentimelineio")),
+        ("numpy", _dist("numpy")),
+        ("PySide6", _dist("PySide6-Essentials")),
+    ]
+    try:
+        from PySide6.QtCore import qVersion
+
+        rows.append(("Qt", qVersion()))
+    except ImportError:  # a build without Qt: the command line still works
+        pass
+    if project is not None:
+        engine = project.engine
+        server = engine.dialect.server_version_info
+        name = engine.dialect.name
+        rows.append((f"database ({name})", ".".join(str(v) for v in server) if server else "?"))
+    rows.append(("platform", platform.platform()))
+    return rows
+
+
+def text(project: Any = None) -> str:
+    return "\n".join(f"{name}: {version}" for name, version in versions(project))
