@@ -21,8 +21,9 @@ def _dist(name: str) -> str:
         return "not installed"
 
 
-def versions(project: Any = None) -> list[tuple[str, str]]:
-    """(component, version) pairs; with an open project, its database server too."""
+def versions(project: Any = None, qt: str | None = None) -> list[tuple[str, str]]:
+    """(component, version) pairs; with an open project, its database server too. The Qt version is
+    given by the caller (only the UI layer talks to Qt)."""
     import av
 
     ffmpeg = av.library_versions.get("libavcodec", (0, 0, 0))
@@ -37,12 +38,8 @@ def versions(project: Any = None) -> list[tuple[str, str]]:
         ("numpy", _dist("numpy")),
         ("PySide6", _dist("PySide6-Essentials")),
     ]
-    try:
-        from PySide6.QtCore import qVersion
-
-        rows.append(("Qt", qVersion()))
-    except ImportError:  # a build without Qt: the command line still works
-        pass
+    if qt:
+        rows.append(("Qt", qt))
     if project is not None:
         engine = project.engine
         server = engine.dialect.server_version_info
@@ -52,5 +49,5 @@ def versions(project: Any = None) -> list[tuple[str, str]]:
     return rows
 
 
-def text(project: Any = None) -> str:
-    return "\n".join(f"{name}: {version}" for name, version in versions(project))
+def text(project: Any = None, qt: str | None = None) -> str:
+    return "\n".join(f"{name}: {version}" for name, version in versions(project, qt))

@@ -414,7 +414,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.version:
         from reviewer.about import text
 
-        print(text())
+        try:
+            from reviewer.ui.app import qt_version
+
+            qt: str | None = qt_version()
+        except ImportError:  # Qt's libraries missing: the command line still answers
+            qt = None
+        print(text(qt=qt))
         return 0
     try:
         if func is None:

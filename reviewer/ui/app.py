@@ -8,7 +8,7 @@ from __future__ import annotations
 import sys
 from importlib import resources
 
-from PySide6.QtCore import QCoreApplication, Qt, QTimer
+from PySide6.QtCore import QCoreApplication, Qt, QTimer, qVersion
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
@@ -70,6 +70,10 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
     QMessageBox.warning(parent, title, str(exc))
 
 
+def qt_version() -> str:
+    return qVersion()
+
+
 def app_icon() -> QIcon:
     """The application icon, from the packaged SVG (works from a checkout, a wheel and the frozen app)."""
     data = (resources.files("reviewer.resources") / "icon.svg").read_bytes()
@@ -115,9 +119,13 @@ def _load_and_quit(app: QApplication, target: str) -> int:
     timer = QTimer()
     timer.timeout.connect(lambda: app.quit() if window.complete else None)
     timer.start(50)
-    QTimer.singleShot(120_000, lambda: app.exit(1))
+    deadline = QTimer()  # an object, not a single shot: it must not fire into whatever runs later
+    deadline.setSingleShot(True)
+    deadline.timeout.connect(lambda: app.exit(1))
+    deadline.start(120_000)
     code = app.exec()
     timer.stop()
+    deadline.stop()
     window.close()
     print(f"opened {target}: {len(window.catalog) if window.catalog else 0} takes loaded", file=sys.stderr)
     return code

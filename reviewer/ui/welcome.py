@@ -41,10 +41,12 @@ def demo_folder() -> Path:
 
 
 def show_about(parent: QWidget) -> None:
+    from PySide6.QtCore import qVersion
+
     from reviewer.about import versions
 
     project = getattr(parent, "project", None)
-    rows = "\n".join(f"{name}: {version}" for name, version in versions(project))
+    rows = "\n".join(f"{name}: {version}" for name, version in versions(project, qt=qVersion()))
     box = QMessageBox(parent)
     box.setWindowTitle("About Take Reviewer")
     box.setIconPixmap(QApplication.windowIcon().pixmap(64, 64))
