@@ -62,6 +62,7 @@ def gui(path: Path) -> None:
     rss_before = rss_mb()
     started = time.perf_counter()
     window = ProjectWindow(open_project(path))
+    window.analysis_started = True  # the rows have no files: no analysis pass competing for the cores
     window.resize(1600, 1000)
     window.show()
     while window.model.rowCount() == 0:
