@@ -912,10 +912,17 @@ class ProjectWindow(QMainWindow):
             with self.project.sessions() as session:
                 self.tags = list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
             self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        if change.tags:
+            self._refresh_choices()
         self._update_session_bar()
         self.bin_timer.start()
         if self.current_id in change.take_ids:
             self._refresh_current()
+
+    def _refresh_choices(self) -> None:
+        """New tags and shots join the filter bar's lists (what is chosen stays chosen)."""
+        if self.catalog is not None and self.complete:
+            self.filter_bar.set_choices(self.catalog, self.tags)
 
     def _refresh_current(self) -> None:
         if self.current_id is None:
@@ -991,6 +998,7 @@ class ProjectWindow(QMainWindow):
         self.undo_stack.push(UndoEntry(f"Moved to {code}", change.event_ids, sorted(change.take_ids)))
         self._after_change(change)
         self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        self._refresh_choices()
         self.status_label.setText(f"Moved {len(change.take_ids)} take(s) to {code}")
         self.focus_browser()
 

@@ -365,3 +365,11 @@ def test_killing_a_reviewing_process_loses_no_acknowledged_decision(synthetic_pr
             ).all()
             assert last and last[-1].verdict == verdict and last[-1].reviewer.name == "tester"
     project.close()
+
+
+def test_new_tags_and_shots_join_the_filter_choices(qtbot: QtBot, window: ProjectWindow) -> None:
+    window._tag_added("hero look")
+    window.move_to_shot("SH777")
+    bar = window.filter_bar
+    assert bar.tag.findData("hero look") >= 0 and bar.shot.findData("SH777") >= 0
+    assert window.filter == queries.TakeFilter()  # choosing stays as it was
