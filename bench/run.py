@@ -149,6 +149,13 @@ def _rss_mb() -> float:
     return 0.0
 
 
+def ffmpeg_decode_seconds(path: Path) -> float:
+    """The baseline: ``ffmpeg -threads 0 -i FILE -f null -``, its own real-time figure."""
+    out = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-benchmark", "-threads", "0", "-i", str(path),
+                          "-f", "null", "-"], check=True, capture_output=True, text=True)  # fmt: skip
+    return float(out.stderr.split("rtime=")[1].split("s")[0])
+
+
 def bench_player(keep: Path | None, seconds: int) -> None:
     import statistics
 
@@ -167,25 +174,7 @@ def bench_player(keep: Path | None, seconds: int) -> None:
         "  decode throughput, 1080p, 240 frames (ffmpeg -threads 0 -f null in the same run, its own timing):"
     )
     for codec, path in clips.items():
-        out = subprocess.run(
-            [
-                "ffmpeg",
-                "-hide_banner",
-                "-nostats",
-                "-benchmark",
-                "-threads",
-                "0",
-                "-i",
-                str(path),
-                "-f",
-                "null",
-                "-",
-            ],
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        ffmpeg_fps = 240 / float(out.stderr.split("rtime=")[1].split("s")[0])
+        ffmpeg_fps = 240 / ffmpeg_decode_seconds(path)
         with av.open(str(path)) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
@@ -266,9 +255,7 @@ def bench_analysis(keep: Path | None) -> None:
     print("  1080p, 5 s takes (120 frames); ffmpeg -threads 0 -f null in the same run, its own timing:")
     per_take = []
     for codec, path in clips.items():
-        out = subprocess.run(["ffmpeg", "-hide_banner", "-nostats", "-benchmark", "-threads", "0", "-i", str(path),
-                              "-f", "null", "-"], check=True, capture_output=True, text=True)  # fmt: skip
-        ffmpeg_s = float(out.stderr.split("rtime=")[1].split("s")[0])
+        ffmpeg_s = ffmpeg_decode_seconds(path)
         runs = []
         for _ in range(3):
             started = time.perf_counter()

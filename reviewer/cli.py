@@ -59,18 +59,23 @@ def _open(args: argparse.Namespace, create: bool = False) -> Project:
     return open_project(args.project, create=create)
 
 
-def cmd_ingest(args: argparse.Namespace) -> int:
+def _ingestor(args: argparse.Namespace, project: Project) -> Any:
+    """An Ingestor with a progress bar on the terminal and one line per unreadable file."""
     from reviewer.ingest.ingest import Ingestor
 
-    project = _open(args, create=True)
     progress = Progress()
 
     def on_problem(path: str, reason: str) -> None:
         progress.clear_line()
         print(f"unreadable: {path}: {reason}", file=sys.stderr)
 
+    return Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    project = _open(args, create=True)
     try:
-        ingestor = Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
+        ingestor = _ingestor(args, project)
         report = ingestor.run([Path(p) for p in args.paths], filmstrips=not args.no_filmstrips)
     finally:
         project.close()
@@ -79,18 +84,9 @@ def cmd_ingest(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    from reviewer.ingest.ingest import Ingestor
-
     project = _open(args)
-    progress = Progress()
-
-    def on_problem(path: str, reason: str) -> None:
-        progress.clear_line()
-        print(f"unreadable: {path}: {reason}", file=sys.stderr)
-
     try:
-        ingestor = Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
-        report = ingestor.analyze(force=args.force)
+        report = _ingestor(args, project).analyze(force=args.force)
         with project.sessions() as session:
             broken = queries.broken_counts(session)
     finally:

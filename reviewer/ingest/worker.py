@@ -18,7 +18,6 @@ from reviewer.ingest.hashing import content_hash
 from reviewer.ingest.provenance import Provenance, read_provenance
 from reviewer.media import cache
 from reviewer.media.analysis import analyze
-from reviewer.media.filmstrip import filmstrip
 from reviewer.media.images import encode_jpeg
 from reviewer.media.probe import Probe, check_file, probe
 
@@ -61,35 +60,6 @@ def probe_file(path: str, cache_root: str, poster_size: int = cache.POSTER_SIZE)
         return Failure(path, exc.strerror or str(exc))
     except MemoryError:
         return Failure(path, "too large to read")
-
-
-def make_thumbs(
-    path: str,
-    digest: str,
-    frame_count: int,
-    cache_root: str,
-    frames: int = cache.FILMSTRIP_FRAMES,
-    height: int = cache.FILMSTRIP_HEIGHT,
-) -> Failure | None:
-    """Put the take's filmstrip (and its poster, if the cache lost it) into the cache.
-
-    A Failure when its frames cannot be decoded."""
-    root = Path(cache_root)
-    strip_file = cache.filmstrip_path(digest, root)
-    poster_file = cache.poster_path(digest, root)
-    try:
-        if not poster_file.exists():
-            _, poster = probe(Path(path), poster_size=cache.POSTER_SIZE)
-            if poster is not None:
-                cache.write_atomic(poster_file, encode_jpeg(poster))
-        if not strip_file.exists():
-            strip = filmstrip(Path(path), frame_count, frames, height)
-            cache.write_atomic(strip_file, encode_jpeg(strip))
-    except MediaError as exc:
-        return Failure(path, str(exc))
-    except OSError as exc:
-        return Failure(path, exc.strerror or str(exc))
-    return None
 
 
 def analyze_take(

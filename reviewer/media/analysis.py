@@ -28,8 +28,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from reviewer.errors import MediaError
-from reviewer.media.filmstrip import pick_frames
-from reviewer.media.images import display_size, orient, to_rgb
+from reviewer.media.filmstrip import pick_frames, tile
 
 VERSION = 1  # bump when a signal's definition changes: older analyses are then run again
 GREY = (128, 72)
@@ -262,7 +261,7 @@ def audio_signals(path: Path, fps: float, frames: int) -> dict[str, Signal]:
 def analyze(
     path: Path, frame_count: int = 0, strip_frames: int = 0, strip_height: int = 72
 ) -> tuple[Analysis, np.ndarray | None]:
-    """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (as ``filmstrip`` draws it)."""
+    """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by side)."""
     wanted = set(pick_frames(frame_count, strip_frames)) if strip_frames and frame_count else set()
     greys: list[np.ndarray] = []
     tiles: list[np.ndarray] = []
@@ -287,11 +286,7 @@ def analyze(
                 )
                 greys.append(small.to_ndarray()[:, : GREY[0]])
                 if index in wanted:
-                    rotation = int(frame.rotation or 0)
-                    shown_w, shown_h = display_size(frame.width, frame.height, sar, rotation)
-                    tile_w = max(2, round(strip_height * shown_w / shown_h / 2) * 2)
-                    w, h = (strip_height, tile_w) if abs(rotation) % 180 == 90 else (tile_w, strip_height)
-                    tiles.append(orient(to_rgb(frame, w, h), rotation))
+                    tiles.append(tile(frame, sar, strip_height))
     except av.error.FFmpegError as exc:
         if not greys:
             raise MediaError(f"cannot decode the take for analysis ({exc.strerror or exc})") from None

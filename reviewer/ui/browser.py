@@ -50,8 +50,6 @@ POSTER = QSize(192, 108)
 TILE = QSize(POSTER.width() + 12, POSTER.height() + 34)
 POSTER_CACHE = 1500  # QImages of 192x108: about 125 MB at most
 VERDICT_COLOURS = {"keep": QColor("#3fa45b"), "reject": QColor("#c8453a"), "selected": QColor("#e3c14b")}
-TAKE_ID_ROLE = Qt.ItemDataRole.UserRole + 1
-CATALOG_ROW_ROLE = Qt.ItemDataRole.UserRole + 2
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
@@ -107,8 +105,6 @@ _ROLES = frozenset(
         Qt.ItemDataRole.DisplayRole,
         Qt.ItemDataRole.ToolTipRole,
         Qt.ItemDataRole.ForegroundRole,
-        TAKE_ID_ROLE,
-        CATALOG_ROW_ROLE,
     }
 )
 
@@ -219,10 +215,6 @@ class TakeModel(QAbstractTableModel):
             return f"{cat.name[i]}\n{cat.shot_code(i) or 'no shot'} · {cat.status(i)}\n{cat.prompt[i][:300]}"
         if role == Qt.ItemDataRole.ForegroundRole and key == "verdict":
             return VERDICT_COLOURS.get(_verdict_key(cat, i))
-        if role == TAKE_ID_ROLE:
-            return int(cat.ids[i])
-        if role == CATALOG_ROW_ROLE:
-            return i
         return None
 
     def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
@@ -419,7 +411,7 @@ class FilterBar(QWidget):
         grid.setSpacing(4)
         grid.addWidget(self.search, 0, 0, 1, 3)
         grid.addWidget(self.audio, 0, 3)
-        boxes = (
+        self.boxes = (
             self.stage,
             self.status,
             self.shot,
@@ -429,23 +421,14 @@ class FilterBar(QWidget):
             self.model_box,
             self.looks,
         )
-        for k, w in enumerate(boxes):
+        for k, w in enumerate(self.boxes):
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(5)
             grid.addWidget(w, 1 + k // 4, k % 4)
         for col in range(4):
             grid.setColumnStretch(col, 1)
         self.search.textChanged.connect(self._emit)
-        for box in (
-            self.stage,
-            self.status,
-            self.shot,
-            self.rating,
-            self.tag,
-            self.reviewer,
-            self.model_box,
-            self.looks,
-        ):
+        for box in self.boxes:
             box.currentIndexChanged.connect(self._emit)
         self.audio.stateChanged.connect(self._emit)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -266,7 +267,7 @@ class ProjectWindow(QMainWindow):
         self.complete = False  # the whole catalogue is loaded (not only the first page)
         self.filter = queries.TakeFilter()
         self.sort_key: tuple[int, Qt.SortOrder] | None = None
-        self.text_cache: dict[str, np.ndarray] = {}
+        self.text_cache: OrderedDict[str, np.ndarray] = OrderedDict()  # search text -> rows, the latest kept
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
@@ -670,9 +671,16 @@ class ProjectWindow(QMainWindow):
 
     def _text_found(self, result: tuple[str, np.ndarray]) -> None:
         text, rows = result
-        self.text_cache[text] = rows
+        self._remember_text(text, rows)
         if self.filter.text.strip() == text:
             self._apply_filter(keep_current=True)
+
+    def _remember_text(self, text: str, rows: np.ndarray) -> None:
+        """Searches are kept for the filter and the bins, the last 32 (typing makes one per key)."""
+        self.text_cache[text] = rows
+        self.text_cache.move_to_end(text)
+        while len(self.text_cache) > 32:
+            self.text_cache.popitem(last=False)
 
     def _show_rows(self, rows: np.ndarray, keep_current: bool) -> None:
         assert self.catalog is not None
@@ -740,7 +748,7 @@ class ProjectWindow(QMainWindow):
 
     def _bin_text_found(self, result: tuple[str, np.ndarray]) -> None:
         text, rows = result
-        self.text_cache[text] = rows
+        self._remember_text(text, rows)
         self.bin_timer.start()
 
     def save_current_bin(self) -> None:

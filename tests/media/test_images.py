@@ -6,7 +6,8 @@ from fractions import Fraction
 
 import numpy as np
 
-from reviewer.media.filmstrip import filmstrip, pick_frames
+from reviewer.media.analysis import analyze
+from reviewer.media.filmstrip import pick_frames
 from reviewer.media.images import decode_jpeg, encode_jpeg, scaled_size
 from tests.conftest import ClipFactory
 
@@ -34,12 +35,13 @@ def test_scaled_size_applies_pixel_aspect() -> None:
 
 def test_filmstrip_of_a_rotated_take_has_portrait_tiles(clip: ClipFactory) -> None:
     path = clip(".mp4", codec="h264", rotation=90, frames=30)
-    strip = filmstrip(path, 30, 5, 72)
-    assert strip.shape[0] == 72
+    _, strip = analyze(path, 30, 5, 72)
+    assert strip is not None and strip.shape[0] == 72
     assert strip.shape[1] == 5 * 40  # 360x640 shown: 72 high is 40 wide (rounded to even)
 
 
 def test_filmstrip_shows_change_across_the_take(clip: ClipFactory) -> None:
-    strip = filmstrip(clip(".webm", codec="vp9", frames=48), 48, 4, 36)
+    _, strip = analyze(clip(".webm", codec="vp9", frames=48), 48, 4, 36)
+    assert strip is not None
     tiles = np.split(strip, 4, axis=1)
     assert any(np.abs(tiles[0].astype(int) - t.astype(int)).mean() > 0.5 for t in tiles[1:])

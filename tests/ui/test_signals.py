@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -114,5 +113,4 @@ def test_ctrl_d_is_bound(qtbot: QtBot, big: Path) -> None:
     action.trigger()  # nothing analysed: says so, changes nothing
     qtbot.waitUntil(lambda: "No near-duplicates" in window.status_label.text(), timeout=5000)
     assert window.model.rowCount() == 300
-    assert Qt.Key.Key_D  # the key the action listens to
     window.player.close_all()
