@@ -187,6 +187,8 @@ _EVENT_COLUMNS = (
     m.Event.at,
     m.Event.shot_from_id,
     m.Event.shot_to_id,
+    m.Event.hero,
+    m.Event.hero_shot_id,
 )
 
 
@@ -225,6 +227,7 @@ _Q_TAKE_STATES = (
 _EVENT_DEFAULTS: dict[str, Any] = {
     "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
     "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
+    "hero": None, "hero_shot_id": None,
 }  # fmt: skip
 
 
@@ -293,6 +296,53 @@ def recompute_state(session: Db, take_id: int, all_stages: Sequence[StageRow]) -
         if source:
             values_take["shot_source"] = source
         session.execute(update(m.Take).where(m.Take.id == take_id).values(**values_take))
+    # A take can be the hero of a shot only through its own hero events: only then can this matter.
+    for shot in sorted({e.hero_shot_id for e in events if e.hero_shot_id is not None}):
+        recompute_hero(session, shot, all_stages)
+
+
+def recompute_hero(session: Db, shot_id: int, all_stages: Sequence[StageRow] | None = None) -> None:
+    """Rebuild the shot's hero cache from the hero events in effect."""
+    all_stages = stages(session) if all_stages is None else all_stages
+    take_ids = list(
+        session.execute(select(m.Event.take_id).where(m.Event.hero_shot_id == shot_id).distinct()).scalars()
+    )
+    hero: tuple[int, int | None, int | None] | None = None
+    if take_ids:
+        events = session.execute(
+            select(
+                m.Event.id, m.Event.undoes_id, m.Event.take_id, m.Event.hero, m.Event.hero_shot_id,
+                m.Event.frame_in, m.Event.frame_out,
+            )
+            .where(m.Event.take_id.in_(take_ids))
+            .order_by(m.Event.id)
+        ).all()  # fmt: skip
+        undone = undone_ids(events)
+        live = [e for e in events if e.undoes_id is None and e.id not in undone and e.hero_shot_id == shot_id]
+        # The newest hero choice that still qualifies wins; a clearing event ends the search.
+        for e in reversed(live):
+            if not e.hero:
+                break
+            if _qualifies(session, e.take_id, shot_id, len(all_stages)):
+                hero = (e.take_id, e.frame_in, e.frame_out)
+                break
+    values = (
+        {"hero_take_id": hero[0], "hero_in": hero[1], "hero_out": hero[2]}
+        if hero
+        else {"hero_take_id": None, "hero_in": None, "hero_out": None}
+    )
+    session.execute(update(m.Shot).where(m.Shot.id == shot_id).values(**values))
+
+
+def _qualifies(session: Db, take_id: int, shot_id: int, stage_count: int) -> bool:
+    row = session.execute(
+        select(m.Take.shot_id, m.TakeState.stage_pos, m.TakeState.rejected)
+        .outerjoin(m.TakeState, m.TakeState.take_id == m.Take.id)
+        .where(m.Take.id == take_id)
+    ).first()
+    if row is None or row.shot_id != shot_id:
+        return False
+    return (row.stage_pos or 0) >= stage_count - 1 and not row.rejected
 
 
 def _take_states(session: Db, take_ids: Sequence[int]) -> dict[int, tuple[int, int | None]]:
@@ -497,7 +547,14 @@ def history(session: Session, take_id: int) -> list[HistoryEntry]:
             parts.append(
                 f"moved {shots.get(r.shot_from_id, 'no shot')} → {shots.get(r.shot_to_id, 'no shot')}"
             )
-        if r.note:
+        if r.hero_shot_id is not None:
+            shot_code = shots.get(r.hero_shot_id, "?")
+            if r.hero:
+                trim = f" (frames {r.frame_in}–{r.frame_out})" if r.frame_in is not None else ""
+                parts.append(f"made hero of {shot_code}{trim}")
+            else:
+                parts.append(f"no longer hero of {shot_code}")
+        elif r.note:
             where = ""
             if r.frame_in is not None:
                 where = f" at frame {r.frame_in}" + (

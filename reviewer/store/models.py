@@ -102,6 +102,13 @@ class Shot(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     sort_order: Mapped[int] = mapped_column(Integer, default=0, index=True)
     target_frames: Mapped[int | None] = mapped_column(Integer)
+    # The shot's hero (the chosen take) with its trim, derived from the hero events of the log
+    # (``reviewer.review.shots``); cleared when the take leaves the shot or is rejected.
+    hero_take_id: Mapped[int | None] = mapped_column(
+        ForeignKey("takes.id", ondelete="SET NULL", use_alter=True)
+    )
+    hero_in: Mapped[int | None] = mapped_column(Integer)
+    hero_out: Mapped[int | None] = mapped_column(Integer)
 
 
 class Stage(Base):
@@ -194,7 +201,7 @@ class Take(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     root: Mapped[MediaRoot] = relationship()
-    shot: Mapped[Shot | None] = relationship()
+    shot: Mapped[Shot | None] = relationship(foreign_keys=[shot_id])
     state: Mapped[TakeState | None] = relationship(back_populates="take", uselist=False)
 
 
@@ -228,6 +235,10 @@ class Event(Base):
     # a move of the take between shots (migration 0002); the first move keeps where it came from
     shot_from_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
     shot_to_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
+    # hero of a shot (migration 0004): True makes the take the hero of ``hero_shot_id`` with the trim
+    # ``frame_in``-``frame_out``, False takes that away
+    hero: Mapped[bool | None] = mapped_column(Boolean)
+    hero_shot_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
 
     reviewer: Mapped[Reviewer] = relationship()
     stage: Mapped[Stage | None] = relationship()
