@@ -223,6 +223,71 @@ def cmd_decide(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_shots(args: argparse.Namespace) -> int:
+    from reviewer.review import shots
+
+    project = _open(args)
+    try:
+        if args.import_csv:
+            result = shots.import_csv(project, Path(args.import_csv), fps=args.fps)
+            print(f"{len(result.created)} shots created, {len(result.updated)} updated")
+        if args.add:
+            shots.create_shot(project, args.add, title=args.title or "")
+        if args.order:
+            shots.reorder(project, args.order)
+        with project.sessions() as session:
+            board = shots.board(session)
+    finally:
+        project.close()
+    if args.json:
+        for r in board:
+            hero = r.hero
+            print(json.dumps({
+                "code": r.code, "title": r.title, "description": r.description, "target_frames": r.target_frames,
+                "takes": r.takes, "keepers": r.keepers, "best_rating": r.best_rating, "warning": r.warning,
+                "stages": [vars(c) for c in r.counts],
+                "hero": None if hero is None else {
+                    "take": hero.take_id, "name": hero.name, "path": hero.path,
+                    "in": hero.frame_in, "out": hero.frame_out, "frames": hero.frames,
+                },
+            }, ensure_ascii=False))  # fmt: skip
+        return 0
+    for r in board:
+        chosen = f"{r.hero.name} [{r.hero.frame_in}-{r.hero.frame_out}]" if r.hero else "-"
+        stages = "  ".join(f"{c.name} {c.pending}/{c.kept}/{c.rejected}" for c in r.counts)
+        warning = f"  ! {r.warning}" if r.warning else ""
+        print(
+            f"{r.code:<10} {r.takes:>6} takes  {stages}  best {r.best_rating or '-'}  hero {chosen}{warning}"
+        )
+    return 0
+
+
+def cmd_hero(args: argparse.Namespace) -> int:
+    from reviewer.review import shots
+
+    project = _open(args)
+    try:
+        who = args.reviewer or default_reviewer()
+        if args.clear:
+            shots.clear_hero(project, args.take, who)
+            print(f"shot {args.take} has no hero now")
+            return 0
+        with project.sessions() as session:
+            take_id = queries.find_take(session, args.take)
+        if take_id is None:
+            raise KnownError(
+                f"No take {args.take!r} in this project (give an id, a path or a unique file name)"
+            )
+        frame_in, frame_out = args.trim or (None, None)
+        shots.set_hero(project, take_id, frame_in, frame_out, who)
+        with project.sessions() as session:
+            row = next(queries.take_rows(session, [take_id]))
+    finally:
+        project.close()
+    print(f"take {take_id} is the hero of {row['shot']}")
+    return 0
+
+
 def cmd_frame(args: argparse.Namespace) -> int:
     from reviewer.media.frames import FrameReader
     from reviewer.media.images import encode_png
@@ -368,6 +433,33 @@ def build_parser() -> argparse.ArgumentParser:
         "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
     )
     p.set_defaults(func=cmd_decide)
+
+    p = sub.add_parser("shots", help="the shot board: counts, best rating, hero; import or add shots")
+    p.add_argument("project")
+    p.add_argument(
+        "--import",
+        dest="import_csv",
+        metavar="CSV",
+        help="shots from a CSV (code, title, description, target duration)",
+    )
+    p.add_argument(
+        "--fps", type=float, default=24.0, help="rate for durations given in seconds or timecode (24)"
+    )
+    p.add_argument("--add", metavar="CODE", help="add a shot at the end of the board")
+    p.add_argument("--title", help="the added shot's title")
+    p.add_argument("--order", nargs="+", metavar="CODE", help="put these shots first, in this order")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_shots)
+
+    p = sub.add_parser("hero", help="make a take the hero of its shot (or --clear a shot's hero)")
+    p.add_argument("project")
+    p.add_argument("take", help="take id, path or unique file name (with --clear: the shot code)")
+    p.add_argument("--trim", type=int, nargs=2, metavar=("IN", "OUT"), help="the hero's frame range")
+    p.add_argument("--clear", action="store_true", help="the shot named has no hero any more")
+    p.add_argument(
+        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
+    )
+    p.set_defaults(func=cmd_hero)
 
     p = sub.add_parser("frame", help="write one frame of a video file as a PNG still (frame-exact)")
     p.add_argument("file")

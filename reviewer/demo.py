@@ -25,6 +25,7 @@ from sqlalchemy import select
 from reviewer.ingest.ingest import Ingestor
 from reviewer.media.synth import ClipSpec, Defect, write_clip
 from reviewer.review.decisions import Decision, decide
+from reviewer.review.shots import set_hero
 from reviewer.store import models as m
 from reviewer.store.db import DEFAULT_PROJECT_FILE, open_project
 
@@ -38,6 +39,7 @@ SHOTS = [
     ("SH070", "The driver looks out over the valley, golden hour"),
     ("SH080", "Pack shot: truck and logo, tagline space top right"),
 ]
+TARGET_FRAMES = [96, 48, 36, 60, 120, 72, 96, 108]  # the board's lengths at 24 fps: 26 s in all
 MODELS = [
     ("ComfyUI", "wan2.2_t2v_14B_fp8.safetensors"),
     ("ComfyUI", "hunyuanvideo_t2v_720p_bf16.safetensors"),
@@ -189,13 +191,20 @@ def _first_pass(project_file: Path, takes: list[DemoTake]) -> None:
                 decide(project, take_id, Decision(verdict="reject", tags_added=(tag,)), reviewer)
             elif t in (0, 2, 6):
                 decide(project, take_id, Decision(verdict="keep", rating=3 + t % 3), reviewer)
-                if t == 0:
+                if t == 0 or (t == 2 and shot < 3):
                     decide(
                         project,
                         take_id,
-                        Decision(verdict="keep", rating=5, note="Hero candidate"),
+                        Decision(
+                            verdict="keep",
+                            rating=5 if t == 0 else 4,
+                            note="Hero candidate" if t == 0 else None,
+                        ),
                         "director",
                     )
+                if t == 0 and shot < 2:  # the first two shots have their hero, trimmed on the second
+                    trim = (12, 59) if shot == 1 else (None, None)
+                    set_hero(project, take_id, *trim, reviewer="director")
             elif t == 4:
                 decide(
                     project,
@@ -236,7 +245,15 @@ def write_demo(
         project.set_setting("name", "Pickup — 60s spot (demo)")
         with project.session() as session:
             for order, (code, title) in enumerate(SHOTS):
-                session.add(m.Shot(code=code, title=title, description="", sort_order=(order + 1) * 10))
+                session.add(
+                    m.Shot(
+                        code=code,
+                        title=title,
+                        description="",
+                        sort_order=(order + 1) * 10,
+                        target_frames=TARGET_FRAMES[order],
+                    )
+                )
         Ingestor(project, progress=progress, workers=workers).run([root / "takes"])
     finally:
         project.close()

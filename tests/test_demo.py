@@ -60,3 +60,23 @@ def test_demo_is_reused_when_it_exists(demo: Path) -> None:
     before = demo.stat().st_mtime
     out = cli("demo", str(demo.parent), "--no-gui")
     assert out.strip().endswith(str(demo)) and demo.stat().st_mtime == before
+
+
+def test_demo_has_heroes_on_the_shot_board_and_gaps_in_the_cut(demo: Path) -> None:
+    board = [json.loads(line) for line in cli("shots", str(demo), "--json").splitlines()]
+    assert [b["code"] for b in board] == [f"SH0{i}0" for i in range(1, 9)]
+    heroes = {b["code"]: b["hero"] for b in board if b["hero"]}
+    assert set(heroes) == {"SH010", "SH020"}
+    assert (heroes["SH020"]["in"], heroes["SH020"]["out"]) == (12, 59)
+    assert board[2]["warning"] == "no hero yet" and board[6]["warning"] == "no keeper yet"
+    candidate = next(
+        r
+        for r in map(json.loads, cli("takes", str(demo), "--json", "--shot", "SH030").splitlines())
+        if r["stage"] == "Selects" and r["verdict"] is None
+    )
+    out = cli("hero", str(demo), str(candidate["id"]), "--trim", "0", "23", "--as", "tester")
+    assert out.strip() == f"take {candidate['id']} is the hero of SH030"
+    board = [json.loads(line) for line in cli("shots", str(demo), "--json").splitlines()]
+    assert board[2]["hero"]["frames"] == 24 and board[2]["warning"] == ""
+    cli("hero", str(demo), "SH030", "--clear")
+    assert json.loads(cli("shots", str(demo), "--json").splitlines()[2])["hero"] is None

@@ -150,13 +150,15 @@ def codes(project: Project) -> list[str]:
         return [r.code for r in shots.board(session)]
 
 
-def test_import_csv_creates_updates_orders_and_refuses_bad_files_whole(project: Project, tmp_path: Path) -> None:
+def test_import_csv_creates_updates_orders_and_refuses_bad_files_whole(
+    project: Project, tmp_path: Path
+) -> None:
     add_takes(project, 1, shot="SH020")
     shots.create_shot(project, "SH900")
     good = tmp_path / "board.csv"
     good.write_text(
         "\ufeffShot,Title,Description,Target duration\n"
-        "SH010,Opening,\"Truck on the road, dawn\",4.5\n"
+        'SH010,Opening,"Truck on the road, dawn",4.5\n'
         "SH020,Close-up,Driver,00:00:02:12\n"
         "SH030,Logo,,96f\n",
         encoding="utf-8",
