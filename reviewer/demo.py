@@ -203,8 +203,8 @@ def _first_pass(project_file: Path, takes: list[DemoTake]) -> None:
                         "director",
                     )
                 if t == 0 and shot < 2:  # the first two shots have their hero, trimmed on the second
-                    trim = (12, 59) if shot == 1 else (None, None)
-                    set_hero(project, take_id, *trim, reviewer="director")
+                    frame_in, frame_out = (12, 59) if shot == 1 else (None, None)
+                    set_hero(project, take_id, frame_in, frame_out, reviewer="director")
             elif t == 4:
                 decide(
                     project,

@@ -65,6 +65,16 @@ class Vocabulary:
         codes = self.codes
         return np.fromiter((codes[v] for v in items), np.int32, len(items))
 
+    def rename(self, old: str, new: str) -> None:
+        """Every row holding ``old`` now holds ``new`` (a shot renamed): one entry changes, no row does."""
+        code = self.codes.pop(old, None)
+        if code is None:
+            return
+        merged = self.codes.get(new)
+        self.values[code] = new
+        if merged is None:
+            self.codes[new] = code
+
     def code(self, value: str) -> int:
         found = self.codes.get(value)
         if found is None:
@@ -213,6 +223,17 @@ class Catalog:
             row = self.row_of.get(take_id)
             if row is not None:
                 self.tags[row] = tuple(sorted(names))
+
+    def shots_changed(self, session: Session | Connection, renamed: dict[str, str] | None = None) -> None:
+        """The shot board changed (order, names): re-read the order, rename codes in place."""
+        for old, new in (renamed or {}).items():
+            self.shots.rename(old, new)
+        self.shot_order = {
+            code: (order if order is not None else 1_000_000_000, code)
+            for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
+        }
+        self._rank_cache.pop("shot", None)
+        self._rank_cache.pop("default", None)
 
     def refresh(self, session: Session | Connection, take_ids: Iterable[int]) -> None:
         """Re-read these takes after decisions or moves (by anyone); new takes mean a full reload."""

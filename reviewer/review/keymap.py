@@ -48,6 +48,14 @@ TITLES: dict[str, str] = {
     "decide.note": "Note at the current frame (or the in-out range)",
     "decide.quick_tag": "Tag… (type a tag)",
     "decide.move_to_shot": "Move to shot…",
+    "decide.hero": "Make this take its shot's hero (trimmed to the in and out points)",
+    "decide.keep_only": "Keep this take, reject the others of its shot at this stage",
+    "shots.new": "New shot…",
+    "shots.edit": "Edit the selected shot…",
+    "shots.move_up": "Move the selected shot up the board",
+    "shots.move_down": "Move the selected shot down the board",
+    "shots.import": "Import shots from a CSV…",
+    "shots.clear_hero": "Clear the hero of the selected shot",
     "edit.undo": "Undo the last decision",
     "edit.redo": "Redo",
     "queue.next_take": "Next take",
@@ -88,6 +96,9 @@ def category(command: str) -> str:
         "session": "Session",
         "view": "View",
         "app": "Application",
+        "shots": "Shots",
+        "compare": "Compare",
+        "cut": "The cut",
     }.get(command.split(".", 1)[0], "Other")
 
 

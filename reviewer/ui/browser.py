@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QAbstractTableModel,
     QEvent,
+    QMimeData,
     QModelIndex,
     QObject,
     QPersistentModelIndex,
@@ -44,6 +45,7 @@ from reviewer.media import cache
 from reviewer.review.catalog import COLUMN_KEYS, COLUMNS, Catalog
 from reviewer.review.session import describe_filter
 from reviewer.store import queries
+from reviewer.ui.shot_board import TAKE_IDS_MIME, encode_take_ids
 from reviewer.ui.tasks import Tasks
 
 POSTER = QSize(192, 108)
@@ -194,7 +196,23 @@ class TakeModel(QAbstractTableModel):
     def flags(self, index: Index) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.ItemFlag.NoItemFlags
-        return Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemNeverHasChildren
+        return (
+            Qt.ItemFlag.ItemIsEnabled
+            | Qt.ItemFlag.ItemIsSelectable
+            | Qt.ItemFlag.ItemNeverHasChildren
+            | Qt.ItemFlag.ItemIsDragEnabled
+        )
+
+    def mimeTypes(self) -> list[str]:
+        return [TAKE_IDS_MIME]
+
+    def mimeData(self, indexes: Sequence[QModelIndex]) -> QMimeData:
+        """Dragged takes (onto a shot of the board): their ids."""
+        ids = [t for t in dict.fromkeys(self.take_id(i.row()) for i in indexes) if t is not None]
+        return encode_take_ids(ids)
+
+    def supportedDragActions(self) -> Qt.DropAction:
+        return Qt.DropAction.MoveAction
 
     def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # A view asks for about eight roles per cell and repaint; only these five mean anything here,
@@ -331,6 +349,8 @@ class GridView(QListView):
         self.setLayoutMode(QListView.LayoutMode.Batched)
         self.setBatchSize(500)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.setItemDelegate(TileDelegate(model))
         self.setMouseTracking(True)
         self.viewport().installEventFilter(self)

@@ -19,7 +19,6 @@ from typing import Any, TypeAlias
 
 import numpy as np
 from PySide6.QtCore import (
-    QAbstractTableModel,
     QByteArray,
     QModelIndex,
     QObject,
@@ -35,6 +34,7 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QDockWidget,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
@@ -52,10 +52,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
 from reviewer.review import keymap as km
+from reviewer.review import shots
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import (
     Change,
@@ -93,10 +94,10 @@ from reviewer.ui.browser import (
 )
 from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutEditor, TypingGuard
 from reviewer.ui.player import PREFETCH, PlayerWidget
+from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
 
-ALL_SHOTS = "All takes"
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
@@ -159,61 +160,13 @@ def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
         return take_id, [t for t, _d in near_duplicates(session, take_id)]
 
 
+def load_board(project: Project) -> list[shots.ShotRow]:
+    with project.sessions() as session:
+        return shots.board(session)
+
+
 def bulk_decide(project: Project, take_ids: list[int], decision: Decision, reviewer: str) -> Change:
     return decide(project, take_ids, decision, reviewer)
-
-
-class ShotModel(QAbstractTableModel):
-    """One row per shot (and one for all takes): takes, then to do / kept / out at each stage."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.rows: list[tuple[str, list[queries.StageCount]]] = []
-        self.stage_names: list[str] = []
-
-    def set_funnel(self, funnel: queries.Funnel) -> None:
-        self.beginResetModel()
-        self.stage_names = [s.name for s in funnel.stages]
-        self.rows = [(ALL_SHOTS, funnel.stages), *funnel.per_shot.items()]
-        self.endResetModel()
-
-    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else 2 + len(self.stage_names)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or role != Qt.ItemDataRole.DisplayRole:
-            return None
-        if section == 0:
-            return "Shot"
-        if section == 1:
-            return "Takes"
-        if 2 <= section < 2 + len(self.stage_names):
-            return f"{self.stage_names[section - 2]}  (to do · kept · out)"
-        return None
-
-    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid() or not 0 <= index.row() < len(self.rows):
-            return None
-        code, counts = self.rows[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return code
-            if col == 1:
-                return counts[0].reached if counts else 0
-            c = counts[col - 2]
-            return f"{c.pending} · {c.kept} ✓ · {c.rejected} ✗" if c.reached else "—"
-        if role == Qt.ItemDataRole.ToolTipRole and col >= 2:
-            c = counts[col - 2]
-            return f"{c.name}: {c.reached} reached, {c.pending} waiting, {c.kept} kept, {c.rejected} rejected"
-        if role == Qt.ItemDataRole.UserRole:
-            return None if code == ALL_SHOTS else code
-        return None
 
 
 class Relay(QObject):
@@ -293,6 +246,8 @@ class ProjectWindow(QMainWindow):
         self.table.setSelectionModel(self.grid.selectionModel())
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.setDragEnabled(True)
+        self.table.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
         self.table.verticalHeader().hide()
@@ -355,16 +310,18 @@ class ProjectWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         # docks
-        self.shots = ShotModel()
-        self.shot_view = QTableView()
-        self.shot_view.setObjectName("shots")
-        self.shot_view.setModel(self.shots)
-        self.shot_view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.shot_view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-        self.shot_view.verticalHeader().hide()
-        self.shot_view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.shot_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.shots = ShotBoardModel()
+        self.shots.takes_dropped.connect(self._takes_dropped)
+        self.shot_board = ShotBoard(self.shots)
+        self.shot_view = self.shot_board.view
         self.shot_view.clicked.connect(self._shot_clicked)
+        self.shot_view.doubleClicked.connect(lambda _index: self.edit_shot())
+        for key, handler in (
+            ("new", self.new_shot), ("edit", self.edit_shot), ("up", lambda: self.move_shot(-1)),
+            ("down", lambda: self.move_shot(+1)), ("import", self.import_shots), ("delete", self.delete_shot),
+            ("clear_hero", self.clear_hero),
+        ):  # fmt: skip
+            self.shot_board.buttons[key].clicked.connect(handler)
         self.bins = BinsModel()
         self.bin_view = QListView()
         self.bin_view.setObjectName("bins")
@@ -393,7 +350,7 @@ class ProjectWindow(QMainWindow):
         self.panel.note_added.connect(self.add_note)
         self.panel.shot_chosen.connect(self.move_to_shot)
         self.shots_dock = self._dock(
-            "Shots", "shots-dock", self.shot_view, Qt.DockWidgetArea.LeftDockWidgetArea
+            "Shots", "shots-dock", self.shot_board, Qt.DockWidgetArea.LeftDockWidgetArea
         )
         self.bins_dock = self._dock("Bins", "bins-dock", bins_box, Qt.DockWidgetArea.LeftDockWidgetArea)
         self.panel_dock = self._dock("Take", "take-dock", self.panel, Qt.DockWidgetArea.RightDockWidgetArea)
@@ -477,6 +434,14 @@ class ProjectWindow(QMainWindow):
             "decide.note": self.start_note,
             "decide.quick_tag": self.start_tag,
             "decide.move_to_shot": self.start_move,
+            "decide.hero": self.make_hero,
+            "decide.keep_only": self.keep_only,
+            "shots.new": self.new_shot,
+            "shots.edit": self.edit_shot,
+            "shots.move_up": lambda: self.move_shot(-1),
+            "shots.move_down": lambda: self.move_shot(+1),
+            "shots.import": self.import_shots,
+            "shots.clear_hero": self.clear_hero,
             "edit.undo": self.undo,
             "edit.redo": self.redo,
             "queue.next_take": lambda: self.go_to_take(+1),
@@ -699,8 +664,167 @@ class ProjectWindow(QMainWindow):
         self.set_filter(queries.TakeFilter(stage=stage, status=queries.STATUS_PENDING))
 
     def _shot_clicked(self, index: QModelIndex) -> None:
-        code = self.shots.data(self.shots.index(index.row(), 0), Qt.ItemDataRole.UserRole)
+        code = self.shots.code_at(index.row())
         self.set_filter(dataclasses.replace(self.filter, shots=(code,) if code else ()))
+
+    # --- the shot board --------------------------------------------------------------------------
+
+    def _board_changed(self, renamed: dict[str, str] | None = None) -> None:
+        """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
+        if self.catalog is not None:
+            with self.project.engine.connect() as conn:
+                self.catalog.shots_changed(conn, renamed)
+            if renamed and self.filter.shots:
+                self.filter = dataclasses.replace(
+                    self.filter, shots=tuple(renamed.get(c, c) for c in self.filter.shots)
+                )
+            self._apply_filter(keep_current=True)
+        self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
+        self._refresh_choices()
+        self.filter_bar.set_value(self.filter)
+        self.tasks.run(load_board, self.project, done=self.shots.set_board, key="board")
+        self.bin_timer.start()
+
+    def _board_error(self, title: str, exc: KnownError) -> None:
+        QMessageBox.warning(self, title, str(exc))
+
+    def new_shot(self) -> None:
+        after = self.shot_board.selected_code()
+        dialog = ShotDialog(self, None)
+        if dialog.exec() != ShotDialog.DialogCode.Accepted:
+            return
+        code, title, description, target = dialog.values()
+        try:
+            shots.create_shot(self.project, code, title, description, target, after=after)
+        except KnownError as exc:
+            self._board_error("New shot", exc)
+            return
+        self._board_changed()
+        self.status_label.setText(f"Shot {code} added")
+
+    def edit_shot(self) -> None:
+        code = self.shot_board.selected_code()
+        shot = self.shots.board.get(code or "")
+        if code is None or shot is None:
+            self.status_label.setText("Choose a shot on the board first")
+            return
+        dialog = ShotDialog(self, shot)
+        if dialog.exec() != ShotDialog.DialogCode.Accepted:
+            return
+        new_code, title, description, target = dialog.values()
+        try:
+            shots.update_shot(
+                self.project,
+                code,
+                new_code=new_code,
+                title=title,
+                description=description,
+                target_frames=target,
+            )
+        except KnownError as exc:
+            self._board_error("Edit shot", exc)
+            return
+        self._board_changed({code: new_code} if new_code != code else None)
+
+    def move_shot(self, delta: int) -> None:
+        code = self.shot_board.selected_code()
+        if code is None:
+            return
+        shots.move_shot(self.project, code, delta)
+        self._board_changed()
+        QTimer.singleShot(0, lambda: self.shot_board.select_code(code))
+
+    def import_shots(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self, "Import shots", "", "Shot lists (*.csv *.tsv *.txt);;All files (*)"
+        )
+        if not path:
+            return
+        try:
+            result = shots.import_csv(self.project, Path(path), fps=self._project_fps())
+        except KnownError as exc:
+            self._board_error("Import shots", exc)
+            return
+        self._board_changed()
+        self.status_label.setText(
+            f"Imported {Path(path).name}: {len(result.created)} shots added, {len(result.updated)} updated"
+        )
+
+    def _project_fps(self) -> float:
+        """The rate most takes have (for durations given in seconds or timecode)."""
+        with self.project.sessions() as session:
+            row = session.execute(
+                select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
+                .where(m.Take.fps_num > 0)
+                .group_by(m.Take.fps_num, m.Take.fps_den)
+                .order_by(func.count().desc())
+                .limit(1)
+            ).first()
+        return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
+
+    def delete_shot(self) -> None:
+        code = self.shot_board.selected_code()
+        if code is None:
+            return
+        try:
+            shots.delete_shot(self.project, code)
+        except KnownError as exc:
+            self._board_error("Delete shot", exc)
+            return
+        self._board_changed()
+        self.status_label.setText(f"Shot {code} deleted")
+
+    def _takes_dropped(self, code: str, ids: list[int]) -> None:
+        self._move_takes(ids, code)
+
+    def clear_hero(self) -> None:
+        code = self.shot_board.selected_code() or (self.current_row or {}).get("shot")
+        if not code:
+            return
+        try:
+            change = shots.clear_hero(self.project, code, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.undo_stack.push(
+            UndoEntry(f"Cleared the hero of {code}", change.event_ids, sorted(change.take_ids))
+        )
+        self._after_change(change)
+        self.status_label.setText(f"Shot {code} has no hero now (Ctrl+Z brings it back)")
+
+    def make_hero(self) -> None:
+        """H: the current take becomes its shot's hero, trimmed to the player's in and out points."""
+        if self.current_id is None:
+            return
+        lo, hi = self.player.timeline.in_point, self.player.timeline.out_point
+        try:
+            change = shots.set_hero(self.project, self.current_id, lo, hi, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        shot = (self.current_row or {}).get("shot")
+        self.undo_stack.push(UndoEntry(f"Hero of {shot}", change.event_ids, sorted(change.take_ids)))
+        self._after_change(change)
+        trim = f", frames {lo if lo is not None else 0}–{hi if hi is not None else 'end'}" if lo or hi else ""
+        self.status_label.setText(f"Hero of {shot}: {(self.current_row or {}).get('name')}{trim}")
+
+    def keep_only(self) -> None:
+        """Alt+P: keep this take and reject the others of its shot waiting at the same stage."""
+        take_id = self.current_id
+        if take_id is None:
+            return
+        try:
+            change = shots.keep_only(self.project, take_id, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.undo_stack.push(
+            UndoEntry("Kept one, rejected the rest", change.event_ids, sorted(change.take_ids))
+        )
+        self._after_change(change)
+        self.status_label.setText(
+            f"Kept {(self.current_row or {}).get('name')}, rejected {len(change.take_ids) - 1} others of its shot"
+        )
 
     def _bin_clicked(self, index: QModelIndex) -> None:
         f = self.bins.data(index, Qt.ItemDataRole.UserRole)
@@ -731,6 +855,7 @@ class ProjectWindow(QMainWindow):
         funnel = cat.funnel()
         self.shots.set_funnel(funnel)
         self.funnel_bar.set_funnel(funnel, self.problems)
+        self.tasks.run(load_board, self.project, done=self.shots.set_board, key="board")
         saved = load_bins(self.project)
         items: list[tuple[str, queries.TakeFilter, int, bool]] = []
         for name, f in self._builtin_bins():
@@ -995,7 +1120,9 @@ class ProjectWindow(QMainWindow):
         self.focus_browser()
 
     def move_to_shot(self, code: str) -> None:
-        ids = self.targets()
+        self._move_takes(self.targets(), code)
+
+    def _move_takes(self, ids: list[int], code: str) -> None:
         if not ids:
             return
         try:

@@ -33,6 +33,7 @@ def test_opening_a_project_shows_its_funnel_and_posters(qtbot: QtBot, small_proj
     assert window.funnel_bar.total.text().startswith("3 takes   ·   1 unreadable files")
     triage = window.funnel_bar.buttons[0].text()
     assert triage == "→ Triage: 3  (1 to do · 1 kept · 1 out)"
+    qtbot.waitUntil(lambda: bool(window.shots.board), timeout=5000)
     shots = [window.shots.index(r, 0).data() for r in range(window.shots.rowCount())]
     assert shots == ["All takes", "SH010", "SH020"]
     # Posters arrive from the cache in the background; the grid paints them once there.
