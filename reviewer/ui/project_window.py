@@ -93,6 +93,7 @@ from reviewer.ui.browser import (
     TakeModel,
 )
 from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutEditor, TypingGuard
+from reviewer.ui.compare import CompareView
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
@@ -298,8 +299,14 @@ class ProjectWindow(QMainWindow):
         stage_layout = QVBoxLayout(self.stage_area)
         stage_layout.setContentsMargins(0, 0, 0, 0)
         stage_layout.setSpacing(0)
+        self.compare_view = CompareView()
+        self.compare_view.describe = self._describe_take
+        self.compare_view.cursor_moved.connect(self._compare_cursor)
+        self.stage_stack = QStackedWidget()
+        self.stage_stack.addWidget(self.player)
+        self.stage_stack.addWidget(self.compare_view)
         stage_layout.addWidget(self.session_bar)
-        stage_layout.addWidget(self.player, 1)
+        stage_layout.addWidget(self.stage_stack, 1)
 
         self.splitter = QSplitter()
         self.splitter.setObjectName("workspace-splitter")
@@ -425,8 +432,8 @@ class ProjectWindow(QMainWindow):
 
     def _install_commands(self) -> None:
         c = self.commands
-        for command, handler in self.player.handlers().items():
-            c.add(command, handler)
+        for command in self.player.handlers():
+            c.add(command, partial(self._transport, command))
         handlers: dict[str, Callable[[], Any]] = {
             "decide.keep": lambda: self.give_verdict(m.VERDICT_KEEP),
             "decide.reject": lambda: self.give_verdict(m.VERDICT_REJECT),
@@ -452,6 +459,9 @@ class ProjectWindow(QMainWindow):
             "view.grid": lambda: self.set_view("grid"),
             "view.player": lambda: self.set_view("player"),
             "view.compare": self.compare,
+            "compare.mode": self.compare_view.cycle_mode,
+            "compare.next_pane": lambda: self.compare_view.move_cursor(+1),
+            "compare.previous_pane": lambda: self.compare_view.move_cursor(-1),
             "view.table": self.toggle_table,
             "view.search": self.focus_search,
             "view.refresh": self.refresh_all,
@@ -923,7 +933,9 @@ class ProjectWindow(QMainWindow):
         self.panel.show_take(take)
         if take is None:
             return
-        if self.player.take is None or self.player.take.get("id") != take_id:
+        if self.comparing():
+            self.compare_view.update_take(take)
+        elif self.player.take is None or self.player.take.get("id") != take_id:
             self.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
         self.player.set_signals(take_id, take.get("signals"))
         self.tasks.run(load_details, self.project, take_id, done=self._details_loaded, key="details")
@@ -962,7 +974,11 @@ class ProjectWindow(QMainWindow):
         return rows[0] if rows else None
 
     def targets(self) -> list[int]:
-        """The takes a decision applies to: the selection when several are selected, else the current take."""
+        """The takes a decision applies to: in compare, the take under the cursor; else the selection when
+        several are selected, else the current take."""
+        if self.comparing():
+            take = self.compare_view.current_take()
+            return [int(take["id"])] if take else []
         rows = sorted({ix.row() for ix in self.grid.selectionModel().selectedIndexes()})
         ids = [t for t in (self.model.take_id(r) for r in rows) if t is not None]
         if len(ids) > 1:
@@ -1051,6 +1067,12 @@ class ProjectWindow(QMainWindow):
         self.bin_timer.start()
         if self.current_id in change.take_ids:
             self._refresh_current()
+        if self.comparing():
+            shown = [int(t["id"]) for t in self.compare_view.takes() if int(t["id"]) in change.take_ids]
+            if shown:
+                with self.project.sessions() as session:
+                    for row in queries.take_rows(session, shown):
+                        self.compare_view.update_take(row)
 
     def _refresh_choices(self) -> None:
         """New tags and shots join the filter bar's lists (what is chosen stays chosen)."""
@@ -1307,10 +1329,84 @@ class ProjectWindow(QMainWindow):
             self.browser.hide()
         self.focus_browser()
 
+    def _transport(self, command: str) -> None:
+        """Transport keys drive what is on the stage: the player, or every take in compare."""
+        if self.stage_stack.currentWidget() is self.compare_view:
+            handler = self.compare_view.handlers().get(command)
+        else:
+            handler = self.player.handlers().get(command)
+        if handler is not None:
+            handler()
+
+    def comparing(self) -> bool:
+        return self.stage_stack.currentWidget() is self.compare_view
+
     def compare(self) -> None:
+        """C: 2-up, again 4-up, again back to the player. The takes: the selection (up to four), else
+        the current take and the next ones of the same shot in the listing."""
+        if self.comparing() and self.compare_view.count == 4:
+            self.close_compare()
+            return
+        count = 4 if self.comparing() else 2
+        ids = self._compare_ids(count)
+        if len(ids) < 2:
+            self.status_label.setText(
+                "Compare needs two takes: select them, or stand on a take of a shot with others"
+            )
+            return
+        if len(ids) > 2 and not self.comparing():
+            count = 4
+        with self.project.sessions() as session:
+            rows = {r["id"]: r for r in queries.take_rows(session, ids)}
+        takes = [rows[t] for t in ids if t in rows]
+        self.player.pause()
+        self.stage_area.show()
+        self.stage_stack.setCurrentWidget(self.compare_view)
+        self.compare_view.set_takes(takes, count)
         self.status_label.setText(
-            "Compare (2-up and 4-up of one shot) is not built yet; C does nothing for now"
+            f"Compare {count}-up: Tab moves the cursor, W wipe / difference, P X 0-5 decide the take under it, "
+            "Alt+P keeps it and rejects the rest, C again for " + ("4-up" if count == 2 else "the player")
         )
+        self.focus_browser()
+
+    def _compare_ids(self, count: int) -> list[int]:
+        if self.comparing():
+            current = [int(t["id"]) for t in self.compare_view.takes()]
+        else:
+            current = []
+        selected = self.targets()
+        if len(selected) > 1:
+            return list(dict.fromkeys([*selected, *current]))[:count]
+        if self.current_id is None or self.catalog is None:
+            return current
+        shot = self.catalog.shot_code(self.catalog.row_of[self.current_id])
+        ids = list(dict.fromkeys([*current, self.current_id])) if current else [self.current_id]
+        row = self.model.row_of(self.current_id) or 0
+        for r in [*range(row + 1, self.model.rowCount()), *range(0, row)]:
+            if len(ids) >= count:
+                break
+            take_id = self.model.take_id(r)
+            if take_id is None or take_id in ids:
+                continue
+            if self.catalog.shot_code(self.catalog.row_of[take_id]) == shot:
+                ids.append(take_id)
+        return ids[:count]
+
+    def close_compare(self) -> None:
+        self.compare_view.close_all()
+        self.stage_stack.setCurrentWidget(self.player)
+        if self.current_id is not None:
+            self._show_take(self.current_id)
+        self.status_label.setText("Back to the player")
+
+    def _compare_cursor(self, take_id: int) -> None:
+        self._show_take(take_id)
+
+    def _describe_take(self, take: dict[str, Any]) -> str:
+        verdict = take.get("verdict")
+        state = f"{take.get('stage')}{': ' + verdict if verdict else ''}"
+        stars = "★" * int(take.get("rating") or 0)
+        return f"{take.get('name')}   {state}   {stars}"
 
     def toggle_table(self) -> None:
         table = self.browser_stack.currentWidget() is not self.table

@@ -61,6 +61,7 @@ def shown_window(qtbot: QtBot, path: Path, takes: int) -> Iterator[ProjectWindow
     window.focus_browser()
     yield window
     window.player.close_all()
+    window.compare_view.close_all()
 
 
 def press(qtbot: QtBot, window: ProjectWindow, key: Qt.Key, mod: Qt.KeyboardModifier = NO) -> None:
