@@ -73,6 +73,9 @@ class PlaybackEngine:
         self._closed = False
         self._on_ready = on_ready
         self.ready = threading.Event()
+        # When the last frame of the range is due, once it is queued while playing without a loop
+        # (a cut starts the next take one frame later); None until then.
+        self.end_due: float | None = None
         self._thread = threading.Thread(target=self._run, name=f"playback {path.name}", daemon=True)
         self._thread.start()
 
@@ -90,6 +93,7 @@ class PlaybackEngine:
             self._commands.append((name, value))
             self._generation += 1
             self._queue.clear()
+            self.end_due = None
             self._cond.notify_all()
 
     def seek(self, frame: int) -> None:
@@ -103,6 +107,13 @@ class PlaybackEngine:
 
     def pause(self) -> None:
         self._command("pause")
+
+    def cue(self, at: float) -> None:
+        """Play on from the frame last sought, that frame first, due at ``at`` (``time.monotonic()``).
+
+        A cut uses it to start the next take exactly one frame after the last frame of the one before.
+        """
+        self._command("cue", at)
 
     def set_range(self, in_point: int | None, out_point: int | None) -> None:
         with self._cond:
@@ -234,6 +245,13 @@ class PlaybackEngine:
                         last_number = position - (1 if self.status.speed > 0 else -1)
                         next_due -= self._typical_interval() / abs(self.status.speed)
                     anchor = True
+                elif name == "cue":
+                    self.status.playing = True
+                    speed = self.status.speed or 1.0
+                    step = 1 if speed > 0 else -1
+                    last_number = position - step  # the frame sought comes first
+                    next_due = value - self._typical_interval() / abs(speed)
+                    anchor = False
                 elif name == "pause":
                     self.status.playing = False
                     position = self.status.frame
@@ -264,11 +282,13 @@ class PlaybackEngine:
                 if generation != self._generation:
                     continue
                 self._queue.append(Due(frame, next_due))
+                if following == (hi if step > 0 else lo) and not self.status.loop:
+                    self.end_due = next_due
             last_number = following
 
     def _interval(self, a: int, b: int, wrapped: bool) -> float:
         assert self.index is not None
-        if wrapped or a == b:
+        if wrapped or a == b or not 0 <= a < len(self.index):
             return self._typical_interval()
         return abs(self.index.time_of(b) - self.index.time_of(a))
 

@@ -94,6 +94,7 @@ from reviewer.ui.browser import (
 )
 from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutEditor, TypingGuard
 from reviewer.ui.compare import CompareView
+from reviewer.ui.cut_view import CutView
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
@@ -305,6 +306,8 @@ class ProjectWindow(QMainWindow):
         self.stage_stack = QStackedWidget()
         self.stage_stack.addWidget(self.player)
         self.stage_stack.addWidget(self.compare_view)
+        self.cut_view = CutView()
+        self.stage_stack.addWidget(self.cut_view)
         stage_layout.addWidget(self.session_bar)
         stage_layout.addWidget(self.stage_stack, 1)
 
@@ -459,6 +462,10 @@ class ProjectWindow(QMainWindow):
             "view.grid": lambda: self.set_view("grid"),
             "view.player": lambda: self.set_view("player"),
             "view.compare": self.compare,
+            "view.cut": self.toggle_cut,
+            "cut.next_shot": lambda: self.cut_view.shot_step(+1),
+            "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
+            "cut.swap_hero": self.swap_hero,
             "compare.mode": self.compare_view.cycle_mode,
             "compare.next_pane": lambda: self.compare_view.move_cursor(+1),
             "compare.previous_pane": lambda: self.compare_view.move_cursor(-1),
@@ -1067,6 +1074,8 @@ class ProjectWindow(QMainWindow):
         self.bin_timer.start()
         if self.current_id in change.take_ids:
             self._refresh_current()
+        if self.cutting() and (change.funnel or change.take_ids):
+            self._load_cut(self.cut_view.position())
         if self.comparing():
             shown = [int(t["id"]) for t in self.compare_view.takes() if int(t["id"]) in change.take_ids]
             if shown:
@@ -1333,6 +1342,8 @@ class ProjectWindow(QMainWindow):
         """Transport keys drive what is on the stage: the player, or every take in compare."""
         if self.stage_stack.currentWidget() is self.compare_view:
             handler = self.compare_view.handlers().get(command)
+        elif self.stage_stack.currentWidget() is self.cut_view:
+            handler = self.cut_view.handlers().get(command)
         else:
             handler = self.player.handlers().get(command)
         if handler is not None:
@@ -1344,6 +1355,8 @@ class ProjectWindow(QMainWindow):
     def compare(self) -> None:
         """C: 2-up, again 4-up, again back to the player. The takes: the selection (up to four), else
         the current take and the next ones of the same shot in the listing."""
+        if self.cutting():
+            self.toggle_cut()
         if self.comparing() and self.compare_view.count == 4:
             self.close_compare()
             return
@@ -1391,6 +1404,57 @@ class ProjectWindow(QMainWindow):
             if self.catalog.shot_code(self.catalog.row_of[take_id]) == shot:
                 ids.append(take_id)
         return ids[:count]
+
+    def cutting(self) -> bool:
+        return self.stage_stack.currentWidget() is self.cut_view
+
+    def toggle_cut(self) -> None:
+        """S: the cut (heroes of all shots in order) on the stage, or back to the player."""
+        if self.cutting():
+            self.cut_view.close_all()
+            self.stage_stack.setCurrentWidget(self.player)
+            if self.current_id is not None:
+                self._show_take(self.current_id)
+            return
+        if self.comparing():
+            self.compare_view.close_all()
+        self.player.pause()
+        self.stage_area.show()
+        self.stage_stack.setCurrentWidget(self.cut_view)
+        self._load_cut()
+        heroes = sum(1 for i in self.cut_view.items if i.hero)
+        self.status_label.setText(
+            f"The cut: {heroes} of {len(self.cut_view.items)} shots have a hero. Space plays it through, "
+            "PgUp/PgDn shot to shot, Alt+Right swaps the shot's hero for its next keeper, S back"
+        )
+        self.focus_browser()
+
+    def _load_cut(self, at_record: int | None = None) -> None:
+        with self.project.sessions() as session:
+            items = shots.cut(session)
+        self.cut_view.set_cut(items, at_record)
+
+    def swap_hero(self) -> None:
+        """Alt+Right in the cut: the shot under the playhead takes its next keeper as hero; it replays."""
+        item = self.cut_view.current_item() if self.cutting() else None
+        if item is None or item.hero is None:
+            self.status_label.setText("Swap works in the cut (S), on a shot with a hero")
+            return
+        with self.project.sessions() as session:
+            candidates = shots.candidates(session, item.code)
+        others = [t for t in candidates if t != item.hero.take_id]
+        if not others:
+            self.status_label.setText(f"{item.code} has no other take at the last stage to swap in")
+            return
+        order = [*candidates]
+        k = order.index(item.hero.take_id) if item.hero.take_id in order else -1
+        new = order[(k + 1) % len(order)]
+        change = shots.set_hero(self.project, new, reviewer=self.reviewer)
+        self.undo_stack.push(UndoEntry(f"Hero of {item.code}", change.event_ids, sorted(change.take_ids)))
+        self._after_change(change)
+        self._load_cut(item.record_in)
+        self.cut_view.play()
+        self.status_label.setText(f"{item.code}: hero swapped, playing from the shot (Ctrl+Z swaps back)")
 
     def close_compare(self) -> None:
         self.compare_view.close_all()
@@ -1544,6 +1608,8 @@ class ProjectWindow(QMainWindow):
         if app is not None:
             app.removeEventFilter(self.typing_guard)
         self.player.close_all()
+        self.compare_view.close_all()
+        self.cut_view.close_all()
         self.tasks.wait(10_000)
         self.project.close()
         super().closeEvent(event)

@@ -62,6 +62,7 @@ def shown_window(qtbot: QtBot, path: Path, takes: int) -> Iterator[ProjectWindow
     yield window
     window.player.close_all()
     window.compare_view.close_all()
+    window.cut_view.close_all()
 
 
 def press(qtbot: QtBot, window: ProjectWindow, key: Qt.Key, mod: Qt.KeyboardModifier = NO) -> None:

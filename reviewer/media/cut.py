@@ -1,0 +1,213 @@
+"""Playing a cut: the heroes of the shots one after the other, each over its in-out range, with no gap.
+
+Each segment has its own ``PlaybackEngine``. The one after the current is opened ahead of time,
+sought to its in point (so that frame is decoded and cached) and, as soon as the current engine has
+queued its out frame and knows when that is due, cued to show its in frame exactly one frame later.
+The caller polls, as it would one engine, and gets the frame to show with its place in the cut.
+No Qt here.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from reviewer.media.frames import Frame, FrameCache
+from reviewer.media.playback import PlaybackEngine
+
+AHEAD = 1  # segments opened ahead of the current one
+
+
+@dataclass(frozen=True)
+class Segment:
+    path: Path
+    frame_in: int
+    frame_out: int  # inclusive
+    fps: float
+    record_in: int  # where it starts in the cut (frames)
+    label: str = ""
+
+    @property
+    def frames(self) -> int:
+        return self.frame_out - self.frame_in + 1
+
+
+@dataclass(frozen=True)
+class Shown:
+    segment: int
+    frame: Frame
+    record: int  # the frame's place in the cut
+
+
+class CutPlayback:
+    """The segments in order; ``poll`` hands out what to show now, switching segments on time."""
+
+    def __init__(
+        self,
+        segments: Sequence[Segment],
+        size: tuple[int, int] | None = None,
+        cache: FrameCache | None = None,
+    ) -> None:
+        self.segments = list(segments)
+        self.size = size
+        self.cache = cache or FrameCache(256 << 20)
+        self.engines: dict[int, PlaybackEngine] = {}
+        self.index = 0
+        self.speed = 1.0
+        self.playing = False
+        self._cued = False
+        self.dropped = 0  # frames skipped because the caller polled late, over the whole run
+        self.last: Shown | None = None
+        self._target: int | None = None  # the cut frame asked for while paused: quick steps add up
+        if self.segments:
+            self._open_around(0)
+
+    # --- engines ----------------------------------------------------------------------------
+
+    def _engine(self, i: int) -> PlaybackEngine:
+        engine = self.engines.get(i)
+        if engine is None:
+            segment = self.segments[i]
+            engine = PlaybackEngine(segment.path, size=self.size, cache=self.cache)
+            engine.set_loop(False)
+            engine.set_range(segment.frame_in, segment.frame_out)
+            engine.seek(segment.frame_in)
+            self.engines[i] = engine
+        return engine
+
+    def _open_around(self, i: int) -> None:
+        wanted = set(range(i, min(len(self.segments), i + 1 + AHEAD)))
+        for k in wanted:
+            self._engine(k)
+        for k in [k for k in self.engines if k not in wanted]:
+            self._retire(self.engines.pop(k))
+
+    def _retire(self, engine: PlaybackEngine) -> None:
+        self.dropped += engine.status.dropped
+        engine.close()
+
+    def set_size(self, size: tuple[int, int] | None) -> None:
+        self.size = size
+        for engine in self.engines.values():
+            engine.set_size(size)
+
+    def close(self) -> None:
+        for engine in self.engines.values():
+            self._retire(engine)
+        self.engines.clear()
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return all(e.wait_ready(timeout) for e in self.engines.values())
+
+    # --- transport --------------------------------------------------------------------------
+
+    @property
+    def current(self) -> PlaybackEngine | None:
+        return self.engines.get(self.index)
+
+    def play(self, speed: float | None = None) -> None:
+        if not self.segments:
+            return
+        self.speed = speed or self.speed
+        engine = self._engine(self.index)
+        last = self.last
+        if (
+            last is not None
+            and last.segment == self.index
+            and last.frame.number >= self.segments[self.index].frame_out
+        ):
+            if self.index + 1 >= len(self.segments):
+                self.go_to(0)  # at the very end: from the top
+            else:
+                self.go_to(self.index + 1)
+            engine = self._engine(self.index)
+        self.playing = True
+        self._cued = False
+        engine.set_speed(self.speed)
+        engine.cue(time.monotonic())  # from the frame last sought or shown, that frame first
+
+    def pause(self) -> None:
+        self.playing = False
+        self._cued = False
+        for engine in self.engines.values():
+            engine.pause()
+        # the engine after the current one goes back to its in point, ready
+        following = self.engines.get(self.index + 1)
+        if following is not None:
+            following.seek(self.segments[self.index + 1].frame_in)
+
+    def go_to(self, i: int, offset: int = 0) -> None:
+        """Segment ``i`` (clamped), paused ``offset`` frames after its in point."""
+        if not self.segments:
+            return
+        was_playing = self.playing
+        self.pause()
+        self.index = max(0, min(len(self.segments) - 1, i))
+        self._open_around(self.index)
+        segment = self.segments[self.index]
+        self._engine(self.index).seek(min(segment.frame_out, segment.frame_in + max(0, offset)))
+        if was_playing:
+            self.play()
+
+    def seek_record(self, record: int) -> None:
+        """The frame at ``record`` frames into the cut (in a gap: the next segment's in point)."""
+        for i, segment in enumerate(self.segments):
+            if record < segment.record_in + segment.frames:
+                self.go_to(i, max(0, record - segment.record_in))
+                return
+        if self.segments:
+            self.go_to(len(self.segments) - 1, self.segments[-1].frames - 1)
+
+    def step(self, delta: int) -> None:
+        """Frame by frame across the whole cut (paused)."""
+        if not self.segments:
+            return
+        here = self.last.record if self.last is not None else self.segments[0].record_in
+        target = (self._target if self._target is not None else here) + delta
+        self._target = max(0, target)
+        self.seek_record(self._target)
+
+    # --- the caller's side ----------------------------------------------------------------------
+
+    def poll(self, now: float | None = None) -> Shown | None:
+        now = time.monotonic() if now is None else now
+        engine = self.current
+        if engine is None:
+            return None
+        shown: Shown | None = None
+        frame = engine.poll(now)
+        if frame is not None:
+            shown = self._shown(self.index, frame)
+        segment = self.segments[self.index]
+        if self.playing:
+            self._target = None
+            following = self.engines.get(self.index + 1)
+            if following is not None and not self._cued and engine.end_due is not None:
+                following.set_speed(self.speed)
+                following.cue(engine.end_due + 1.0 / (self.segments[self.index].fps * abs(self.speed)))
+                self._cued = True
+            if self._cued and following is not None:
+                first = following.poll(now)
+                if first is not None and self._shown(self.index + 1, first) is not None:
+                    self.index += 1
+                    self._cued = False
+                    self._open_around(self.index)
+                    shown = self._shown(self.index, first)
+            elif following is None and not engine.status.playing:
+                at = shown or self.last
+                if at is not None and at.segment == self.index and at.frame.number >= segment.frame_out:
+                    self.playing = False  # the last segment has ended
+        if shown is not None:
+            self.last = shown
+        return shown
+
+    def _shown(self, i: int, frame: Frame) -> Shown | None:
+        segment = self.segments[i]
+        if not segment.frame_in <= frame.number <= segment.frame_out:
+            return None  # the file's first frame, decoded on opening before the in point was sought
+        return Shown(i, frame, segment.record_in + frame.number - segment.frame_in)
+
+    def total_dropped(self) -> int:
+        return self.dropped + sum(e.status.dropped for e in self.engines.values())

@@ -1,0 +1,85 @@
+"""A cut plays its segments straight through: every frame of every in-out range, in order, no gap."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from reviewer.media.cut import CutPlayback, Segment, Shown
+from tests.conftest import ClipFactory
+
+
+def run(cut: CutPlayback, until: float) -> list[tuple[Shown, float]]:
+    shown: list[tuple[Shown, float]] = []
+    end = time.monotonic() + until
+    while time.monotonic() < end:
+        s = cut.poll()
+        if s is not None:
+            shown.append((s, time.monotonic()))
+        if not cut.playing and shown:
+            break
+        time.sleep(0.002)
+    return shown
+
+
+def segments(a: Path, b: Path) -> list[Segment]:
+    return [
+        Segment(a, 5, 16, 24.0, 0, "SH010"),
+        Segment(b, 0, 11, 24.0, 12, "SH020"),
+        Segment(a, 20, 27, 24.0, 24, "SH030"),
+    ]
+
+
+def test_the_cut_plays_across_boundaries_without_a_gap_in_frame_numbers(clip: ClipFactory) -> None:
+    a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
+    b = clip(".mp4", codec="h264", frames=24, gop=12, seed=2)
+    cut = CutPlayback(segments(a, b), size=(320, 180))
+    try:
+        assert cut.wait_ready()
+        cut.play(0.5)
+        shown = run(cut, 8.0)
+    finally:
+        cut.close()
+    frames = [(s.segment, s.frame.number) for s, _ in shown]
+    expected = [(0, n) for n in range(5, 17)] + [(1, n) for n in range(12)] + [(2, n) for n in range(20, 28)]
+    assert frames[-len(expected) :] == expected  # the first poll may repeat the paused in point
+    assert [s.record for s, _ in shown][-32:] == list(range(32))
+    assert cut.total_dropped() == 0 and not cut.playing
+    # the boundary is on time: the in frame of the next shot comes one frame (1/12 s at 0.5x) after the out frame
+    times = {(s.segment, s.frame.number): t for s, t in shown}
+    for out, first in (((0, 16), (1, 0)), ((1, 11), (2, 20))):
+        assert 0.03 < times[first] - times[out] < 0.2
+
+
+def test_steps_and_jumps_cross_segments_by_cut_frame(clip: ClipFactory) -> None:
+    a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
+    b = clip(".mp4", codec="h264", frames=24, gop=12, seed=2)
+    cut = CutPlayback(segments(a, b), size=(320, 180))
+    try:
+        assert cut.wait_ready()
+        cut.seek_record(10)
+        assert settle(cut) == (0, 15, 10)
+        for _ in range(3):
+            cut.step(+1)  # quick presses add up, across the boundary
+        assert settle(cut) == (1, 1, 13)
+        cut.go_to(2)
+        assert settle(cut) == (2, 20, 24)
+        cut.seek_record(1000)  # past the end: the last frame
+        assert settle(cut) == (2, 27, 31)
+    finally:
+        cut.close()
+
+
+def settle(cut: CutPlayback, timeout: float = 5.0) -> tuple[int, int, int]:
+    end = time.monotonic() + timeout
+    last: Shown | None = None
+    quiet = time.monotonic()
+    while time.monotonic() < end:
+        s = cut.poll()
+        if s is not None:
+            last, quiet = s, time.monotonic()
+        elif last is not None and time.monotonic() - quiet > 0.3:
+            break
+        time.sleep(0.005)
+    assert last is not None
+    return last.segment, last.frame.number, last.record

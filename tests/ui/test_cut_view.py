@@ -1,0 +1,67 @@
+"""The cut in the workspace: heroes chosen by key, played straight through, a hero swapped in place."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from reviewer.ui.project_window import ProjectWindow
+from tests.ui.test_shot_board import shots_in_db
+from tests.ui.test_workspace import press, shown_window, six_takes
+
+__all__ = ["six_takes"]  # the fixture, shared with the workspace tests
+
+ALT = Qt.KeyboardModifier.AltModifier
+
+
+@pytest.fixture
+def window(qtbot: QtBot, six_takes: Path) -> Iterator[ProjectWindow]:
+    yield from shown_window(qtbot, six_takes, 6)
+
+
+def promote_and_hero(qtbot: QtBot, window: ProjectWindow, hero: bool) -> None:
+    press(qtbot, window, Qt.Key.Key_P)
+    press(qtbot, window, Qt.Key.Key_P)
+    if hero:
+        press(qtbot, window, Qt.Key.Key_H)
+
+
+def test_the_cut_plays_the_heroes_through_and_a_swap_replays_the_shot(
+    qtbot: QtBot, window: ProjectWindow, six_takes: Path
+) -> None:
+    promote_and_hero(qtbot, window, hero=True)  # take_0: hero of SH010
+    press(qtbot, window, Qt.Key.Key_Down)
+    promote_and_hero(qtbot, window, hero=False)  # take_1: another keeper of SH010
+    for _ in range(2):
+        press(qtbot, window, Qt.Key.Key_Down)
+    promote_and_hero(qtbot, window, hero=True)  # take_3: hero of SH020
+    assert [(code, hero) for code, hero, _, _ in shots_in_db(six_takes)] == [
+        ("SH010", "take_0.mp4"), ("SH020", "take_3.mp4"),
+    ]  # fmt: skip
+
+    press(qtbot, window, Qt.Key.Key_S)
+    cut = window.cut_view
+    assert window.cutting() and [i.code for i in cut.items] == ["SH010", "SH020"]
+    assert cut.playback is not None and cut.playback.wait_ready()
+    cut.playback.speed = 0.5  # slow enough that a busy test machine paints every frame
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: cut.playback is not None and not cut.playback.playing and len(cut.shown) >= 48,
+                    timeout=20_000)  # fmt: skip
+    assert cut.shown[-48:] == list(range(48))  # two shots of 24 frames, no frame missing at the cut
+    assert cut.playback.total_dropped() == 0
+
+    press(qtbot, window, Qt.Key.Key_PageUp)  # back to the first shot
+    qtbot.waitUntil(
+        lambda: cut.current_item() is not None and cut.current_item().code == "SH010", timeout=5000
+    )
+    press(qtbot, window, Qt.Key.Key_Right, ALT)  # swap SH010's hero for its other keeper
+    assert shots_in_db(six_takes)[0][1] == "take_1.mp4"
+    assert cut.items[0].hero is not None and cut.items[0].hero.name == "take_1.mp4"
+    press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert shots_in_db(six_takes)[0][1] == "take_0.mp4"
+    press(qtbot, window, Qt.Key.Key_S)
+    assert not window.cutting() and cut.playback is None
