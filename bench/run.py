@@ -339,6 +339,71 @@ def play_once(path: Path, seconds: int, prefetch: list[Path]) -> None:
         e.close()
 
 
+def bench_cut(keep: Path | None, shots: int) -> None:
+    """Cut playback across ``shots`` 1080p H.264 heroes at 1x, frames at 1280x720 as the view asks.
+
+    Per boundary: frames missing from the cut's frame numbers around it (dropped), and the time from
+    the out frame of one shot to the in frame of the next, against one frame (41.7 ms at 24 fps).
+    Beside it, in the same run, one take of the same length played alone by one engine: its drops are
+    the baseline the cut is held to.
+    """
+    from reviewer.media.cut import CutPlayback, Segment
+    from reviewer.media.playback import PlaybackEngine
+
+    work = keep or Path(tempfile.mkdtemp(prefix="bench-cut-"))
+    work.mkdir(parents=True, exist_ok=True)
+    clips = [_clip(work, f"shot{k:02d}", "h264", 24, 3) for k in range(4)]
+    # Each shot trims its hero differently (in points off the keyframes), over four files.
+    segments = []
+    record = 0
+    for k in range(shots):
+        frame_in, frame_out = 5 + (k * 7) % 17, 5 + (k * 7) % 17 + 35
+        segments.append(Segment(clips[k % 4], frame_in, frame_out, 24.0, record, f"SH{k + 1:02d}0"))
+        record += frame_out - frame_in + 1
+    cut = CutPlayback(segments, size=(1280, 720))
+    cut.wait_ready()
+    shown: list[tuple[int, float]] = []
+    cut.play(1.0)
+    started = time.monotonic()
+    peak = 0.0
+    while cut.playing and time.monotonic() - started < record / 24 + 10:
+        s = cut.poll()
+        if s is not None:
+            shown.append((s.record, time.monotonic()))
+        peak = max(peak, _rss_mb())
+        time.sleep(0.004)
+    cut.close()
+    at = dict(shown)
+    frames = [r for r, _ in shown]
+    missing = sorted(set(range(record)) - set(frames))
+    print(f"cut of {shots} shots, {record} frames of 1080p H.264 at 24 fps, shown at 1280x720 (2 cores):")
+    worst = 0
+    for seg in segments[1:]:
+        b = seg.record_in
+        lost = [f for f in missing if b - 3 <= f <= b + 3]
+        worst = max(worst, len(lost))
+        gap = (at[b] - at[b - 1]) * 1000 if b in at and b - 1 in at else float("nan")
+        print(
+            f"  boundary before {seg.label}: {len(lost)} dropped, out-to-in {gap:5.1f} ms (one frame: 41.7 ms)"
+        )
+    print(f"  dropped in all: {len(missing)} of {record}; worst boundary {worst} (target: at most 1); "
+          f"peak RSS {peak:.0f} MB")  # fmt: skip
+    engine = PlaybackEngine(clips[0], size=(1280, 720))
+    engine.wait_ready()
+    engine.set_loop(False)
+    while engine.poll() is None:
+        time.sleep(0.001)
+    engine.play(1.0)
+    started = time.monotonic()
+    while engine.status.playing and time.monotonic() - started < 15:
+        engine.poll()
+        time.sleep(0.004)
+    print(f"  baseline, one take alone ({len(engine.index or [])} frames): {engine.status.dropped} dropped")
+    engine.close()
+    if keep is None:
+        shutil.rmtree(work)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -359,6 +424,9 @@ def main() -> None:
     p = sub.add_parser("player")
     p.add_argument("--seconds", type=int, default=60, help="length of the playback runs")
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
+    p = sub.add_parser("cut")
+    p.add_argument("--shots", type=int, default=12)
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
     args = parser.parse_args()
     if args.bench == "ingest":
         bench_ingest(args.takes, args.baseline_takes, args.keep)
@@ -372,6 +440,8 @@ def main() -> None:
         bench_analysis(args.keep)
     elif args.bench == "player":
         bench_player(args.keep, args.seconds)
+    elif args.bench == "cut":
+        bench_cut(args.keep, args.shots)
 
 
 if __name__ == "__main__":
