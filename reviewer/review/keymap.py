@@ -67,6 +67,7 @@ TITLES: dict[str, str] = {
     "view.player": "Player (loupe)",
     "view.compare": "Compare 2-up, again 4-up, again back to the player",
     "view.cut": "The cut: heroes of all shots played in order (again: back to the player)",
+    "view.dashboard": "Funnel dashboard (a window of its own)",
     "cut.next_shot": "Cut: next shot",
     "cut.previous_shot": "Cut: previous shot",
     "cut.swap_hero": "Cut: swap the shot's hero for its next keeper and replay",

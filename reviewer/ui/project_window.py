@@ -55,8 +55,8 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
+from reviewer.review import dashboard, shots
 from reviewer.review import keymap as km
-from reviewer.review import shots
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import (
     Change,
@@ -95,6 +95,7 @@ from reviewer.ui.browser import (
 from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutEditor, TypingGuard
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
+from reviewer.ui.dashboard import DashboardWindow
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
@@ -160,6 +161,11 @@ def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
 
     with project.sessions() as session:
         return take_id, [t for t, _d in near_duplicates(session, take_id)]
+
+
+def load_dashboard(project: Project) -> dashboard.Dashboard:
+    with project.sessions() as session:
+        return dashboard.load(session)
 
 
 def load_board(project: Project) -> list[shots.ShotRow]:
@@ -306,6 +312,7 @@ class ProjectWindow(QMainWindow):
         self.stage_stack = QStackedWidget()
         self.stage_stack.addWidget(self.player)
         self.stage_stack.addWidget(self.compare_view)
+        self.dashboard: DashboardWindow | None = None
         self.cut_view = CutView()
         self.stage_stack.addWidget(self.cut_view)
         stage_layout.addWidget(self.session_bar)
@@ -463,6 +470,7 @@ class ProjectWindow(QMainWindow):
             "view.player": lambda: self.set_view("player"),
             "view.compare": self.compare,
             "view.cut": self.toggle_cut,
+            "view.dashboard": self.show_dashboard,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
             "cut.swap_hero": self.swap_hero,
@@ -1405,6 +1413,13 @@ class ProjectWindow(QMainWindow):
                 ids.append(take_id)
         return ids[:count]
 
+    def show_dashboard(self) -> None:
+        """Ctrl+Shift+D: the funnel dashboard in a window of its own, refreshed while it is open."""
+        if self.dashboard is None:
+            self.dashboard = DashboardWindow(self.project, load_dashboard)
+        self.dashboard.show()
+        self.dashboard.raise_()
+
     def cutting(self) -> bool:
         return self.stage_stack.currentWidget() is self.cut_view
 
@@ -1610,6 +1625,9 @@ class ProjectWindow(QMainWindow):
         self.player.close_all()
         self.compare_view.close_all()
         self.cut_view.close_all()
+        if self.dashboard is not None:
+            self.dashboard.close()
+            self.dashboard.tasks.wait(10_000)
         self.tasks.wait(10_000)
         self.project.close()
         super().closeEvent(event)

@@ -65,3 +65,20 @@ def test_the_cut_plays_the_heroes_through_and_a_swap_replays_the_shot(
     assert shots_in_db(six_takes)[0][1] == "take_0.mp4"
     press(qtbot, window, Qt.Key.Key_S)
     assert not window.cutting() and cut.playback is None
+
+
+def test_ctrl_shift_d_opens_the_dashboard_with_the_funnel(qtbot: QtBot, window: ProjectWindow) -> None:
+    press(qtbot, window, Qt.Key.Key_P)
+    press(
+        qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+    )
+    board = window.dashboard
+    assert board is not None and board.isVisible()
+    qtbot.waitUntil(lambda: len(board.funnel.bars) == 5, timeout=5000)
+    assert [(label, text) for label, _v, text, _c in board.funnel.bars[:2]] == [
+        ("Triage", "6"), ("Shortlist", "1  (16.7% of 6)"),
+    ]  # fmt: skip
+    window.give_verdict("keep")  # the dashboard window has the keyboard now; the next refresh shows it
+    board.refresh()
+    qtbot.waitUntil(lambda: board.funnel.bars[2][2].startswith("1"), timeout=5000)
+    board.close()
