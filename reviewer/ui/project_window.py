@@ -380,6 +380,8 @@ class ProjectWindow(QMainWindow):
         self.status_label = QLabel("Loading…")
         self.status_label.setObjectName("status")
         self.status_label.setTextFormat(Qt.TextFormat.PlainText)
+        # a long message must not widen the window
+        self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
         self.analysis_label = QLabel()
         self.analysis_label.setObjectName("analysis-progress")

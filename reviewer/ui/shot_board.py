@@ -226,6 +226,9 @@ class ShotBoard(QWidget):
         self.view.verticalHeader().hide()
         self.view.verticalHeader().setDefaultSectionSize(22)
         self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        # the title is elided (its tooltip has it whole) so that counts, hero and status stay in view
+        self.view.horizontalHeader().setMinimumSectionSize(30)
+        model.modelReset.connect(self._narrow_title)
         self.view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.view.setAcceptDrops(True)
         self.view.setDragDropMode(QAbstractItemView.DragDropMode.DropOnly)
@@ -255,6 +258,11 @@ class ShotBoard(QWidget):
         layout.setSpacing(0)
         layout.addLayout(row)
         layout.addWidget(self.view, 1)
+
+    def _narrow_title(self) -> None:
+        header = self.view.horizontalHeader()
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Interactive)
+        header.resizeSection(1, 140)
 
     def selected_code(self) -> str | None:
         index = self.view.currentIndex()
