@@ -111,7 +111,7 @@ class CompareView(QWidget):
         layout.addWidget(self.pictures, 1)
         layout.addWidget(self.provenance)
         self.count = 0
-        self.cursor = 0
+        self.at = 0
         self.mode = MODES[0]
         self.wipe = 0.5
         self.target: int | None = None  # the frame asked for while paused: quick steps add up
@@ -136,7 +136,7 @@ class CompareView(QWidget):
             if pane.take is not None:
                 pane.engine = PlaybackEngine(Path(pane.take["path"]), size=self._size(pane), cache=self.cache)
                 pane.engine.set_loop(True)
-        self.cursor = 0
+        self.at = 0
         self._update_panes()
         self._show_mode()
         self.timer.start(POLL_MS)
@@ -148,7 +148,7 @@ class CompareView(QWidget):
         return [p.engine for p in self.panes[: self.count] if p.engine is not None]
 
     def current_take(self) -> dict[str, Any] | None:
-        return self.panes[self.cursor].take if self.count else None
+        return self.panes[self.at].take if self.count else None
 
     def update_take(self, take: dict[str, Any]) -> None:
         """A take's state changed (a decision): its caption follows."""
@@ -176,13 +176,13 @@ class CompareView(QWidget):
         filled = [i for i in range(self.count) if self.panes[i].take is not None]
         if not filled:
             return
-        k = filled.index(self.cursor) if self.cursor in filled else 0
+        k = filled.index(self.at) if self.at in filled else 0
         self.set_cursor(filled[(k + delta) % len(filled)])
 
     def set_cursor(self, index: int) -> None:
         if not 0 <= index < self.count or self.panes[index].take is None:
             return
-        self.cursor = index
+        self.at = index
         self._update_panes()
         take = self.panes[index].take
         if take is not None:
@@ -204,7 +204,7 @@ class CompareView(QWidget):
 
     def _update_panes(self) -> None:
         for i, pane in enumerate(self.panes):
-            pane.set_cursor(i == self.cursor and self.count > 1)
+            pane.set_cursor(i == self.at and self.count > 1)
             pane.caption.setText(f"{pane.letter}  {self.describe(pane.take)}" if pane.take else pane.letter)
         self._show_provenance()
 
@@ -240,7 +240,7 @@ class CompareView(QWidget):
                     for p in word_diff(field_text(reference, "prompt"), prompt)
                 )
             rows.append(
-                f"<p style='margin:2px'><b style='color:{CURSOR if pane is self.panes[self.cursor] else '#ccc'}'>"
+                f"<p style='margin:2px'><b style='color:{CURSOR if pane is self.panes[self.at] else '#ccc'}'>"
                 f"{pane.letter}</b> {html.escape(take.get('name', ''))}{''.join(' · ' + f for f in fields)}<br>"
                 f"<i>prompt</i> {marked or '—'}</p>"
             )
@@ -277,7 +277,7 @@ class CompareView(QWidget):
         return max(0, min(lengths) - 1) if lengths else 0
 
     def _master(self) -> PlaybackEngine | None:
-        pane = self.panes[self.cursor] if self.count else None
+        pane = self.panes[self.at] if self.count else None
         return pane.engine if pane is not None and pane.engine is not None else None
 
     def position(self) -> int:
