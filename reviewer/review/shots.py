@@ -174,10 +174,6 @@ class Hero:
     def frames(self) -> int:
         return self.frame_out - self.frame_in + 1
 
-    def seconds(self) -> float:
-        num, den = (int(x) for x in self.fps.split("/"))
-        return self.frames * den / num if num else 0.0
-
 
 @dataclass
 class ShotRow:
@@ -265,16 +261,7 @@ def board(session: Session) -> list[ShotRow]:
         row = found
         if best is not None and not rejected and (row.best_rating is None or best > row.best_rating):
             row.best_rating = best
-        for s, sc in enumerate(row.counts):
-            if pos >= s:
-                sc.reached += count
-            if pos > s:
-                sc.kept += count
-            elif pos == s:
-                if rejected:
-                    sc.rejected += count
-                else:
-                    sc.pending += count
+        queries.add_counts(row.counts, pos, rejected, count)
     for shot_id, hero in heroes(session).items():
         if shot_id in rows:
             rows[shot_id].hero = hero

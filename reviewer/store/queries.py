@@ -265,6 +265,20 @@ class Funnel:
         }
 
 
+def add_counts(stages: list[StageCount], pos: int, rejected: bool, count: int) -> None:
+    """Count ``count`` takes standing at stage ``pos`` (rejected there or not) into every stage's figures."""
+    for s, sc in enumerate(stages):
+        if pos >= s:
+            sc.reached += count
+        if pos > s:
+            sc.kept += count
+        elif pos == s:
+            if rejected:
+                sc.rejected += count
+            else:
+                sc.pending += count
+
+
 def funnel(session: Session) -> Funnel:
     """Counts per stage (reached, kept, rejected, pending), overall and per shot, in one query."""
     names = stage_names(session)
@@ -286,17 +300,8 @@ def funnel(session: Session) -> Funnel:
         total += count
         if pos >= len(names):
             selected += count
-        for target in (overall, shot_counts):
-            for s, sc in enumerate(target):
-                if pos >= s:
-                    sc.reached += count
-                if pos > s:
-                    sc.kept += count
-                elif pos == s:
-                    if rejected:
-                        sc.rejected += count
-                    else:
-                        sc.pending += count
+        add_counts(overall, pos, rejected, count)
+        add_counts(shot_counts, pos, rejected, count)
     ordered = dict(sorted(per_shot.items(), key=lambda kv: (order[kv[0]], kv[0])))
     return Funnel(total=total, stages=overall, selected=selected, per_shot=ordered)
 

@@ -1084,7 +1084,7 @@ class ProjectWindow(QMainWindow):
         self.bin_timer.start()
         if self.current_id in change.take_ids:
             self._refresh_current()
-        if self.cutting() and (change.funnel or change.take_ids):
+        if self.cutting() and change.funnel:  # verdicts and heroes; a rating or a tag leaves the cut as it is
             self._load_cut(self.cut_view.position())
         if self.comparing():
             shown = [int(t["id"]) for t in self.compare_view.takes() if int(t["id"]) in change.take_ids]
@@ -1468,8 +1468,8 @@ class ProjectWindow(QMainWindow):
         new = order[(k + 1) % len(order)]
         change = shots.set_hero(self.project, new, reviewer=self.reviewer)
         self.undo_stack.push(UndoEntry(f"Hero of {item.code}", change.event_ids, sorted(change.take_ids)))
-        self._after_change(change)
-        self._load_cut(item.record_in)
+        self._after_change(change)  # the cut is rebuilt there, with the new hero
+        self.cut_view.seek_record(item.record_in)
         self.cut_view.play()
         self.status_label.setText(f"{item.code}: hero swapped, playing from the shot (Ctrl+Z swaps back)")
 
