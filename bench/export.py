@@ -77,10 +77,25 @@ def main() -> None:
     bare_csv = time.perf_counter() - started
     tl = timeline(selection)
     started = time.perf_counter()
-    otio.adapters.write_to_file(tl, str(out / "bare.otio"))
+    otio.adapters.write_to_file(tl, str(out / "bare.otio"), indent=-1)
     bare_otio = time.perf_counter() - started
+    # The library's floor: the same clips, files and ranges with no metadata at all, built and written.
+    started = time.perf_counter()
+    track = otio.schema.Track()
+    for c in selection.clips:
+        fps = float(c.rate)
+        track.append(otio.schema.Clip(
+            name=c.name,
+            media_reference=otio.schema.ExternalReference(target_url=c.path_text, available_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(0, fps), otio.opentime.RationalTime(c.frame_count, fps))),
+            source_range=otio.opentime.TimeRange(
+                otio.opentime.RationalTime(c.first, fps), otio.opentime.RationalTime(c.duration, fps)),
+        ))  # fmt: skip
+    otio.adapters.write_to_file(track, str(out / "floor.otio"), indent=-1)
+    floor = time.perf_counter() - started
     print(f"  baselines in the same run: the csv module writing ready rows {bare_csv:.2f} s; "
-          f"OTIO serialising a built timeline {bare_otio:.2f} s")  # fmt: skip
+          f"OTIO serialising our built timeline {bare_otio:.2f} s; OTIO building and writing the same "
+          f"clips with no metadata at all {floor:.2f} s")  # fmt: skip
     project.close()
     if args.keep is None:
         shutil.rmtree(work)

@@ -313,14 +313,14 @@ def cmd_frame(args: argparse.Namespace) -> int:
 
 def cmd_export(args: argparse.Namespace) -> int:
     from reviewer.export.formats import FORMATS, Options, export
-    from reviewer.export.selection import select_clips
+    from reviewer.export.selection import select_clips, select_heroes
 
     fmt = args.format.lower()
     if fmt not in FORMATS and fmt != "pdf":
         raise KnownError(f"Unknown format {args.format!r}: choose one of {', '.join([*FORMATS, 'pdf'])}")
     project = open_project(args.project, create=False)
     try:
-        selection = select_clips(project, args.stage)
+        selection = select_heroes(project) if args.heroes else select_clips(project, args.stage)
     finally:
         project.close()
     options = Options(force=args.force, split_by_rate=args.split_by_rate, excel=args.excel, template=args.template,
@@ -332,9 +332,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = write_pdf(selection, out, options)
     else:
         written = export(selection, fmt, out, options)
-    shots = len({c.shot for c in selection.clips})
-    print(f"{len(selection.clips)} takes of {shots} shots kept at {selection.stage}: "
-          f"{', '.join(str(p) for p in written[:3])}{' …' if len(written) > 3 else ''}")  # fmt: skip
+    print(f"{selection.summary()}: {', '.join(str(p) for p in written[:3])}"
+          f"{' …' if len(written) > 3 else ''}")  # fmt: skip
     return 0
 
 
@@ -471,13 +470,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "export",
-        help="write the takes kept at a stage as a shot list: otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf",
+        help="write the cut (--heroes) or the takes kept at a stage as a shot list: otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf",
     )
     p.add_argument("project")
     p.add_argument(
         "--format", "-f", required=True, help="otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf"
     )
-    p.add_argument("--stage", "-s", required=True, help="the takes kept at this stage (e.g. Shortlist)")
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stage", "-s", help="the takes kept at this stage (e.g. Shortlist), whole")
+    which.add_argument(
+        "--heroes", action="store_true", help="the cut: each shot's hero with its trim, in shot order"
+    )
     p.add_argument("-o", "--output", required=True, help="the file to write (a new folder for selects)")
     p.add_argument("--force", action="store_true", help="replace an existing file")
     p.add_argument("--split-by-rate", action="store_true", help="edl, ale: one file per frame rate")

@@ -1,7 +1,7 @@
 """What a shot list contains: the takes kept at a stage, in shot order, with everything editorial needs.
 
-Until heroes and trims exist (the shots work), a shot list is every take kept at the chosen stage,
-shot by shot, each over its whole length. Rows are read with Core queries in large batches (70,000
+A shot list is either every take kept at a chosen stage, shot by shot, each over its whole length
+(``select_clips``), or the cut: each shot's hero over its trimmed range (``select_heroes``). Rows are read with Core queries in large batches (70,000
 takes in well under a second), notes in one pass over the log.
 """
 
@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 import json
 import os
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -24,6 +26,7 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import KnownError
 from reviewer.review.decisions import undone_ids
+from reviewer.review.shots import cut
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
@@ -122,6 +125,19 @@ class Clip:
         }
 
 
+@contextmanager
+def bulk() -> Iterator[None]:
+    """Cyclic garbage collection paused while tens of thousands of rows become objects: none of them
+    form cycles, and the collector would walk the growing heap again and again (a tenth of an export)."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 _DROP_FRAME = (Fraction(30000, 1001), Fraction(60000, 1001))
 
 
@@ -140,16 +156,36 @@ def timecode(frame: int, rate: Fraction) -> str:
 @functools.lru_cache(maxsize=64)
 def timecoder(rate: Fraction) -> Callable[[int], str]:
     """The frame-number-to-timecode function for one rate (made once per rate: exports call it a lot)."""
-    if rate in _DROP_FRAME:
-        fps = float(rate)
-        return lambda frame: str(opentime.to_timecode(opentime.RationalTime(frame, fps), fps))
+    fps = float(rate)
     base = max(1, round(rate))
+    drop = rate in _DROP_FRAME
+    known: dict[int, str] = {}  # takes are short: the same few hundred frame numbers come back
 
     def counted(frame: int) -> str:
-        seconds, frames = divmod(frame, base)
-        return f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+        text = known.get(frame)
+        if text is None:
+            if drop:
+                text = str(opentime.to_timecode(opentime.RationalTime(frame, fps), fps))
+            else:
+                seconds, frames = divmod(frame, base)
+                text = f"{seconds // 3600:02d}:{seconds // 60 % 60:02d}:{seconds % 60:02d}:{frames:02d}"
+            if len(known) < 100_000:
+                known[frame] = text
+        return text
 
     return counted
+
+
+@dataclass(frozen=True)
+class Missing:
+    """A shot of the cut without a hero: a gap of its target length in the timeline formats."""
+
+    shot: str
+    before: int  # the index in ``clips`` of the clip it comes before (``len(clips)``: at the end)
+    frames: int  # at the selection's gap rate
+
+
+HEROES = "Heroes"  # the selection's name when it is the cut rather than a stage
 
 
 @dataclass
@@ -158,9 +194,29 @@ class Selection:
     stage: str
     clips: list[Clip]
     exported_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    missing: list[Missing] = field(default_factory=list)
+    cut: bool = False  # the heroes over their trims, rather than the takes kept at a stage
 
     def rates(self) -> list[Fraction]:
         return sorted({c.rate for c in self.clips})
+
+    def summary(self) -> str:
+        """ "12 heroes of 14 shots (SH040, SH090 without one: …)" or "600 takes of 12 shots kept at Selects"."""
+        shots = len({c.shot for c in self.clips})
+        if not self.cut:
+            return f"{len(self.clips)} takes of {shots} shots kept at {self.stage}"
+        text = f"{len(self.clips)} heroes of {shots + len(self.missing)} shots"
+        if self.missing:
+            names = ", ".join(g.shot for g in self.missing[:6]) + (" …" if len(self.missing) > 6 else "")
+            text += f" ({names} without one: gaps of their target length in the timeline)"
+        return text
+
+    def gap_rate(self) -> Fraction:
+        """The rate gaps count in: the rate most of the clips run at (24 if there are none)."""
+        counts: dict[Fraction, int] = defaultdict(int)
+        for c in self.clips:
+            counts[c.rate] += 1
+        return max(counts, key=lambda r: counts[r]) if counts else Fraction(24)
 
 
 def stage_position(session: Session, name: str) -> tuple[int, str]:
@@ -174,27 +230,57 @@ def stage_position(session: Session, name: str) -> tuple[int, str]:
 
 def select_clips(project: Project, stage: str, take_ids: Sequence[int] | None = None) -> Selection:
     """The takes kept at ``stage`` in shot order (or, with ``take_ids``, those takes in that order)."""
-    with project.sessions() as session:
+    with bulk(), project.sessions() as session:
         position, stage_name = stage_position(session, stage)
         if take_ids is None:
             # One query: the filter's joins, conditions and order, with the columns a clip needs.
             f = queries.TakeFilter(stage=position, status=queries.STATUS_KEPT)
             rows = queries.fetch_raw(session, queries.select_takes(session, f).with_only_columns(*_COLUMNS))
         else:
-            wanted = [int(t) for t in take_ids]
-            found: dict[int, tuple[Any, ...]] = {}
-            for start in range(0, len(wanted), 20_000):
-                query = _query().where(m.Take.id.in_(wanted[start : start + 20_000]))
-                found.update({row[0]: row for row in queries.fetch_raw(session, query)})
-            missing = [t for t in wanted if t not in found]
-            if missing:
-                raise KnownError(f"No take {missing[0]} in this project")
-            rows = [found[t] for t in wanted]
+            rows = _rows_of(session, [int(t) for t in take_ids])
         if not rows:
             raise KnownError(f"Nothing to export: no take has been kept at {stage_name} yet")
         clips = _clips(session, rows)
         name = project.setting("name") or (project.path.stem if project.path else "project")
     return Selection(project=str(name), stage=stage_name, clips=clips)
+
+
+def select_heroes(project: Project) -> Selection:
+    """The cut: each shot's hero over its trimmed range, in board order. Shots without a hero are
+    listed in ``missing`` (the timeline formats hold a gap of their target length)."""
+    with bulk(), project.sessions() as session:
+        items = cut(session)
+        heroes = [item for item in items if item.hero is not None]
+        if not heroes:
+            raise KnownError(
+                "Nothing to export: no shot has a hero yet (choose one with H at the last stage, or "
+                "`reviewer hero`)"
+            )
+        clips = _clips(session, _rows_of(session, [item.hero.take_id for item in heroes if item.hero]))
+        name = project.setting("name") or (project.path.stem if project.path else "project")
+    missing: list[Missing] = []
+    placed = 0
+    for item in items:
+        if item.hero is None:
+            missing.append(Missing(item.code, placed, item.length))
+            continue
+        clip = clips[placed]
+        clip.first, clip.last = item.hero.frame_in, min(item.hero.frame_out, clip.frame_count - 1)
+        clip.rank, clip.verdict = 1, "hero"
+        placed += 1
+    return Selection(project=str(name), stage=HEROES, clips=clips, missing=missing, cut=True)
+
+
+def _rows_of(session: Session, take_ids: list[int]) -> list[tuple[Any, ...]]:
+    """Raw clip rows (``_COLUMNS``) of these takes, in this order."""
+    found: dict[int, tuple[Any, ...]] = {}
+    for start in range(0, len(take_ids), 20_000):
+        query = _query().where(m.Take.id.in_(take_ids[start : start + 20_000]))
+        found.update({row[0]: row for row in queries.fetch_raw(session, query)})
+    absent = [t for t in take_ids if t not in found]
+    if absent:
+        raise KnownError(f"No take {absent[0]} in this project")
+    return [found[t] for t in take_ids]
 
 
 _T, _S = m.Take, m.TakeState
@@ -219,7 +305,8 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
     tags: dict[int, list[str]] = queries.tags_of(session, ids)
     notes = _notes(session, [row[0] for row in rows if row[26]], reviewers)
     rates: dict[tuple[int, int], Fraction] = {}
-    join = os.path.join
+    # Each root once with its separator: os.path.join per take costs more than the rest of the row.
+    prefixes = {k: v if v.endswith(("/", os.sep)) else v + os.sep for k, v in roots.items()}
     last = len(stage_names) - 1
     clips: list[Clip] = []
     ranks: dict[str, int] = defaultdict(int)
@@ -238,7 +325,7 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
         verdict = "selected" if pos > last else ("rejected" if rejected else "kept")
         clips.append(
             Clip(
-                take_id, shot, ranks[shot], name, join(roots.get(root_id, "/"), relpath), rate, frames, 0,
+                take_id, shot, ranks[shot], name, prefixes.get(root_id, os.sep) + relpath, rate, frames, 0,
                 frames - 1, width, height, codec, bool(audio), stage_names[min(pos, last)], verdict, rating,
                 tags.get(take_id, []), reviewers.get(reviewer_id) if reviewer_id else None, _iso(decided_at),
                 content_hash, bool(ai), generator or "", model or "", prompt or "", negative or "", seed or "",
@@ -282,6 +369,8 @@ def _iso(value: dt.datetime | str | None) -> str | None:
     if value is None:
         return None
     if isinstance(value, str):
-        return value.replace(" ", "T", 1) + "+00:00" if "+" not in value[10:] else value.replace(" ", "T", 1)
+        if len(value) > 10 and value[10] == " " and "+" not in value:  # SQLite: "2026-11-23 07:08:40.123"
+            return f"{value[:10]}T{value[11:]}+00:00"
+        return value.replace(" ", "T", 1) + ("+00:00" if "+" not in value[10:] else "")
     value = value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
     return value.isoformat()

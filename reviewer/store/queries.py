@@ -122,6 +122,16 @@ def stage_names(session: Session) -> list[str]:
 
 def tags_of(session: Session, take_ids: Sequence[int]) -> dict[int, list[str]]:
     out: dict[int, list[str]] = defaultdict(list)
+    if len(take_ids) > 20_000:
+        # Most of a project: reading every tag row and keeping the wanted ones beats binding
+        # tens of thousands of parameters.
+        wanted = set(take_ids)
+        for take_id, name in session.execute(
+            select(m.TakeTag.take_id, m.Tag.name).join(m.Tag, m.Tag.id == m.TakeTag.tag_id)
+        ):
+            if take_id in wanted:
+                out[take_id].append(name)
+        take_ids = ()
     for start in range(0, len(take_ids), 5000):
         chunk = list(take_ids[start : start + 5000])
         rows = session.execute(

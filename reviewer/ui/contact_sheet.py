@@ -15,7 +15,7 @@ from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageLayout, Q
 
 from reviewer import __version__
 from reviewer.export.formats import Options, atomic_file, rate_label
-from reviewer.export.selection import Clip, Selection
+from reviewer.export.selection import Clip, Missing, Selection
 from reviewer.media import cache
 
 ROW_HEIGHT = 118.0  # points
@@ -57,16 +57,44 @@ def _draw(painter: QPainter, writer: QPdfWriter, selection: Selection) -> None:
     painter.scale(scale, scale)
     page = QSizeF(writer.width() / scale, writer.height() / scale)
     rows_per_page = max(1, int((page.height() - 2 * MARGIN - 60) // ROW_HEIGHT))
-    pages = max(1, -(-len(selection.clips) // rows_per_page))
+    entries = entries_of(selection)
+    pages = max(1, -(-len(entries) // rows_per_page))
     for number in range(pages):
         if number:
             writer.newPage()
         _header(painter, page, selection, number + 1, pages)
         top = MARGIN + 48
-        for k, clip in enumerate(selection.clips[number * rows_per_page : (number + 1) * rows_per_page]):
-            _row(
-                painter, QRectF(MARGIN, top + k * ROW_HEIGHT, page.width() - 2 * MARGIN, ROW_HEIGHT - 8), clip
-            )
+        for k, entry in enumerate(entries[number * rows_per_page : (number + 1) * rows_per_page]):
+            rect = QRectF(MARGIN, top + k * ROW_HEIGHT, page.width() - 2 * MARGIN, ROW_HEIGHT - 8)
+            if isinstance(entry, Missing):
+                _missing_row(painter, rect, entry)
+            else:
+                _row(painter, rect, entry)
+
+
+def entries_of(selection: Selection) -> list[Clip | Missing]:
+    """The rows in order: for the cut, a shot without a hero has its row where it falls."""
+    entries: list[Clip | Missing] = []
+    gaps = sorted(selection.missing, key=lambda g: g.before)
+    for k, clip in enumerate(selection.clips):
+        while gaps and gaps[0].before <= k:
+            entries.append(gaps.pop(0))
+        entries.append(clip)
+    return entries + gaps
+
+
+def _missing_row(painter: QPainter, rect: QRectF, gap: Missing) -> None:
+    painter.setPen(QColor("#cccccc"))
+    painter.drawLine(rect.bottomLeft(), rect.bottomRight())
+    painter.fillRect(QRectF(rect.x(), rect.y(), 160, 90), QColor("#e8c8c8"))
+    _text(painter, QRectF(rect.x() + 168, rect.y(), 300, 14), f"{gap.shot} · no hero yet", 10, bold=True,
+          colour="#a01010")  # fmt: skip
+    _text(
+        painter,
+        QRectF(rect.x() + 168, rect.y() + 15, 300, 12),
+        f"a gap of {gap.frames} frames in the cut",
+        8.5,
+    )
 
 
 def _font(size: float, bold: bool = False) -> QFont:
@@ -135,11 +163,13 @@ def _row(painter: QPainter, rect: QRectF, clip: Clip) -> None:
         painter.drawImage(strip_box, strip)
     x = rect.x() + 168
     stars = "★" * (clip.rating or 0)
-    _text(painter, QRectF(x, rect.y(), 300, 14), f"{clip.shot} · #{clip.rank}", 10, bold=True)
+    place = "hero" if clip.verdict == "hero" else f"#{clip.rank}"
+    _text(painter, QRectF(x, rect.y(), 300, 14), f"{clip.shot} · {place}", 10, bold=True)
     _text(painter, QRectF(x, rect.y() + 15, 300, 12), clip.name, 8.5)
     _text(painter, QRectF(x, rect.y() + 28, 300, 12),
           f"{clip.verdict} at {clip.stage} {stars}  ·  {clip.width}×{clip.height} {rate_label(clip.rate)} fps  ·  "
-          f"{clip.duration} frames", 8, colour="#444444")  # fmt: skip
+          f"{clip.duration} frames" + (f" ({clip.first}–{clip.last})" if clip.duration < clip.frame_count else ""),
+          8, colour="#444444")  # fmt: skip
     notes = "  ".join(f"f{n.frame_in}: {n.text}" for n in clip.notes)
     _text(painter, QRectF(x, rect.y() + 41, 300, 20), notes or "no notes", 8, colour="#444444", lines=2)
     px = rect.x() + 480

@@ -21,10 +21,12 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
+from sqlalchemy import select
 
 from reviewer.errors import KnownError
 from reviewer.export.formats import FORMATS, SUFFIXES, Options, export
-from reviewer.export.selection import Selection, select_clips
+from reviewer.export.selection import Selection, select_clips, select_heroes
+from reviewer.store import models as m
 from reviewer.store.db import Project
 from reviewer.ui.tasks import Tasks
 
@@ -34,14 +36,23 @@ CHOICES = [
 ]
 
 
+HEROES = None  # the stage box's data for the cut
+
+
 def run_export(
-    project: Project, fmt: str, stage: str, out: Path, options: Options
+    project: Project, fmt: str, stage: str | None, out: Path, options: Options
 ) -> tuple[Selection, list[Path]]:
-    """Runs in a worker: read the selection and write every format but the PDF."""
-    selection = select_clips(project, stage)
+    """Runs in a worker: read the selection (the cut when ``stage`` is None) and write every format
+    but the PDF."""
+    selection = select_heroes(project) if stage is HEROES else select_clips(project, stage)
     if fmt == "pdf":
         return selection, []
     return selection, export(selection, fmt, out, options)
+
+
+def has_heroes(project: Project) -> bool:
+    with project.sessions() as session:
+        return session.scalar(select(m.Shot.id).where(m.Shot.hero_take_id.is_not(None)).limit(1)) is not None
 
 
 class ExportDialog(QDialog):
@@ -56,8 +67,11 @@ class ExportDialog(QDialog):
         for fmt, text in CHOICES:
             self.format.addItem(f"{fmt} — {text}", fmt)
         self.stage = QComboBox()
-        self.stage.addItems(stages)
-        self.stage.setCurrentIndex(len(stages) - 1)
+        self.stage.addItem("The cut: each shot's hero over its trim", HEROES)
+        for name in stages:
+            self.stage.addItem(f"Takes kept at {name}", name)
+        # The cut once there is one; before that, the survivors of the last stage.
+        self.stage.setCurrentIndex(0 if has_heroes(project) else len(stages))
         self.output = QLineEdit()
         self.output.setPlaceholderText("file to write (a new folder for selects)")
         browse = QPushButton("Choose…")
@@ -80,7 +94,7 @@ class ExportDialog(QDialog):
         path_row.addWidget(browse)
         form = QFormLayout()
         form.addRow("Format", self.format)
-        form.addRow("Takes kept at", self.stage)
+        form.addRow("What", self.stage)
         form.addRow("Write to", path_row)
         form.addRow("Selects names", self.template)
         layout = QVBoxLayout(self)
@@ -127,7 +141,7 @@ class ExportDialog(QDialog):
         self.export_button.setEnabled(False)
         self.message.setText("Exporting…")
         self.tasks.run(
-            run_export, self.project, fmt, self.stage.currentText(), Path(text).expanduser(), self.options(),
+            run_export, self.project, fmt, self.stage.currentData(), Path(text).expanduser(), self.options(),
             done=lambda result: self._done(fmt, Path(text).expanduser(), result), failed=self._failed,
         )  # fmt: skip
 
@@ -143,9 +157,8 @@ class ExportDialog(QDialog):
                 return
         self.written = written
         self.export_button.setEnabled(True)
-        shots = len({c.shot for c in selection.clips})
         self.message.setText(
-            f"{len(selection.clips)} takes of {shots} shots written: "
+            f"{selection.summary()} written: "
             + ", ".join(p.name for p in written[:4])
             + (" …" if len(written) > 4 else "")
         )

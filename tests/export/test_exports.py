@@ -23,8 +23,9 @@ from opentimelineio import opentime
 from reviewer.cli import main
 from reviewer.errors import KnownError
 from reviewer.export.formats import Options, export, safe_name
-from reviewer.export.selection import NAMESPACE, Selection, select_clips
+from reviewer.export.selection import NAMESPACE, Selection, select_clips, select_heroes
 from reviewer.ingest.ingest import ingest
+from reviewer.review import shots
 from reviewer.review.decisions import Decision, decide
 from reviewer.store.db import Project, open_project
 from tests.conftest import ClipFactory, place
@@ -360,18 +361,140 @@ def export_csv(selection: Selection, tmp_path: Path) -> str:
     return out.read_text()
 
 
+@pytest.fixture
+def cut_project(proj: Path) -> Path:
+    """Heroes for SH010 (b.mov trimmed to 5-30) and SH020 (c.mp4 whole), both 23.976; SH030 has none
+    and a target of 60 frames; a new SH005 at the top of the board has none and no target."""
+    project = open_project(proj)
+    ids = {name: take_id for take_id, name in _names(project)}
+    for name in ("b.mov", "c.mp4"):
+        decide(project, ids[name], Decision(verdict="keep"))  # Shortlist -> Selects, the last stage
+    shots.set_hero(project, ids["b.mov"], 5, 30)
+    shots.set_hero(project, ids["c.mp4"])
+    shots.update_shot(project, "SH030", target_frames=60)
+    shots.create_shot(project, "SH005")
+    shots.reorder(project, ["SH005", "SH010", "SH020", "SH030"])
+    project.close()
+    return proj
+
+
+def heroes_of(path: Path) -> Selection:
+    project = open_project(path)
+    try:
+        return select_heroes(project)
+    finally:
+        project.close()
+
+
+def test_the_cut_is_the_heroes_over_their_trims_with_gaps(cut_project: Path, tmp_path: Path) -> None:
+    cut = heroes_of(cut_project)
+    assert [(c.shot, c.name, c.first, c.last, c.verdict) for c in cut.clips] == [
+        ("SH010", "b.mov", 5, 30, "hero"), ("SH020", "c.mp4", 0, 29, "hero"),
+    ]  # fmt: skip
+    assert [(g.shot, g.before, g.frames) for g in cut.missing] == [("SH005", 0, 48), ("SH030", 2, 60)]
+    assert cut.summary().startswith("2 heroes of 4 shots (SH005, SH030 without one")
+
+    export(cut, "otio", tmp_path / "cut.otio", Options())
+    (track,) = otio.adapters.read_from_file(str(tmp_path / "cut.otio")).tracks
+    kinds = [(type(item).__name__, item.name, item.source_range) for item in track]
+    r = float(NTSC)
+
+    def span(first: int, count: int) -> opentime.TimeRange:
+        return opentime.TimeRange(opentime.RationalTime(first, r), opentime.RationalTime(count, r))
+
+    assert kinds == [
+        ("Gap", "SH005 (no hero)", span(0, 48)), ("Clip", "b.mov", span(5, 26)),
+        ("Clip", "c.mp4", span(0, 30)), ("Gap", "SH030 (no hero)", span(0, 60)),
+    ]  # fmt: skip
+    assert track[1].metadata[NAMESPACE]["verdict"] == "hero"
+
+    # The EDL keeps the gaps as holes in record time: the clips sit where the cut puts them.
+    export(cut, "edl", tmp_path / "cut.edl", Options())
+    text = (tmp_path / "cut.edl").read_text()
+    events = [line.split() for line in text.splitlines() if line[:3].isdigit()]
+    assert [(e[4], e[5], e[6], e[7]) for e in events] == [
+        ("00:00:00:05", "00:00:01:07", "01:00:02:00", "01:00:03:02"),
+        ("00:00:00:00", "00:00:01:06", "01:00:03:02", "01:00:04:08"),
+    ]
+    read = otio.adapters.read_from_string(text, "cmx_3600", rate=r)
+    assert [c.source_range.start_time.to_frames() for c in read.find_clips()] == [5, 0]
+
+    export(cut, "fcpxml", tmp_path / "cut.xml", Options())
+    items = list(ElementTree.parse(tmp_path / "cut.xml").getroot().iter("clipitem"))
+    assert [(int(i.findtext("start") or -1), int(i.findtext("in") or -1)) for i in items] == [
+        (48, 5),
+        (74, 0),
+    ]
+
+    export(cut, "csv", tmp_path / "cut.csv", Options())
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "cut.csv").read_text())))
+    assert [(r["shot"], r["take"], r["in_frame"], r["out_frame"], r["duration_frames"], r["verdict"])
+            for r in rows] == [("SH010", "b.mov", "5", "30", "26", "hero"),
+                               ("SH020", "c.mp4", "0", "29", "30", "hero")]  # fmt: skip
+
+
+def test_the_cut_from_the_command_line(
+    cut_project: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "cut.otio"
+    assert main(["export", str(cut_project), "-f", "otio", "--heroes", "-o", str(out)]) == 0
+    said = capsys.readouterr().out
+    assert "2 heroes of 4 shots (SH005, SH030 without one" in said and str(out) in said
+    assert len(list(otio.adapters.read_from_file(str(out)).find_clips())) == 2
+    with pytest.raises(SystemExit):  # a stage or the heroes, not both
+        main(["export", str(cut_project), "-f", "otio", "--heroes", "-s", "Triage", "-o", str(out)])
+    capsys.readouterr()
+    assert main(["export", str(proj_without_heroes(cut_project, tmp_path)), "-f", "csv", "--heroes",
+                 "-o", str(tmp_path / "x.csv")]) == 1  # fmt: skip
+    assert "no shot has a hero yet" in capsys.readouterr().err and not (tmp_path / "x.csv").exists()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")
+def test_contact_sheet_of_the_cut_and_the_dialog_offers_it(qtbot, cut_project: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from reviewer.ui.export_dialog import ExportDialog
+
+    project = open_project(cut_project)
+    dialog = ExportDialog(project, ["Triage", "Shortlist", "Selects"])
+    qtbot.addWidget(dialog)
+    assert dialog.stage.currentData() is None  # the project has heroes: the cut comes first
+    dialog.format.setCurrentIndex(dialog.format.findData("pdf"))
+    dialog.output.setText(str(tmp_path / "cut.pdf"))
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.written != [], timeout=10_000)
+    assert dialog.message.text().startswith("2 heroes of 4 shots (SH005, SH030 without one")
+    project.close()
+    text = subprocess.run(["pdftotext", "-layout", str(tmp_path / "cut.pdf"), "-"], check=True,
+                          capture_output=True, text=True).stdout  # fmt: skip
+    order = [
+        text.index(s) for s in ("SH005 · no hero yet", "SH010 · hero", "SH020 · hero", "SH030 · no hero yet")
+    ]
+    assert order == sorted(order)
+    assert "26 frames (5–30)" in text and "a gap of 60 frames" in text
+
+
+def proj_without_heroes(path: Path, tmp_path: Path) -> Path:
+    copy = tmp_path / "none.trproj"
+    shutil.copyfile(path, copy)
+    project = open_project(copy)
+    for code in ("SH010", "SH020"):
+        shots.clear_hero(project, code)
+    project.close()
+    return copy
+
+
 def test_export_from_the_gui(qtbot, proj: Path, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     from reviewer.ui.export_dialog import ExportDialog
 
     project = open_project(proj)
     dialog = ExportDialog(project, ["Triage", "Shortlist", "Selects"])
     qtbot.addWidget(dialog)
-    dialog.stage.setCurrentText("Triage")
+    assert dialog.stage.currentData() == "Selects"  # no heroes yet: the last stage's survivors
+    dialog.stage.setCurrentIndex(dialog.stage.findData("Triage"))
     dialog.format.setCurrentIndex(dialog.format.findData("csv"))
     dialog.output.setText(str(tmp_path / "gui.csv"))
     dialog.start()
     qtbot.waitUntil(lambda: dialog.written != [], timeout=10_000)
-    assert "4 takes of 3 shots written: gui.csv" in dialog.message.text()
+    assert "4 takes of 3 shots kept at Triage written: gui.csv" in dialog.message.text()
     assert len(list(csv.DictReader(io.StringIO((tmp_path / "gui.csv").read_text())))) == 4
     dialog.start()  # the same again: refused, said in the dialog, nothing replaced
     qtbot.waitUntil(lambda: "add --force" in dialog.message.text(), timeout=10_000)
@@ -381,3 +504,27 @@ def test_export_from_the_gui(qtbot, proj: Path, tmp_path: Path) -> None:  # type
     qtbot.waitUntil(lambda: dialog.written and dialog.written[0].suffix == ".pdf", timeout=10_000)
     assert (tmp_path / "gui.pdf").read_bytes().startswith(b"%PDF")
     project.close()
+
+
+def test_a_large_timeline_is_compact_and_every_clip_keeps_its_metadata(tmp_path: Path) -> None:
+    from reviewer.export.formats import INDENT_UP_TO
+    from reviewer.store import synthetic
+
+    project = open_project(tmp_path / "big.trproj")
+    synthetic.fill(project, INDENT_UP_TO + 100, decided=1.0, keep=1.0)
+    selection = select_clips(project, "Triage")
+    project.close()
+    out = tmp_path / "big.otio"
+    export(selection, "otio", out, Options())
+    assert out.read_text().count("\n") < 5  # no indentation past INDENT_UP_TO clips
+    clips = list(otio.adapters.read_from_file(str(out)).find_clips())
+    assert len(clips) == len(selection.clips) == INDENT_UP_TO + 100
+    for clip, ours in zip(clips, selection.clips, strict=True):  # the batch conversion kept every value
+        meta = clip.metadata[NAMESPACE]
+        assert (meta["take_id"], meta["rank"], meta["rating"], meta["decided_at"]) == (
+            ours.take_id, ours.rank, ours.rating, ours.decided_at
+        )  # fmt: skip
+        assert (
+            meta["provenance"]["prompt"] == ours.prompt and dict(meta["provenance"]["params"]) == ours.params
+        )
+        assert clip.media_reference.target_url == otio.url_utils.url_from_filepath(ours.path_text)
