@@ -78,6 +78,8 @@ TITLES: dict[str, str] = {
     "view.search": "Search prompts and names",
     "view.refresh": "Refresh the listing (and go on analysing)",
     "view.duplicates": "Near-duplicates of this take",
+    "view.stacks": "Fold stacks on / off (near-identical takes of a shot shown once; a verdict goes to the stack)",
+    "view.open_stack": "Open / close the current take's stack",
     "app.command_palette": "Command palette",
     "app.cheat_sheet": "Keyboard cheat sheet",
     "app.shortcuts": "Edit keyboard shortcuts",

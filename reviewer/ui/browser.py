@@ -22,6 +22,7 @@ from PySide6.QtCore import (
     QModelIndex,
     QObject,
     QPersistentModelIndex,
+    QPoint,
     QRect,
     QSize,
     Qt,
@@ -121,6 +122,9 @@ class TakeModel(QAbstractTableModel):
         self._rows_list: list[int] = []  # the same as Python ints: indexing it is what data() does most
         self.images = images
         self.hover: tuple[int, float] | None = None  # (row, 0..1 across the tile) while scrubbing a tile
+        # catalogue row -> (place, size) in its stack: (0, 3) stands for a folded stack of 3,
+        # (1, 3) is the first take of an open one
+        self.stack_marks: dict[int, tuple[int, int]] = {}
 
     # --- content ---------------------------------------------------------------------------
 
@@ -226,6 +230,8 @@ class TakeModel(QAbstractTableModel):
         i = self._rows_list[row]
         key = COLUMN_KEYS[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
+            if key == "name" and i in self.stack_marks:
+                return f"{cat.name[i]}   [{stack_text(*self.stack_marks[i])}]"
             return cat.cell(i, key)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "prompt":
@@ -249,6 +255,10 @@ class TakeModel(QAbstractTableModel):
             new.append(self.index(row, ix.column()) if row is not None else QModelIndex())
         self.changePersistentIndexList(old, new)
         self.layoutChanged.emit()
+
+
+def stack_text(place: int, size: int) -> str:
+    return f"stack of {size}" if place == 0 else f"{place} of {size} in a stack"
 
 
 def _verdict_key(cat: Catalog, i: int) -> str:
@@ -289,6 +299,9 @@ class TileDelegate(QStyledItemDelegate):
         colour = VERDICT_COLOURS.get(_verdict_key(cat, i))
         if colour is not None:
             painter.fillRect(QRect(pic.x(), pic.bottom() - 4, pic.width(), 5), colour)
+        mark = self.model.stack_marks.get(i)
+        if mark:
+            self._badge(painter, pic, *mark)
         if self.model.hover is not None and self.model.hover[0] == index.row():
             x = pic.x() + int(self.model.hover[1] * (pic.width() - 1))
             painter.fillRect(QRect(x, pic.bottom() - 2, 2, 3), QColor("#ffffff"))
@@ -319,6 +332,23 @@ class TileDelegate(QStyledItemDelegate):
                 ),
             )
         painter.restore()
+
+    @staticmethod
+    def _badge(painter: QPainter, pic: QRect, place: int, size: int) -> None:
+        """A stack's badge in the poster's top right corner: two stacked cards and how many takes the
+        tile stands for (a folded stack), or its place (an open one)."""
+        text = str(size) if place == 0 else f"{place}/{size}"
+        metrics = painter.fontMetrics()
+        box = QRect(0, 0, metrics.horizontalAdvance(text) + 26, metrics.height() + 4)
+        box.moveTopRight(pic.topRight() + QPoint(-4, 4))
+        painter.fillRect(box, QColor(20, 20, 22, 220))
+        colour = QColor("#e3c14b" if place == 0 else "#9aa4b2")
+        painter.setPen(colour)
+        card = QRect(box.x() + 7, box.y() + 5, 9, box.height() - 11)
+        painter.drawRect(card.translated(-3, 3))
+        painter.fillRect(card, QColor(20, 20, 22))
+        painter.drawRect(card)
+        painter.drawText(box.adjusted(20, 0, -3, 0), int(Qt.AlignmentFlag.AlignVCenter), text)
 
     def _picture(self, row: int, content_hash: str) -> QImage | None:
         hover = self.model.hover

@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
-from reviewer.review import dashboard, shots
+from reviewer.review import dashboard, shots, stacks
 from reviewer.review import keymap as km
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import (
@@ -128,6 +128,11 @@ def load_catalog(project: Project, limit: int | None) -> Loaded:
         ]
     name = project.setting("name") or (project.path.stem if project.path else project.url)
     return catalog, int(total), int(problems), str(name), tags, defects, funnel
+
+
+def load_stacks(project: Project) -> list[list[int]]:
+    with project.sessions() as session:
+        return stacks.find(session)
 
 
 def count_funnel(project: Project) -> queries.Funnel:
@@ -229,6 +234,10 @@ class ProjectWindow(QMainWindow):
         self.filter = queries.TakeFilter()
         self.sort_key: tuple[int, Qt.SortOrder] | None = None
         self.text_cache: OrderedDict[str, np.ndarray] = OrderedDict()  # search text -> rows, the latest kept
+        self.stacks: stacks.Stacks | None = None  # found in a worker once the catalogue is loaded
+        self.fold_stacks = self.settings.value("browser/fold_stacks", "true") != "false"
+        self.open_stacks: set[int] = set()
+        self.folded: stacks.Folded | None = None  # the listing's stacks, when folded
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
@@ -483,6 +492,8 @@ class ProjectWindow(QMainWindow):
             "view.search": self.focus_search,
             "view.refresh": self.refresh_all,
             "view.duplicates": self.show_duplicates,
+            "view.stacks": self.toggle_stacks,
+            "view.open_stack": self.open_stack,
             "app.command_palette": self.command_palette,
             "app.cheat_sheet": self.cheat_sheet,
             "app.shortcuts": self.edit_shortcuts,
@@ -590,6 +601,7 @@ class ProjectWindow(QMainWindow):
             }
         )
         self.filter_bar.set_choices(catalog, self.tags)
+        self.tasks.run(load_stacks, self.project, done=self._stacks_loaded, key="stacks")
         self.saved_session = load_session(self.project, self.reviewer)
         if self.session is not None:
             self._show_queue()
@@ -655,8 +667,64 @@ class ProjectWindow(QMainWindow):
         if self.sort_key is not None:
             column, order = self.sort_key
             rows = cat.sort(rows, COLUMN_KEYS[column], order == Qt.SortOrder.DescendingOrder)
+        count = len(rows)
+        rows = self._fold(rows)
         self._show_rows(rows, keep_current)
-        self.status_label.setText(f"{len(rows):,} takes · {describe_filter(self.filter, cat.stages)}")
+        folded = f" in {len(rows):,} places (stacks folded: Ctrl+G)" if len(rows) < count else ""
+        self.status_label.setText(f"{count:,} takes{folded} · {describe_filter(self.filter, cat.stages)}")
+
+    # --- stacks ----------------------------------------------------------------------------------
+
+    def _stacks_loaded(self, groups: list[list[int]]) -> None:
+        if self.catalog is None:
+            return
+        self.stacks = stacks.Stacks.build(self.catalog, groups)
+        if self.fold_stacks and groups and self.session is None:
+            self._apply_filter(keep_current=True)
+
+    def _fold(self, rows: np.ndarray) -> np.ndarray:
+        """The listing with each closed stack shown once; the badges say how many each stands for."""
+        self.folded = None
+        marks: dict[int, tuple[int, int]] = {}
+        # An explicit list of takes (Ctrl+D's near-duplicates) is shown as it is: the point is to see them.
+        if self.fold_stacks and self.stacks is not None and self.catalog is not None and not self.filter.ids:
+            self.folded = stacks.fold(self.catalog, self.stacks, rows, frozenset(self.open_stacks))
+            rows = self.folded.rows
+            marks = {rep: (0, len(members)) for rep, members in self.folded.members.items()}
+            marks.update(self.folded.open_members)
+        self.model.stack_marks = marks
+        return rows
+
+    def stack_members(self, take_id: int) -> list[int]:
+        """The takes a folded representative stands for (itself first); just itself otherwise."""
+        cat = self.catalog
+        if self.folded is None or cat is None or take_id not in cat.row_of:
+            return [take_id]
+        rows = self.folded.members.get(cat.row_of[take_id])
+        return [int(cat.ids[r]) for r in rows] if rows else [take_id]
+
+    def toggle_stacks(self) -> None:
+        """Ctrl+G: fold near-identical takes of a shot under one, or show them all."""
+        if self.session is not None:
+            self.status_label.setText("Leave the session (Ctrl+Shift+Return) to fold or unfold stacks")
+            return
+        self.fold_stacks = not self.fold_stacks
+        self.settings.setValue("browser/fold_stacks", "true" if self.fold_stacks else "false")
+        self._apply_filter(keep_current=True)
+        if self.stacks is None:
+            self.status_label.setText("Stacks are still being found…")
+
+    def open_stack(self) -> None:
+        """Shift+G: show every take of the current take's stack (again: fold it)."""
+        cat = self.catalog
+        if cat is None or self.stacks is None or self.current_id is None or not self.fold_stacks:
+            return
+        number = self.stacks.stack_of(cat.row_of.get(self.current_id, -1))
+        if number < 0:
+            self.status_label.setText("This take is in no stack")
+            return
+        self.open_stacks ^= {number}
+        self._apply_filter(keep_current=True)
 
     def _sorted(self, column: int, order: Qt.SortOrder) -> None:
         self.sort_key = (column, order) if column >= 0 else None
@@ -998,9 +1066,11 @@ class ProjectWindow(QMainWindow):
             return [int(take["id"])] if take else []
         rows = sorted({ix.row() for ix in self.grid.selectionModel().selectedIndexes()})
         ids = [t for t in (self.model.take_id(r) for r in rows) if t is not None]
-        if len(ids) > 1:
-            return ids
-        return [self.current_id] if self.current_id is not None else []
+        if len(ids) <= 1:
+            ids = [self.current_id] if self.current_id is not None else []
+        if self.folded is not None and self.folded.members:  # a folded stack goes with its representative
+            ids = list(dict.fromkeys(t for take_id in ids for t in self.stack_members(take_id)))
+        return ids
 
     # --- decisions -------------------------------------------------------------------------------
 
@@ -1264,6 +1334,7 @@ class ProjectWindow(QMainWindow):
         rows = self.catalog.rows_of(self.session.queue)
         self.filter_bar.set_value(filter_from_dict(self.session.filter))
         self.filter_bar.setEnabled(False)
+        self.folded, self.model.stack_marks = None, {}  # a session goes take by take: no stacks
         self.model.set_rows(self.catalog, rows)
         self._select_session_current()
 

@@ -25,15 +25,19 @@ def _private_settings(tmp_path: Path) -> Iterator[None]:
     yield
 
 
-def open_window(qtbot: QtBot, project: Path, takes: int = 3) -> ProjectWindow:
-    """The project opened from the welcome screen, its rows loaded."""
+def open_window(qtbot: QtBot, project: Path, takes: int | None = 3) -> ProjectWindow:
+    """The project opened from the welcome screen, its rows loaded (``takes`` of them shown; None: any
+    number, once the stacks are found and folded)."""
     welcome = WelcomeWindow()
     qtbot.addWidget(welcome)
     welcome.open_project(str(project))
     window = welcome.project_window
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == takes, timeout=10_000)
+    if takes is None:
+        qtbot.waitUntil(lambda: window.complete and window.stacks is not None, timeout=10_000)
+    else:
+        qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == takes, timeout=10_000)
     return window
 
 

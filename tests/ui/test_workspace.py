@@ -52,7 +52,7 @@ def window(qtbot: QtBot, six_takes: Path) -> Iterator[ProjectWindow]:
     yield from shown_window(qtbot, six_takes, 6)
 
 
-def shown_window(qtbot: QtBot, path: Path, takes: int) -> Iterator[ProjectWindow]:
+def shown_window(qtbot: QtBot, path: Path, takes: int | None) -> Iterator[ProjectWindow]:
     window = open_window(qtbot, path, takes)
     window.show()
     qtbot.waitExposed(window)
