@@ -4,25 +4,29 @@ Each segment has its own ``PlaybackEngine``. The one after the current is opened
 sought to its in point (so that frame is decoded and cached) and, as soon as the current engine has
 queued its out frame and knows when that is due, cued to show its in frame exactly one frame later.
 The caller polls, as it would one engine, and gets the frame to show with its place in the cut.
-No Qt here.
+A shot without a hero is a segment without a file: a ``GapEngine`` plays black for its length on the
+same clock, so the shots after it come when the cut says. No Qt here.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from reviewer.media.frames import Frame, FrameCache
-from reviewer.media.playback import PlaybackEngine
+from reviewer.media.playback import PlaybackEngine, Status
 
 AHEAD = 1  # segments opened ahead of the current one
 
 
 @dataclass(frozen=True)
 class Segment:
-    path: Path
+    path: Path | None  # None: a gap (a shot without a hero), black for its length
     frame_in: int
     frame_out: int  # inclusive
     fps: float
@@ -32,6 +36,76 @@ class Segment:
     @property
     def frames(self) -> int:
         return self.frame_out - self.frame_in + 1
+
+
+class GapEngine:
+    """Black frames ``0..frames-1`` at ``fps`` on the wall clock, with a ``PlaybackEngine``'s transport
+    as far as a cut uses it: nothing to decode, so it is ready at once and never drops a frame late."""
+
+    def __init__(self, frames: int, fps: float, size: tuple[int, int] | None = None) -> None:
+        self.frames = max(1, frames)
+        self.fps = fps if fps > 0 else 24.0
+        self.status = Status(loop=False)
+        self.end_due: float | None = None
+        self._position = 0
+        self._pending = True  # a paused frame to hand out once
+        self._start: tuple[float, int] | None = None  # (when, from which frame) while playing
+        self._handed: int | None = None
+        self.set_size(size)
+
+    def set_size(self, size: tuple[int, int] | None) -> None:
+        width, height = size or (16, 9)
+        self._black = np.zeros((max(1, height), max(1, width), 3), np.uint8)
+
+    def set_range(self, in_point: int | None, out_point: int | None) -> None:
+        self.status.in_point, self.status.out_point = in_point, out_point
+
+    def set_loop(self, loop: bool) -> None:
+        self.status.loop = False  # a gap never loops
+
+    def set_speed(self, speed: float) -> None:
+        self.status.speed = speed
+
+    def seek(self, frame: int) -> None:
+        self._position = max(0, min(self.frames - 1, int(frame)))
+        self.status.playing, self._start, self.end_due, self._pending = False, None, None, True
+
+    def pause(self) -> None:
+        self.status.playing, self._start, self.end_due, self._pending = False, None, None, True
+
+    def cue(self, at: float) -> None:
+        speed = abs(self.status.speed) or 1.0
+        self.status.playing, self._start, self._handed = True, (at, self._position), None
+        self.end_due = at + (self.frames - 1 - self._position) / (self.fps * speed)
+
+    def poll(self, now: float | None = None) -> Frame | None:
+        now = time.monotonic() if now is None else now
+        if self._start is None:
+            if not self._pending:
+                return None
+            self._pending = False
+            return self._frame(self._position)
+        at, first = self._start
+        if now < at:
+            return None
+        n = min(self.frames - 1, first + math.floor((now - at) * self.fps * (abs(self.status.speed) or 1.0)))
+        if n == self._handed:
+            return None
+        self._handed = self._position = n
+        if n >= self.frames - 1:
+            self.status.playing = False
+        return self._frame(n)
+
+    def _frame(self, n: int) -> Frame:
+        self.status.frame = n
+        self.status.shown += 1
+        return Frame(n, self._black)
+
+    def wait_ready(self, timeout: float = 10.0) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass(frozen=True)
@@ -53,7 +127,7 @@ class CutPlayback:
         self.segments = list(segments)
         self.size = size
         self.cache = cache or FrameCache(256 << 20)
-        self.engines: dict[int, PlaybackEngine] = {}
+        self.engines: dict[int, PlaybackEngine | GapEngine] = {}
         self.index = 0
         self.speed = 1.0
         self.playing = False
@@ -66,11 +140,14 @@ class CutPlayback:
 
     # --- engines ----------------------------------------------------------------------------
 
-    def _engine(self, i: int) -> PlaybackEngine:
+    def _engine(self, i: int) -> PlaybackEngine | GapEngine:
         engine = self.engines.get(i)
         if engine is None:
             segment = self.segments[i]
-            engine = PlaybackEngine(segment.path, size=self.size, cache=self.cache)
+            if segment.path is None:
+                engine = GapEngine(segment.frame_out + 1, segment.fps, self.size)
+            else:
+                engine = PlaybackEngine(segment.path, size=self.size, cache=self.cache)
             engine.set_loop(False)
             engine.set_range(segment.frame_in, segment.frame_out)
             engine.seek(segment.frame_in)
@@ -84,7 +161,7 @@ class CutPlayback:
         for k in [k for k in self.engines if k not in wanted]:
             self._retire(self.engines.pop(k))
 
-    def _retire(self, engine: PlaybackEngine) -> None:
+    def _retire(self, engine: PlaybackEngine | GapEngine) -> None:
         self.dropped += engine.status.dropped
         engine.close()
 
@@ -104,7 +181,7 @@ class CutPlayback:
     # --- transport --------------------------------------------------------------------------
 
     @property
-    def current(self) -> PlaybackEngine | None:
+    def current(self) -> PlaybackEngine | GapEngine | None:
         return self.engines.get(self.index)
 
     def play(self, speed: float | None = None) -> None:

@@ -70,7 +70,7 @@ TITLES: dict[str, str] = {
     "view.dashboard": "Funnel dashboard (a window of its own)",
     "cut.next_shot": "Cut: next shot",
     "cut.previous_shot": "Cut: previous shot",
-    "cut.swap_hero": "Cut: swap the shot's hero for its next keeper and replay",
+    "cut.swap_hero": "Cut: swap the shot's hero for its next keeper (a gap: its first) and replay",
     "compare.mode": "Compare: side by side, wipe, difference (two takes)",
     "compare.next_pane": "Compare: cursor to the next take",
     "compare.previous_pane": "Compare: cursor to the previous take",

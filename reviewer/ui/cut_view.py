@@ -69,6 +69,12 @@ class SequenceStrip(QWidget):
         self.clicked.emit(max(0, min(self.total() - 1, frame)))
 
 
+def rate_of(text: str) -> float:
+    """Frames per second from "24000/1001"."""
+    num, _, den = text.partition("/")
+    return int(num) / int(den) if den and int(den) else 24.0
+
+
 class CutView(QWidget):
     """The cut's picture, its strip and its transport."""
 
@@ -98,16 +104,18 @@ class CutView(QWidget):
         self.strip.items = self.items
         segments: list[Segment] = []
         self.segment_items = []
+        rates = [rate_of(item.hero.fps) for item in self.items if item.hero is not None]
+        gap_fps = max(set(rates), key=rates.count) if rates else 24.0  # the rate most heroes run at
         for k, item in enumerate(self.items):
-            if item.hero is None:
-                continue
-            num, den = (int(x) for x in item.hero.fps.split("/"))
-            segments.append(
-                Segment(Path(item.hero.path), item.hero.frame_in, item.hero.frame_out, num / den if den else 24.0,
-                        item.record_in, item.code)
-            )  # fmt: skip
+            if item.hero is None:  # black for the shot's target length: the shots after it keep their time
+                segments.append(Segment(None, 0, max(1, item.length) - 1, gap_fps, item.record_in, item.code))
+            else:
+                segments.append(
+                    Segment(Path(item.hero.path), item.hero.frame_in, item.hero.frame_out, rate_of(item.hero.fps),
+                            item.record_in, item.code)
+                )  # fmt: skip
             self.segment_items.append(k)
-        if not segments:
+        if not rates:
             self.view.show_message("No shot has a hero yet: choose one with H at the last stage")
             self.strip.update()
             return
@@ -166,7 +174,7 @@ class CutView(QWidget):
         self.strip.update()
 
     def shot_step(self, delta: int) -> None:
-        """To the in point of the next or previous shot that has a hero."""
+        """To the in point of the next or previous shot (a gap's first frame for a shot without a hero)."""
         if self.playback is not None and self.playback.segments:
             self.playback.go_to(self.playback.index + delta)
 
@@ -191,10 +199,9 @@ class CutView(QWidget):
         item = self.items[self.segment_items[shown.segment]]
         fps = self.playback.segments[shown.segment].fps if self.playback else 24.0
         state = "playing" if self.playback and self.playback.playing else "paused"
-        hero = item.hero.name if item.hero else ""
+        what = f"{item.hero.name}  frame {shown.frame.number}" if item.hero else "no hero yet: a gap"
         self.view.show_frame(
-            shown.frame.rgb,
-            f"{item.code}  {hero}  frame {shown.frame.number}   cut {timecode(shown.record / fps, fps)}   {state}",
+            shown.frame.rgb, f"{item.code}  {what}   cut {timecode(shown.record / fps, fps)}   {state}"
         )
         if playing:
             self.shown.append(shown.record)

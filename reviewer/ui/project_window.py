@@ -1525,18 +1525,18 @@ class ProjectWindow(QMainWindow):
     def swap_hero(self) -> None:
         """Alt+Right in the cut: the shot under the playhead takes its next keeper as hero; it replays."""
         item = self.cut_view.current_item() if self.cutting() else None
-        if item is None or item.hero is None:
-            self.status_label.setText("Swap works in the cut (S), on a shot with a hero")
+        if item is None:
+            self.status_label.setText("Swap works in the cut (S)")
             return
         with self.project.sessions() as session:
             candidates = shots.candidates(session, item.code)
-        others = [t for t in candidates if t != item.hero.take_id]
+        current = item.hero.take_id if item.hero else None
+        others = [t for t in candidates if t != current]
         if not others:
             self.status_label.setText(f"{item.code} has no other take at the last stage to swap in")
             return
-        order = [*candidates]
-        k = order.index(item.hero.take_id) if item.hero.take_id in order else -1
-        new = order[(k + 1) % len(order)]
+        k = candidates.index(current) if current in candidates else -1
+        new = candidates[(k + 1) % len(candidates)]  # a gap takes the first keeper
         change = shots.set_hero(self.project, new, reviewer=self.reviewer)
         self.undo_stack.push(UndoEntry(f"Hero of {item.code}", change.event_ids, sorted(change.take_ids)))
         self._after_change(change)  # the cut is rebuilt there, with the new hero

@@ -83,3 +83,43 @@ def settle(cut: CutPlayback, timeout: float = 5.0) -> tuple[int, int, int]:
         time.sleep(0.005)
     assert last is not None
     return last.segment, last.frame.number, last.record
+
+
+def test_a_shot_without_a_hero_plays_black_for_its_length_on_time(clip: ClipFactory) -> None:
+    a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
+    b = clip(".mp4", codec="h264", frames=24, gop=12, seed=2)
+    cut = CutPlayback(
+        [Segment(a, 5, 16, 24.0, 0, "SH010"), Segment(None, 0, 9, 24.0, 12, "SH020"), Segment(b, 0, 11, 24.0, 22, "SH030")],
+        size=(320, 180),
+    )  # fmt: skip
+    try:
+        assert cut.wait_ready()
+        cut.play(0.5)
+        shown = run(cut, 10.0)
+    finally:
+        cut.close()
+    assert [s.record for s, _ in shown][-34:] == list(range(34))  # the gap's frames are in the count
+    gap = [s for s, _ in shown if s.segment == 1]
+    assert [s.frame.number for s in gap] == list(range(10))
+    assert not gap[0].frame.rgb.any() and gap[0].frame.rgb.shape == (180, 320, 3)  # black, at the view's size
+    times = {(s.segment, s.frame.number): t for s, t in shown}
+    for out, first in (((0, 16), (1, 0)), ((1, 9), (2, 0))):  # into the gap and out of it, a frame apart
+        assert 0.03 < times[first] - times[out] < 0.2
+    assert cut.total_dropped() == 0 and not cut.playing
+
+
+def test_steps_cross_a_gap_frame_by_frame(clip: ClipFactory) -> None:
+    a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
+    cut = CutPlayback(
+        [Segment(None, 0, 3, 24.0, 0, "SH005"), Segment(a, 10, 20, 24.0, 4, "SH010")], size=(64, 36)
+    )
+    try:
+        assert cut.wait_ready()
+        assert settle(cut) == (0, 0, 0)
+        for _ in range(5):
+            cut.step(+1)
+        assert settle(cut) == (1, 11, 5)
+        cut.step(-3)
+        assert settle(cut) == (0, 2, 2)
+    finally:
+        cut.close()

@@ -82,3 +82,31 @@ def test_ctrl_shift_d_opens_the_dashboard_with_the_funnel(qtbot: QtBot, window: 
     board.refresh()
     qtbot.waitUntil(lambda: board.funnel.bars[2][2].startswith("1"), timeout=5000)
     board.close()
+
+
+def test_a_shot_without_a_hero_plays_as_a_gap_and_a_swap_fills_it(
+    qtbot: QtBot, window: ProjectWindow, six_takes: Path
+) -> None:
+    promote_and_hero(qtbot, window, hero=True)  # take_0: hero of SH010
+    for _ in range(3):
+        press(qtbot, window, Qt.Key.Key_Down)
+    promote_and_hero(qtbot, window, hero=False)  # take_3: a keeper of SH020 at the last stage, no hero
+    press(qtbot, window, Qt.Key.Key_S)
+    cut = window.cut_view
+    assert [(i.code, i.hero is not None, i.length) for i in cut.items] == [
+        ("SH010", True, 24),
+        ("SH020", False, 48),
+    ]
+    assert cut.playback is not None and cut.playback.wait_ready()
+    cut.playback.speed = 0.5
+    press(qtbot, window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: cut.playback is not None and not cut.playback.playing and len(cut.shown) >= 72,
+                    timeout=30_000)  # fmt: skip
+    assert cut.shown[-72:] == list(range(72))  # the hero's 24 frames, then the gap's 48, on one clock
+    assert "SH020  no hero yet: a gap" in window.cut_view.view.overlay
+    press(qtbot, window, Qt.Key.Key_Right, ALT)  # the gap takes the shot's first keeper, and replays
+    assert [(code, hero) for code, hero, _, _ in shots_in_db(six_takes)] == [
+        ("SH010", "take_0.mp4"), ("SH020", "take_3.mp4"),
+    ]  # fmt: skip
+    assert cut.items[1].hero is not None and cut.items[1].hero.name == "take_3.mp4"
+    press(qtbot, window, Qt.Key.Key_S)
