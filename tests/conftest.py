@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import pytest
 
 from reviewer.media.synth import ClipSpec, write_clip
 from reviewer.store.db import Project, open_project
+from tests import pgcluster
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,9 +31,32 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     return cache
 
 
+@pytest.fixture(scope="session")
+def pg_cluster() -> Iterator[pgcluster.Cluster]:
+    """A PostgreSQL server of the session's own (CI sets REVIEWER_REQUIRE_PG: there, no server fails)."""
+    try:
+        cluster = pgcluster.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        if os.environ.get("REVIEWER_REQUIRE_PG"):
+            raise
+        pytest.skip(f"no PostgreSQL server for the team-mode tests: {exc}")
+    yield cluster
+    cluster.stop()
+
+
 @pytest.fixture
-def project(tmp_path: Path) -> Iterator[Project]:
-    p = open_project(tmp_path / "test.trproj")
+def pg_url(pg_cluster: pgcluster.Cluster) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database for one test."""
+    url = pg_cluster.create_database()
+    yield url
+    pg_cluster.drop_database(url)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def project(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Project]:
+    """A new project on each backend: a SQLite file, and a PostgreSQL database."""
+    target = tmp_path / "test.trproj" if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    p = open_project(target)
     yield p
     p.close()
 

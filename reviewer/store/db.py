@@ -38,6 +38,10 @@ def project_url(target: str | Path) -> str:
     """The SQLAlchemy URL for a project given as a URL, a file path or a folder."""
     text = str(target)
     if "://" in text:
+        # postgresql:// means psycopg (version 3) here, the driver we ship, not SQLAlchemy's default.
+        for plain in ("postgresql://", "postgres://"):
+            if text.startswith(plain):
+                return "postgresql+psycopg://" + text[len(plain) :]
         return text
     path = Path(text).expanduser()
     if path.is_dir():

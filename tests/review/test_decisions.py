@@ -164,7 +164,7 @@ def test_cli_decide_and_stats(project: Project, tmp_path: Path) -> None:
     (a,) = add_takes(project, 1)
     env = {**os.environ, "TAKE_REVIEWER_USER": "director"}
     run = [sys.executable, "-m", "reviewer"]
-    url = str(project.path)
+    url = project.url
     out = subprocess.run([*run, "decide", url, str(a), "--keep", "--rating", "4", "--tag", "camera"],
                          capture_output=True, text=True, env=env)  # fmt: skip
     assert out.returncode == 0, out.stderr
@@ -198,7 +198,7 @@ CHILD = textwrap.dedent(
 def test_killed_process_loses_no_acknowledged_decision(project: Project) -> None:
     ids = add_takes(project, 400)
     acked = []
-    with subprocess.Popen([sys.executable, "-c", CHILD, str(project.path), *map(str, ids)],
+    with subprocess.Popen([sys.executable, "-c", CHILD, project.url, *map(str, ids)],
                           stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
         assert proc.stdout is not None
         for line in proc.stdout:
@@ -208,7 +208,7 @@ def test_killed_process_loses_no_acknowledged_decision(project: Project) -> None
                 break
         proc.wait()
     assert proc.returncode == -signal.SIGKILL
-    reopened = open_project(project.path)
+    reopened = open_project(project.url)
     with reopened.sessions() as session:
         decided = set(session.scalars(select(m.Event.take_id)))
         states = {s.take_id: s for s in session.scalars(select(m.TakeState))}

@@ -30,6 +30,8 @@ def test_new_project_has_schema_stages_and_defect_tags(tmp_path: Path) -> None:
 
 
 def test_sqlite_connections_are_durable_and_checked(project: db.Project) -> None:
+    if not project.is_sqlite:
+        pytest.skip("SQLite's own connection settings")
     with project.engine.connect() as conn:
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
         assert conn.execute(text("PRAGMA synchronous")).scalar() == 2  # FULL
