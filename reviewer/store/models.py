@@ -266,6 +266,12 @@ class TakeState(Base):
     last_event_id: Mapped[int | None] = mapped_column(Integer)
     decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     note_count: Mapped[int] = mapped_column(Integer, default=0)
+    # Work sharing: a reviewer's session claims the take at a stage until the lease runs out
+    # (``reviewer.review.team``). Not decisions: no events, and a lapsed lease is simply free again.
+    lease_reviewer_id: Mapped[int | None] = mapped_column(ForeignKey("reviewers.id"))
+    lease_stage: Mapped[int | None] = mapped_column(Integer)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lease_workstation: Mapped[str | None] = mapped_column(String(200))
 
     take: Mapped[Take] = relationship(back_populates="state")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
@@ -55,7 +55,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
-from reviewer.review import dashboard, shots, stacks
+from reviewer.review import dashboard, shots, stacks, team
 from reviewer.review import keymap as km
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import (
@@ -104,6 +104,7 @@ from reviewer.ui.tasks import Tasks
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
+TOP_UP_AT = 10  # a session claims its next batch when fewer undecided takes than this lie ahead
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
@@ -238,6 +239,7 @@ class ProjectWindow(QMainWindow):
         self.fold_stacks = self.settings.value("browser/fold_stacks", "true") != "false"
         self.open_stacks: set[int] = set()
         self.folded: stacks.Folded | None = None  # the listing's stacks, when folded
+        self.unfolded_rows = np.zeros(0, np.int64)  # the filter's rows before folding (a session's queue)
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
@@ -418,6 +420,9 @@ class ProjectWindow(QMainWindow):
         self.session_timer.setSingleShot(True)
         self.session_timer.setInterval(400)
         self.session_timer.timeout.connect(self._save_session)
+        self.lease_timer = QTimer(self)  # a session's claims are renewed while it runs
+        self.lease_timer.setInterval(int(team.RENEW.total_seconds() * 1000))
+        self.lease_timer.timeout.connect(self._renew_claims)
 
         keymap = self._load_keymap()
         self.commands = Commands(self, keymap)
@@ -668,6 +673,7 @@ class ProjectWindow(QMainWindow):
             column, order = self.sort_key
             rows = cat.sort(rows, COLUMN_KEYS[column], order == Qt.SortOrder.DescendingOrder)
         count = len(rows)
+        self.unfolded_rows = rows
         rows = self._fold(rows)
         self._show_rows(rows, keep_current)
         folded = f" in {len(rows):,} places (stacks folded: Ctrl+G)" if len(rows) < count else ""
@@ -1048,6 +1054,8 @@ class ProjectWindow(QMainWindow):
         )
         self.grid.scrollTo(index)
         self.table.scrollTo(self.model.index(row, 0))
+        if self.session is not None:
+            self._top_up_claims()
 
     def take_at(self, row: int) -> dict[str, Any] | None:
         """The full row (``reviewer takes --json`` shape) of the take shown at ``row``."""
@@ -1130,6 +1138,7 @@ class ProjectWindow(QMainWindow):
                     self._rearranging = False
             advance = self.auto_advance.isChecked() and decision.verdict != m.VERDICT_CLEAR
             self.session_timer.start()
+            self._top_up_claims()
         self._after_change(change)
         n = len(ids)
         self.status_label.setText(f"{label}: {n:,} take{'s' if n != 1 else ''}" if n else label)
@@ -1299,10 +1308,22 @@ class ProjectWindow(QMainWindow):
         if self.session is not None:
             return
         if self.saved_session is not None:
-            self.session = self.saved_session
+            resumed = self.saved_session
+            undecided = [t for t in resumed.queue if t not in resumed.decided]
+            mine = set(
+                team.claim(self.project, self.reviewer, resumed.stage, undecided, count=len(undecided))
+            )
+            gone = [t for t in undecided if t not in mine]  # decided or claimed by others meanwhile
+            resumed.queue = [t for t in resumed.queue if t not in gone]
+            self.session = resumed
             self.saved_session = None
             self._show_queue()
             self._update_session_bar()
+            self.lease_timer.start()
+            if gone:
+                self.status_label.setText(
+                    f"Resumed: {len(gone)} takes left the queue (decided or taken by others)"
+                )
             return
         f = self.filter
         if f.stage is None:
@@ -1313,9 +1334,20 @@ class ProjectWindow(QMainWindow):
         self.filter_bar.set_value(f)
         self.settings.setValue(self._filter_setting(), json.dumps(filter_to_dict(f)))
         self._apply_filter(keep_current=True)
-        queue = self.model.take_ids()
-        if not queue:
+        wanted = [int(t) for t in cat.ids[self.unfolded_rows]]  # every take, stacks or not
+        if not wanted:
             self.status_label.setText(f"Nothing to review: {describe_filter(f, cat.stages)}")
+            return
+        # Claimed, so that nobody else triages them at this stage while this session holds them.
+        queue = team.claim(self.project, self.reviewer, f.stage, wanted)
+        if not queue:
+            held = team.held_by_others(self.project, self.reviewer, f.stage)
+            who = Counter(held[t] for t in wanted if t in held)
+            self.status_label.setText(
+                f"Nothing to review here: all {len(wanted):,} takes are being reviewed by others ("
+                + ", ".join(f"{name}: {n}" for name, n in who.most_common(3))
+                + ")"
+            )
             return
         self.session = Session(
             stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
@@ -1326,7 +1358,37 @@ class ProjectWindow(QMainWindow):
         save_session(self.project, self.reviewer, self.session, with_queue=True)
         self._show_queue()
         self._update_session_bar()
+        self.lease_timer.start()
         self.set_view("player")
+
+    def _top_up_claims(self) -> None:
+        """Near the end of the claimed takes, claim the next batch of the session's filter."""
+        session, cat = self.session, self.catalog
+        if session is None or cat is None:
+            return
+        ahead = [t for t in session.queue[session.position :] if t not in session.decided]
+        if len(ahead) > TOP_UP_AT:
+            return
+        known = set(session.queue) | set(session.decided)
+        rows = cat.select(filter_from_dict(session.filter))
+        wanted = [int(t) for t in cat.ids[rows] if int(t) not in known]
+        more = team.claim(self.project, self.reviewer, session.stage, wanted) if wanted else []
+        if not more:
+            return
+        session.queue.extend(more)
+        session.total += len(more)
+        for take_id in more:
+            self.model.insert_take(take_id, self.model.rowCount())
+        save_session(self.project, self.reviewer, session, with_queue=True)
+        self._update_session_bar()
+
+    def _renew_claims(self) -> None:
+        session = self.session
+        if session is None:
+            self.lease_timer.stop()
+            return
+        undecided = [t for t in session.queue if t not in session.decided]
+        self.tasks.run(team.renew, self.project, self.reviewer, undecided, key="renew")
 
     def _show_queue(self) -> None:
         """The browser shows the session's queue (in its order)."""
@@ -1357,6 +1419,8 @@ class ProjectWindow(QMainWindow):
         save_session(self.project, self.reviewer, self.session)
         self.saved_session = self.session
         self.session = None
+        self.lease_timer.stop()
+        team.release(self.project, self.reviewer)  # the takes go back to the pool; resuming claims them again
         self.filter_bar.setEnabled(True)
         self._apply_filter(keep_current=True)
         self._update_session_bar()
@@ -1690,6 +1754,8 @@ class ProjectWindow(QMainWindow):
     def closeEvent(self, event: QCloseEvent) -> None:
         if self.session is not None:
             save_session(self.project, self.reviewer, self.session)
+            self.lease_timer.stop()
+            team.release(self.project, self.reviewer)  # reopening resumes the session and claims again
         self._save_layout()
         self.analysis_cancel.set()
         app = QApplication.instance()

@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, insert, select, text
 
 from reviewer.errors import KnownError
 from reviewer.review.decisions import Decision, decide, history, move_to_shot, undo
@@ -30,14 +30,19 @@ def add_takes(project: Project, count: int, shot: str = "SH010") -> list[int]:
         )
         session.add(s)
         session.flush()
-        ids = []
-        for i in range(count):
-            take = m.Take(root=root, relpath=f"{shot}/t{i}.mp4", name=f"t{i}.mp4", content_hash=f"h{shot}{i}",
-                          size=1, mtime=0.0, shot_id=s.id, prompt=f"a red truck number {i}")  # fmt: skip
-            session.add(take)
-            session.flush()
-            session.add(m.TakeState(take_id=take.id))
-            ids.append(take.id)
+        first = (session.scalar(select(func.max(m.Take.id))) or 0) + 1
+        ids = list(range(first, first + count))
+        now = m.utcnow()
+        session.execute(
+            insert(m.Take),
+            [dict(id=t, root_id=root.id, relpath=f"{shot}/t{i}.mp4", name=f"t{i}.mp4", content_hash=f"h{shot}{i}",
+                  size=1, mtime=0.0, shot_id=s.id, prompt=f"a red truck number {i}", ingested_at=now,
+                  updated_at=now) for i, t in enumerate(ids)],
+        )  # fmt: skip
+        session.execute(insert(m.TakeState), [{"take_id": t} for t in ids])
+    if not project.is_sqlite:  # ids given explicitly: the sequence moves past them
+        with project.engine.begin() as conn:
+            conn.execute(text("SELECT setval(pg_get_serial_sequence('takes', 'id'), :n)"), {"n": ids[-1]})
     return ids
 
 
