@@ -188,7 +188,10 @@ class PlaybackEngine:
             first = reader.seek(0)
             self.cache.put(self.key, 0, first.rgb)
             with self._cond:
-                self._queue.append(Due(first, 0.0))
+                # Shown while nothing else was asked for; a command already given (a cut's seek to its
+                # in point and cue) makes it stale, and a stale frame 0 would pass for the in frame.
+                if self._generation == 0:
+                    self._queue.append(Due(first, 0.0))
             self.ready.set()
             if self._on_ready:
                 self._on_ready(self)
@@ -218,6 +221,9 @@ class PlaybackEngine:
                 if self._closed:
                     return
                 command = self._commands.popleft() if self._commands else None
+                # A command with another behind it only moves the position: showing its frame would
+                # queue a picture the next command makes stale (a seek, then a cue to play on time).
+                superseded = bool(self._commands)
                 generation = self._generation
                 if command is not None and command[0] == "size":
                     reader.size = self._size
@@ -227,7 +233,8 @@ class PlaybackEngine:
                 lo, hi = self._range(total)
                 if name == "seek":
                     position = int(max(0, min(value, total - 1)))
-                    self._show_now(reader, position, generation)
+                    if not superseded:
+                        self._show_now(reader, position, generation)
                     last_number, next_due = position, time.monotonic()
                 elif name == "step":
                     self.status.playing = False
@@ -257,7 +264,8 @@ class PlaybackEngine:
                     position = self.status.frame
                 elif name in ("range", "size"):
                     position = self.status.frame
-                    self._show_now(reader, position, generation)
+                    if not superseded:
+                        self._show_now(reader, position, generation)
                     last_number, next_due = position, time.monotonic()
                 continue
             # Playing: decode the next frame in the direction of play and stamp when it is due.
