@@ -175,6 +175,35 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roots(args: argparse.Namespace) -> int:
+    from reviewer.store import local
+
+    if args.map:
+        stored, here = args.map
+        local.set_mapping(stored, str(Path(here).expanduser()))
+    if args.unmap:
+        local.set_mapping(args.unmap, None)
+    project = open_project(args.project, create=False)
+    try:
+        with project.sessions() as session:
+            here_paths = local.root_paths(session)
+            rows = session.execute(
+                select(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path, queries.func.count(m.Take.id))
+                .outerjoin(m.Take, m.Take.root_id == m.MediaRoot.id)
+                .group_by(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path)
+                .order_by(m.MediaRoot.name)
+            ).all()
+    finally:
+        project.close()
+    for root_id, name, stored, takes in rows:
+        here = here_paths[root_id]
+        state = "found" if Path(here).is_dir() else "NOT FOUND here: map it with --map STORED LOCAL"
+        mapped = f" -> {here}" if here != stored else ""
+        print(f"{name}: {stored}{mapped}  ({takes:,} takes; {state})")
+    print(f"this workstation's mapping: {local.path_map_file()}")
+    return 0
+
+
 def redact(target: str) -> str:
     """A database URL without its password, for messages."""
     if "://" not in target:
@@ -241,6 +270,98 @@ def cmd_decide(args: argparse.Namespace) -> int:
         f"take {take_id}: stage {row['stage']}, verdict {row['verdict'] or '-'}, rating {row['rating']}, "
         f"tags {', '.join(row['tags']) or '-'} (event {change.event_ids[0]})"
     )
+    return 0
+
+
+def _stage_position(project: Project, name: str) -> tuple[int, str]:
+    with project.sessions() as session:
+        names = queries.stage_names(session)
+    for k, stage in enumerate(names):
+        if stage.lower() == name.strip().lower():
+            return k, stage
+    raise KnownError(f"No stage called {name!r} in this project (stages: {', '.join(names)})")
+
+
+def cmd_team(args: argparse.Namespace) -> int:
+    from reviewer.review import votes
+
+    project = _open(args)
+    try:
+        voting = [_stage_position(project, s)[0] for s in args.voting] if args.voting is not None else None
+        rules = votes.set_rules(project, voting=voting, leads=args.lead)
+        with project.sessions() as session:
+            names = queries.stage_names(session)
+    finally:
+        project.close()
+    voted = ", ".join(names[k] for k in rules.voting if k < len(names)) or "none"
+    print(f"voted stages: {voted}; leads: {', '.join(rules.leads) or 'none (votes are advisory)'}")
+    for k in rules.voting:
+        if k in rules.revealed:
+            print(f"  {names[k]}: votes revealed by {rules.revealed[k]['by']} at {rules.revealed[k]['at']}")
+    return 0
+
+
+def _takes(project: Project, refs: Sequence[str]) -> list[int]:
+    ids = []
+    with project.sessions() as session:
+        for ref in refs:
+            take_id = queries.find_take(session, ref)
+            if take_id is None:
+                raise KnownError(
+                    f"No take {ref!r} in this project (give an id, a path or a unique file name)"
+                )
+            ids.append(take_id)
+    return ids
+
+
+def cmd_vote(args: argparse.Namespace) -> int:
+    from reviewer.review import votes
+
+    project = _open(args)
+    try:
+        change = votes.cast(
+            project, _takes(project, args.takes), "keep" if args.keep else "reject", args.reviewer
+        )
+    finally:
+        project.close()
+    print(
+        f"voted {'keep' if args.keep else 'reject'} on {len(change.take_ids)} takes (hidden until revealed)"
+    )
+    return 0
+
+
+def cmd_votes(args: argparse.Namespace) -> int:
+    from reviewer.review import votes
+
+    viewer = args.reviewer or default_reviewer()
+    project = _open(args)
+    try:
+        stage, name = _stage_position(project, args.stage)
+        if args.reveal or args.hide:
+            votes.reveal(project, stage, viewer, show=bool(args.reveal))
+        rules = votes.rules(project)
+        with project.sessions() as session:
+            waiting = list(
+                session.scalars(
+                    select(m.TakeState.take_id)
+                    .where(m.TakeState.stage_pos == stage, m.TakeState.rejected.is_(False))
+                    .order_by(m.TakeState.take_id)
+                )
+            )
+            tallies = votes.tally(session, stage, waiting, viewer, rules.is_revealed(stage))
+            names = {r["id"]: r["name"] for r in queries.take_rows(session, waiting)}
+    finally:
+        project.close()
+    if args.json:
+        json.dump({"stage": name, "revealed": rules.is_revealed(stage),
+                   "takes": [{"id": t, "name": names[t], **tallies[t].as_dict()} for t in waiting]},
+                  sys.stdout, indent=2)  # fmt: skip
+        print()
+        return 0
+    state = "revealed" if rules.is_revealed(stage) else "hidden until a lead reveals them"
+    print(f"{name}: {len(waiting)} takes waiting, votes {state}")
+    for t in waiting:
+        print(f"  {t:>6}  {names[t]}: {tallies[t].text()}")
     return 0
 
 
@@ -431,6 +552,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_problems)
 
     p = sub.add_parser(
+        "roots",
+        help="the media roots and where this workstation finds them (map shared storage mounted elsewhere)",
+    )
+    p.add_argument("project")
+    p.add_argument("--map", nargs=2, metavar=("STORED", "LOCAL"), help="read STORED/... from LOCAL/... here")
+    p.add_argument("--unmap", metavar="STORED", help="forget a mapping")
+    p.set_defaults(func=cmd_roots)
+
+    p = sub.add_parser(
         "migrate",
         help="copy a whole project into a new one, between a SQLite file and PostgreSQL (either way)",
     )
@@ -442,6 +572,37 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("project")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_stats)
+
+    p = sub.add_parser("team", help="team rules: the stages the team votes on, and the leads who decide them")
+    p.add_argument("project")
+    p.add_argument("--voting", nargs="*", metavar="STAGE", help="the stages voted on (none: no votes)")
+    p.add_argument(
+        "--lead", nargs="*", metavar="NAME", help="the reviewers whose verdict settles a voted stage"
+    )
+    p.set_defaults(func=cmd_team)
+
+    p = sub.add_parser("vote", help="a blind vote, keep or reject, on takes waiting at a voted stage")
+    p.add_argument("project")
+    p.add_argument("takes", nargs="+", help="take ids, paths or unique file names")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--keep", action="store_true")
+    how.add_argument("--reject", action="store_true")
+    p.add_argument(
+        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
+    )
+    p.set_defaults(func=cmd_vote)
+
+    p = sub.add_parser("votes", help="the votes at a stage, as you may see them; a lead reveals them")
+    p.add_argument("project")
+    p.add_argument("--stage", "-s", required=True)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--reveal", action="store_true", help="show everyone's votes to everyone (leads only)")
+    shown.add_argument("--hide", action="store_true", help="hide them again for a new round (leads only)")
+    p.add_argument("--json", action="store_true")
+    p.add_argument(
+        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
+    )
+    p.set_defaults(func=cmd_votes)
 
     p = sub.add_parser("decide", help="record a decision on a take (for scripts)")
     p.add_argument("project")

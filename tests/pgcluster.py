@@ -11,6 +11,7 @@ from __future__ import annotations
 import glob
 import os
 import shutil
+import socket
 import subprocess
 import tempfile
 import uuid
@@ -72,12 +73,19 @@ class Cluster:
         shutil.rmtree(self.base, ignore_errors=True)
 
 
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def _as_owner() -> list[str]:
     return ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
 
 
-def start(fsync: bool = False) -> Cluster:
-    """Start a cluster (fsync off by default: the tests check behaviour, not the disk)."""
+def start(fsync: bool = False, tcp: bool = False) -> Cluster:
+    """Start a cluster (fsync off by default: the tests check behaviour, not the disk; ``tcp``: reached
+    over loopback TCP, as another workstation would, rather than the Unix socket)."""
     given = os.environ.get("REVIEWER_TEST_PG", "").strip()
     if given:
         info = psycopg.conninfo.conninfo_to_dict(given.replace("postgresql+psycopg://", "postgresql://"))
@@ -92,14 +100,15 @@ def start(fsync: bool = False) -> Cluster:
         shutil.chown(base, "postgres")
         shutil.chown(base / "sock", "postgres")
         os.chmod(base, 0o755)
-    port = 5432 + os.getpid() % 1000
+    port = _free_port() if tcp else 5432 + os.getpid() % 1000
     run = [*_as_owner()]
     subprocess.run(
         [*run, str(binaries / "initdb"), "-D", str(base / "data"), "-A", "trust", "-U", "postgres", "-E", "UTF8",
          "--locale=C", "--no-sync"],
         check=True, capture_output=True,
     )  # fmt: skip
-    options = f"-k {base / 'sock'} -c listen_addresses='' -p {port} -c max_connections=200"
+    listen = "127.0.0.1" if tcp else ""
+    options = f"-k {base / 'sock'} -c listen_addresses='{listen}' -p {port} -c max_connections=200"
     if not fsync:
         options += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     subprocess.run(
@@ -107,5 +116,5 @@ def start(fsync: bool = False) -> Cluster:
          options, "start"],
         check=True, capture_output=True,
     )  # fmt: skip
-    host = str(base / "sock")
+    host = "127.0.0.1" if tcp else str(base / "sock")
     return Cluster(base, f"host={host} port={port} user=postgres dbname=postgres", host, port, "postgres")

@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 from reviewer.errors import KnownError
 from reviewer.review.decisions import undone_ids
 from reviewer.review.shots import cut
+from reviewer.store import local, queries
 from reviewer.store import models as m
-from reviewer.store import queries
 from reviewer.store.db import Project
 
 NAMESPACE = "take_reviewer"  # our key in OTIO metadata
@@ -299,7 +299,7 @@ def _query() -> Any:
 def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
     """Clips from raw rows (``_COLUMNS``), in their order: shared Fractions, paths as text."""
     stage_names = [n for (n,) in session.execute(select(m.Stage.name).order_by(m.Stage.position))]
-    roots = {r.id: r.path for r in session.execute(select(m.MediaRoot.id, m.MediaRoot.path))}
+    roots = local.root_paths(session)  # as this workstation mounts them
     reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
     ids = [row[0] for row in rows]
     tags: dict[int, list[str]] = queries.tags_of(session, ids)

@@ -28,6 +28,7 @@ from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
 from reviewer.media import cache
 from reviewer.media.analysis import VERSION, Analysis
+from reviewer.store import local
 from reviewer.store import models as m
 from reviewer.store.db import Project
 
@@ -140,7 +141,8 @@ class Ingestor:
     # --- media roots --------------------------------------------------------------------------
 
     def _roots(self, session: Session) -> dict[int, Path]:
-        return {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
+        """The media roots as this workstation mounts them (``store.local``)."""
+        return {rid: Path(path) for rid, path in local.root_paths(session).items()}
 
     def _root_for(self, session: Session, roots: dict[int, Path], given: Path) -> tuple[int, Path]:
         """The media root ``given`` lies under (the deepest), or a new root at ``given`` itself."""
@@ -425,7 +427,7 @@ def analyze_takes(
     """Analyse the takes that have no current analysis (or no filmstrip): those waiting at the earliest
     stage first, the way a review queue meets them. ``take_ids`` None: the whole project."""
     with project.sessions() as session:
-        roots = {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
+        roots = {rid: Path(path) for rid, path in local.root_paths(session).items()}
         current = {
             r.take_id: r.content_hash
             for r in session.execute(

@@ -189,6 +189,7 @@ _EVENT_COLUMNS = (
     m.Event.shot_to_id,
     m.Event.hero,
     m.Event.hero_shot_id,
+    m.Event.vote,
 )
 
 
@@ -227,7 +228,7 @@ _Q_TAKE_STATES = (
 _EVENT_DEFAULTS: dict[str, Any] = {
     "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
     "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
-    "hero": None, "hero_shot_id": None,
+    "hero": None, "hero_shot_id": None, "vote": None,
 }  # fmt: skip
 
 
@@ -266,7 +267,8 @@ def recompute_state(session: Db, take_id: int, all_stages: Sequence[StageRow]) -
         position = stage.position
         rejected = verdict == m.VERDICT_REJECT
         break
-    last = live[-1] if live else None
+    decided = [e for e in live if e.vote is None]  # a vote is not a decision: it leaves who and when alone
+    last = decided[-1] if decided else None
     values = {
         "stage_pos": position,
         "rejected": rejected,
@@ -373,6 +375,7 @@ def _record(
     _tag_ids(session, added)
     known = _take_states(session, take_ids)
     named_stage = _stage_by_name(all_stages, decision.stage) if decision.stage is not None else None
+    voted = _voted_stages(session, reviewer) if decision.verdict is not None else set()
     now = m.utcnow()
     for take_id in take_ids:
         if take_id not in known:
@@ -389,6 +392,12 @@ def _record(
                 stage_id = named_stage.id
             else:
                 stage_id = all_stages[min(reached, len(all_stages) - 1)].id
+            at = next(s for s in all_stages if s.id == stage_id)
+            if at.position in voted:
+                raise KnownError(
+                    f"At {at.name} the team votes and a lead's verdict settles it: vote on take {take_id}, "
+                    "or ask a lead"
+                )
         event_id = _insert_event(
             session,
             take_id=take_id,
@@ -408,6 +417,19 @@ def _record(
         recompute_state(session, take_id, all_stages)
         change.take_ids.add(take_id)
     return change
+
+
+def _voted_stages(session: Db, reviewer: str) -> set[int]:
+    """The stages where ``reviewer`` votes rather than decides (``reviewer.review.votes``)."""
+    found: dict[str, Any] = dict(
+        session.execute(
+            select(m.Setting.key, m.Setting.value).where(m.Setting.key.in_(["team.voting", "team.leads"]))
+        ).all()
+    )
+    leads = found.get("team.leads") or []
+    if not leads or reviewer in leads:
+        return set()
+    return {int(s) for s in found.get("team.voting") or []}
 
 
 @dataclass(frozen=True)
@@ -519,15 +541,20 @@ class HistoryEntry:
     undone: bool
 
 
-def history(session: Session, take_id: int) -> list[HistoryEntry]:
-    """Every event of the take, newest first, described in words; undone ones flagged."""
+def history(
+    session: Session, take_id: int, viewer: str | None = None, revealed: Sequence[int] = ()
+) -> list[HistoryEntry]:
+    """Every event of the take, newest first, described in words; undone ones flagged. A blind vote
+    says how it went only to its voter (``viewer``) or once its stage is ``revealed``."""
     rows = session.execute(
         select(*_EVENT_COLUMNS, m.Event.workstation, m.Event.frame_in, m.Event.frame_out, m.Reviewer.name)
         .join(m.Reviewer, m.Reviewer.id == m.Event.reviewer_id)
         .where(m.Event.take_id == take_id)
         .order_by(m.Event.id)
     ).all()
-    stage_names = {s.id: s.name for s in stages(session)}
+    all_stages = stages(session)
+    stage_names = {s.id: s.name for s in all_stages}
+    open_stages = {s.id for s in all_stages if s.position in revealed}
     shots: dict[int, str] = {r.id: r.code for r in session.execute(select(m.Shot.id, m.Shot.code))}
     undone = undone_ids(rows)
     out = []
@@ -537,6 +564,10 @@ def history(session: Session, take_id: int) -> list[HistoryEntry]:
             parts.append(f"undid #{r.undoes_id}" if r.id not in undone else f"undid #{r.undoes_id} (redone)")
         if r.verdict:
             parts.append(f"{r.verdict} at {stage_names.get(r.stage_id, '?')}")
+        if r.vote:
+            seen = r.stage_id in open_stages or (viewer is not None and r.name == viewer)
+            vote = f"voted {r.vote}" if seen else "voted (hidden until the votes are revealed)"
+            parts.append(f"{vote} at {stage_names.get(r.stage_id, '?')}")
         if r.rating is not None:
             parts.append(f"rated {r.rating}")
         if r.tags_added:

@@ -9,11 +9,11 @@ the defaults, so new default commands reach users who customised others.
 from __future__ import annotations
 
 import json
-import os
 from importlib import resources
 from pathlib import Path
 
 from reviewer.errors import KnownError
+from reviewer.store.local import config_dir
 
 TAG_PREFIX = "tag."
 
@@ -85,6 +85,8 @@ TITLES: dict[str, str] = {
     "app.shortcuts": "Edit keyboard shortcuts",
     "app.switch_reviewer": "Switch reviewer",
     "app.about": "About Take Reviewer (versions of Qt, FFmpeg, the database)",
+    "team.reveal_votes": "Reveal (or hide again) everyone's votes at this take's stage (leads)",
+    "app.media_roots": "Media roots on this workstation (map shared storage mounted elsewhere)…",
     "app.export": "Export a shot list (OTIO, EDL, FCP XML, ALE, CSV, JSON, selects, PDF)…",
     "app.quit": "Quit",
 }
@@ -109,6 +111,7 @@ def category(command: str) -> str:
         "shots": "Shots",
         "compare": "Compare",
         "cut": "The cut",
+        "team": "Team",
     }.get(command.split(".", 1)[0], "Other")
 
 
@@ -116,15 +119,6 @@ def default_keymap() -> dict[str, list[str]]:
     text = (resources.files("reviewer.resources") / "keymap.json").read_text(encoding="utf-8")
     data = json.loads(text)
     return {str(command): [str(k) for k in keys] for command, keys in data.items()}
-
-
-def config_dir() -> Path:
-    """Where a user's settings live: ``$TAKE_REVIEWER_CONFIG``, else the XDG config folder."""
-    override = os.environ.get("TAKE_REVIEWER_CONFIG", "").strip()
-    if override:
-        return Path(override).expanduser()
-    base = os.environ.get("XDG_CONFIG_HOME", "").strip() or str(Path.home() / ".config")
-    return Path(base) / "take-reviewer"
 
 
 def user_keymap_path() -> Path:

@@ -22,8 +22,8 @@ from sqlalchemy.orm import Session
 from reviewer.errors import KnownError
 from reviewer.review import decisions as dec
 from reviewer.review.decisions import Change, Db
+from reviewer.store import local, queries
 from reviewer.store import models as m
-from reviewer.store import queries
 from reviewer.store.db import Project
 
 DEFAULT_FPS = 24.0
@@ -215,25 +215,25 @@ class ShotRow:
 def _hero_query() -> Any:
     return (
         select(
-            m.Shot.id, m.Take.id, m.Take.name, m.Take.relpath, m.MediaRoot.path, m.Take.content_hash,
+            m.Shot.id, m.Take.id, m.Take.name, m.Take.relpath, m.Take.root_id, m.Take.content_hash,
             m.Take.fps_num, m.Take.fps_den, m.Take.frame_count, m.Shot.hero_in, m.Shot.hero_out,
             m.TakeState.rating,
         )
         .join(m.Take, m.Take.id == m.Shot.hero_take_id)
-        .join(m.MediaRoot, m.MediaRoot.id == m.Take.root_id)
         .outerjoin(m.TakeState, m.TakeState.take_id == m.Take.id)
     )  # fmt: skip
 
 
 def heroes(session: Session | Db) -> dict[int, Hero]:
     out: dict[int, Hero] = {}
+    roots = local.root_paths(session)
     for r in session.execute(_hero_query()):
         shot, take, name, relpath, root, content_hash, num, den, count, h_in, h_out, rating = r
         count = int(count or 0)
         lo = h_in if h_in is not None else 0
         hi = h_out if h_out is not None else max(0, count - 1)
         out[shot] = Hero(
-            take, name, str(Path(root) / relpath), content_hash, f"{num or 24}/{den or 1}",
+            take, name, str(Path(roots.get(root, "/")) / relpath), content_hash, f"{num or 24}/{den or 1}",
             count, lo, hi, rating,
         )  # fmt: skip
     return out

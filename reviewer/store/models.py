@@ -239,6 +239,9 @@ class Event(Base):
     # ``frame_in``-``frame_out``, False takes that away
     hero: Mapped[bool | None] = mapped_column(Boolean)
     hero_shot_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
+    # a blind vote at ``stage_id`` (migration 0006): keep or reject, hidden from the other voters until
+    # the stage's votes are revealed; it changes no state (a lead's verdict settles the stage)
+    vote: Mapped[str | None] = mapped_column(String(10))
 
     reviewer: Mapped[Reviewer] = relationship()
     stage: Mapped[Stage | None] = relationship()

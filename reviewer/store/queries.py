@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, Select, func, or_, select
 from sqlalchemy.orm import Session
 
+from reviewer.store import local
 from reviewer.store import models as m
 from reviewer.store.dialect import text_match
 
@@ -149,7 +150,7 @@ def tags_of(session: Session, take_ids: Sequence[int]) -> dict[int, list[str]]:
 def take_rows(session: Session, take_ids: Sequence[int]) -> Iterator[dict[str, Any]]:
     """One plain dict per take (the ``reviewer takes --json`` shape), in the order of ``take_ids``."""
     names = stage_names(session)
-    roots = {r.id: Path(r.path) for r in session.scalars(select(m.MediaRoot))}
+    roots = {rid: Path(path) for rid, path in local.root_paths(session).items()}
     reviewers: dict[int, str] = {
         row.id: row.name for row in session.execute(select(m.Reviewer.id, m.Reviewer.name))
     }
@@ -354,11 +355,11 @@ def find_take(session: Session, ref: str) -> int | None:
         return int(ref)
     path = Path(ref).expanduser()
     absolute = Path(path if path.is_absolute() else Path.cwd() / path)
-    for root in session.scalars(select(m.MediaRoot)):
-        base = Path(root.path)
+    for root_id, root_path in local.root_paths(session).items():
+        base = Path(root_path)
         if base in absolute.parents:
             rel = absolute.relative_to(base).as_posix()
-            found = session.scalar(select(m.Take.id).where(m.Take.root_id == root.id, m.Take.relpath == rel))
+            found = session.scalar(select(m.Take.id).where(m.Take.root_id == root_id, m.Take.relpath == rel))
             if found is not None:
                 return found
     matches = list(

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
 from functools import partial
@@ -55,7 +56,7 @@ from PySide6.QtWidgets import (
 from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
-from reviewer.review import dashboard, shots, stacks, team
+from reviewer.review import dashboard, live, shots, stacks, team, votes
 from reviewer.review import keymap as km
 from reviewer.review.catalog import COLUMN_KEYS, Catalog
 from reviewer.review.decisions import (
@@ -68,6 +69,7 @@ from reviewer.review.decisions import (
     history,
     move_to_shot,
     notes_of,
+    workstation,
 )
 from reviewer.review.session import (
     Session,
@@ -104,6 +106,7 @@ from reviewer.ui.tasks import Tasks
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
+LIVE_MS = 1000  # others' decisions show within about this (and the poll's own time)
 TOP_UP_AT = 10  # a session claims its next batch when fewer undecided takes than this lie ahead
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
@@ -141,9 +144,22 @@ def count_funnel(project: Project) -> queries.Funnel:
         return queries.funnel(session)
 
 
-def load_details(project: Project, take_id: int) -> tuple[int, list[Note], list[HistoryEntry]]:
+Details = tuple[int, list[Note], list[HistoryEntry], str]
+
+
+def load_details(project: Project, take_id: int, viewer: str) -> Details:
+    """A take's notes, its history and, at a voted stage, its votes as ``viewer`` may see them."""
+    team_rules = votes.rules(project)
+    revealed = list(team_rules.revealed)
     with project.sessions() as session:
-        return take_id, notes_of(session, take_id), history(session, take_id)
+        state = session.get(m.TakeState, take_id)
+        said = ""
+        if state is not None and not state.rejected and state.stage_pos in team_rules.voting:
+            is_open = team_rules.is_revealed(state.stage_pos)
+            said = (
+                "Votes: " + votes.tally(session, state.stage_pos, [take_id], viewer, is_open)[take_id].text()
+            )
+        return take_id, notes_of(session, take_id), history(session, take_id, viewer, revealed), said
 
 
 def text_rows(project: Project, catalog: Catalog, text: str) -> tuple[str, np.ndarray]:
@@ -402,6 +418,9 @@ class ProjectWindow(QMainWindow):
         self.analysis_stop.hide()
         self.statusBar().addPermanentWidget(self.analysis_label)
         self.statusBar().addPermanentWidget(self.analysis_stop)
+        self.live_label = QLabel()  # what others did a moment ago
+        self.live_label.setObjectName("live")
+        self.statusBar().addPermanentWidget(self.live_label)
         self.reviewer_label = QLabel()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.analysis_cancel = threading.Event()
@@ -420,6 +439,11 @@ class ProjectWindow(QMainWindow):
         self.session_timer.setSingleShot(True)
         self.session_timer.setInterval(400)
         self.session_timer.timeout.connect(self._save_session)
+        self.live: live.Seen | None = None  # how far the event log has been read
+        self.own_events: set[int] = set()  # events this window wrote (already shown)
+        self.live_timer = QTimer(self)
+        self.live_timer.setInterval(LIVE_MS)
+        self.live_timer.timeout.connect(self._poll_live)
         self.lease_timer = QTimer(self)  # a session's claims are renewed while it runs
         self.lease_timer.setInterval(int(team.RENEW.total_seconds() * 1000))
         self.lease_timer.timeout.connect(self._renew_claims)
@@ -504,6 +528,8 @@ class ProjectWindow(QMainWindow):
             "app.shortcuts": self.edit_shortcuts,
             "app.switch_reviewer": self.switch_reviewer,
             "app.export": self.export_dialog,
+            "app.media_roots": self.media_roots,
+            "team.reveal_votes": self.reveal_votes,
             "app.about": self.about,
             "app.quit": self.close,
         }
@@ -607,6 +633,8 @@ class ProjectWindow(QMainWindow):
         )
         self.filter_bar.set_choices(catalog, self.tags)
         self.tasks.run(load_stacks, self.project, done=self._stacks_loaded, key="stacks")
+        self.live = None
+        self.tasks.run(live.mark, self.project, done=self._live_marked, key="live")
         self.saved_session = load_session(self.project, self.reviewer)
         if self.session is not None:
             self._show_queue()
@@ -1029,12 +1057,15 @@ class ProjectWindow(QMainWindow):
         elif self.player.take is None or self.player.take.get("id") != take_id:
             self.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
         self.player.set_signals(take_id, take.get("signals"))
-        self.tasks.run(load_details, self.project, take_id, done=self._details_loaded, key="details")
+        self.tasks.run(
+            load_details, self.project, take_id, self.reviewer, done=self._details_loaded, key="details"
+        )
 
-    def _details_loaded(self, result: tuple[int, list[Note], list[HistoryEntry]]) -> None:
-        take_id, notes, entries = result
+    def _details_loaded(self, result: Details) -> None:
+        take_id, notes, entries, said = result
         if take_id != self.current_id:
             return
+        self.panel.show_votes(said)
         self.panel.show_notes(notes)
         self.panel.show_history(entries)
         self.player.set_notes(take_id, notes)
@@ -1147,8 +1178,52 @@ class ProjectWindow(QMainWindow):
         elif self.session is not None and decision.verdict == m.VERDICT_REJECT:
             self._select_session_current()
 
+    # --- others' changes, live ---------------------------------------------------------------------
+
+    def _live_marked(self, seen: live.Seen) -> None:
+        self.live = seen
+        self.live_timer.start()
+
+    def _poll_live(self) -> None:
+        if self.live is not None and self.complete and self.isVisible():
+            self.tasks.run(live.since, self.project, self.live, done=self._live_read, key="live")
+
+    def _live_read(self, seen: live.Seen) -> None:
+        """Show what others decided since the last poll, leaving the reviewer's current take alone."""
+        before = self.live
+        self.live = seen
+        if before is None or self.catalog is None:
+            return
+        if seen.last_take > before.last_take:  # takes ingested elsewhere: the catalogue grows
+            self.reload()
+            return
+        here = workstation()
+        theirs = [
+            e for e in seen.events if e[0] not in self.own_events and (e[2], e[3]) != (self.reviewer, here)
+        ]
+        self.own_events.difference_update(e[0] for e in seen.events)
+        if not theirs:
+            return
+        ids = sorted({t for _e, t, _n, _w in theirs})
+        with self.project.engine.connect() as conn:
+            self.catalog.refresh(conn, ids)
+        self.model.takes_changed(ids)
+        self.bin_timer.start()
+        self._update_session_bar()
+        if self.current_id in ids:
+            self._refresh_current()  # the panel says what they did; the player plays on
+        if self.comparing():
+            self._after_change(Change(take_ids=set(ids)))
+        counts = Counter(name for _e, _t, name, _w in theirs)
+        self.live_label.setText(
+            "Just now: "
+            + ", ".join(f"{name} {n} change{'s' if n != 1 else ''}" for name, n in counts.most_common(3))
+        )
+        self.live_label.setToolTip(f"Last change by others at {time.strftime('%H:%M:%S')}")
+
     def _after_change(self, change: Change) -> None:
         """Re-read the changed takes and repaint what shows them (the funnel and bins a moment later)."""
+        self.own_events.update(change.event_ids)
         if self.catalog is not None:
             with self.project.engine.connect() as conn:
                 self.catalog.refresh(conn, change.take_ids)
@@ -1184,11 +1259,67 @@ class ProjectWindow(QMainWindow):
             rows = list(queries.take_rows(session, [self.current_id]))
         self.current_row = rows[0] if rows else None
         self.panel.show_take(self.current_row)
-        self.tasks.run(load_details, self.project, self.current_id, done=self._details_loaded, key="details")
+        self.tasks.run(
+            load_details,
+            self.project,
+            self.current_id,
+            self.reviewer,
+            done=self._details_loaded,
+            key="details",
+        )
 
     def give_verdict(self, verdict: str) -> None:
         words = {m.VERDICT_KEEP: "Kept", m.VERDICT_REJECT: "Rejected", m.VERDICT_CLEAR: "Cleared"}
+        if verdict != m.VERDICT_CLEAR and self._votes_here():
+            self._vote(verdict)
+            return
         self._record(Decision(verdict=verdict), words[verdict])
+
+    def _votes_here(self) -> bool:
+        """Whether this reviewer votes rather than decides on the target takes (a voted stage, not a lead)."""
+        cat = self.catalog
+        ids = self.targets()
+        if cat is None or not ids:
+            return False
+        team_rules = votes.rules(self.project)
+        stages = {int(cat.stage_pos[cat.row_of[t]]) for t in ids if t in cat.row_of}
+        return any(team_rules.votes_at(s, self.reviewer) for s in stages)
+
+    def _vote(self, verdict: str) -> None:
+        ids = self.targets()
+        try:
+            change = votes.cast(self.project, ids, verdict, self.reviewer)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.undo_stack.push(UndoEntry(f"Voted {verdict}", change.event_ids, sorted(change.take_ids)))
+        self._after_change(change)
+        n = len(change.take_ids)
+        self.status_label.setText(
+            f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead reveals "
+            "the votes; a lead's verdict settles the stage)"
+        )
+        if self.auto_advance.isChecked() and n == 1:
+            self.go_to_take(+1)
+
+    def reveal_votes(self) -> None:
+        """Ctrl+Shift+V: show everyone's votes at the current take's stage (leads only)."""
+        cat = self.catalog
+        if cat is None or self.current_id is None or self.current_id not in cat.row_of:
+            return
+        stage = int(cat.stage_pos[cat.row_of[self.current_id]])
+        team_rules = votes.rules(self.project)
+        if stage not in team_rules.voting:
+            self.status_label.setText("The team does not vote at this stage (`reviewer team --voting`)")
+            return
+        try:
+            votes.reveal(self.project, stage, self.reviewer, show=not team_rules.is_revealed(stage))
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        shown = votes.rules(self.project).is_revealed(stage)
+        self.status_label.setText(f"Votes at {cat.stages[stage]} {'revealed' if shown else 'hidden again'}")
+        self._refresh_current()
 
     def rate(self, rating: int) -> None:
         self._record(Decision(rating=rating), f"Rated {rating}")
@@ -1727,6 +1858,17 @@ class ProjectWindow(QMainWindow):
 
         show_about(self)
 
+    def media_roots(self) -> None:
+        """Where the shared media roots are found on this workstation; mapping one reloads the takes."""
+        from reviewer.ui.roots_dialog import RootsDialog
+
+        dialog = RootsDialog(self.project, self)
+        dialog.exec()
+        if dialog.changed:
+            self.reload()
+            if self.current_id is not None:
+                self._show_take(self.current_id)
+
     def export_dialog(self) -> None:
         from reviewer.ui.export_dialog import ExportDialog
 
@@ -1752,6 +1894,7 @@ class ProjectWindow(QMainWindow):
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
 
     def closeEvent(self, event: QCloseEvent) -> None:
+        self.live_timer.stop()
         if self.session is not None:
             save_session(self.project, self.reviewer, self.session)
             self.lease_timer.stop()

@@ -101,8 +101,11 @@ class TaggingPanel(QScrollArea):
 
         self.title = plain_label(object_name="take-title")
         self.status = plain_label(object_name="take-status")
+        self.votes = plain_label(object_name="take-votes")  # blind votes at a voted stage
+        self.votes.hide()
         layout.addWidget(self.title)
         layout.addWidget(self.status)
+        layout.addWidget(self.votes)
 
         verdicts = QHBoxLayout()
         self.verdict_buttons: dict[str, QPushButton] = {}
@@ -304,6 +307,10 @@ class TaggingPanel(QScrollArea):
             f"{take.get('frame_count')} frames{' · sound' if take.get('has_audio') else ''}\n"
             + breakable(str(take.get("path", "")))
         )
+
+    def show_votes(self, text: str) -> None:
+        self.votes.setText(text)
+        self.votes.setVisible(bool(text))
 
     def show_notes(self, notes: Sequence[Note]) -> None:
         self.notes.clear()

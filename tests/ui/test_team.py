@@ -10,10 +10,14 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
+from reviewer.ingest.ingest import ingest
 from reviewer.review import team
+from reviewer.review.catalog import COLUMN_KEYS
+from reviewer.review.decisions import Decision, decide
 from reviewer.store import models as m
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
+from tests.conftest import ClipFactory, place
 from tests.ui.test_workspace import CTRL, SHIFT, press, shown_window, six_takes
 
 __all__ = ["six_takes"]
@@ -62,4 +66,110 @@ def test_a_session_claims_what_others_do_not_hold(
     assert [held[f"take_{k}.mp4"] for k in range(6)] == ["anna", "anna", None, None, None, None]
     press(qtbot, window, Qt.Key.Key_Return, CTRL)  # resume: its takes are claimed again
     assert window.session is not None and leases(six_takes)["take_4.mp4"] == "tester"
+    next(gen, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def shared(request: pytest.FixtureRequest, tmp_path: Path, clip: ClipFactory) -> str:
+    """Four real takes in a project on either store, as a team would share it."""
+    media = tmp_path / "media"
+    for k in range(4):
+        place(clip(".mp4", seed=20 + k, frames=24), media / "SH010" / f"take_{k}.mp4")
+    target = str(tmp_path / "team.trproj") if request.param == "sqlite" else request.getfixturevalue("pg_url")
+    project = open_project(target)
+    ingest(project, [media], workers=0)
+    project.close()
+    return target
+
+
+def test_others_decisions_show_within_a_second_or_two_and_leave_the_current_take_alone(
+    qtbot: QtBot, shared: str
+) -> None:
+    gen = shown_window(qtbot, shared, 4)  # type: ignore[arg-type]
+    window: ProjectWindow = next(gen)
+    qtbot.waitUntil(lambda: window.live is not None, timeout=5000)
+    window.grid.setCurrentIndex(window.model.index(0, 1))
+    assert window.current_row is not None
+    current = window.current_row["name"]
+    other = open_project(shared)
+    with other.sessions() as session:
+        ids = dict(session.execute(select(m.Take.name, m.Take.id)).all())
+    decide(other, ids["take_3.mp4"], Decision(verdict="reject"), reviewer="anna")
+    decide(other, ids[current], Decision(rating=5, note="lovely light"), reviewer="anna")
+    other.close()
+    qtbot.waitUntil(lambda: "anna 2 changes" in window.live_label.text(), timeout=5000)
+    assert window.current_row["name"] == current and window.current_row["rating"] == 5  # the panel follows
+    row = window.model.row_of(ids["take_3.mp4"])
+    assert row is not None
+    assert window.catalog is not None and window.catalog.status(window.catalog.row_of[ids["take_3.mp4"]]) == (
+        window.model.index(row, COLUMN_KEYS.index("verdict")).data()
+    )
+    assert "reject" in str(window.model.index(row, COLUMN_KEYS.index("verdict")).data()).lower()
+    qtbot.waitUntil(lambda: "1 out" in window.funnel_bar.buttons[0].text(), timeout=5000)
+    next(gen, None)
+
+
+def test_a_root_mounted_elsewhere_is_mapped_from_the_dialog(
+    qtbot: QtBot, tmp_path: Path, clip: ClipFactory
+) -> None:
+    from reviewer.ui.roots_dialog import RootsDialog
+
+    there = tmp_path / "mnt" / "ad"
+    place(clip(".mp4", seed=71, frames=24), there / "SH010" / "a.mp4")
+    project = open_project(tmp_path / "p.trproj")
+    ingest(project, [there], workers=0)
+    here = tmp_path / "Volumes" / "ad"
+    here.parent.mkdir()
+    there.rename(here)
+    dialog = RootsDialog(project)
+    qtbot.addWidget(dialog)
+    assert dialog.table.item(0, 2).text().startswith("not found")
+    dialog.map_to(str(here))
+    assert dialog.changed and dialog.table.item(0, 2).text() == str(here)
+    assert dialog.table.item(0, 1).text() == str(there) and dialog.table.item(0, 3).text() == "1"
+    from reviewer.store import queries
+
+    with project.sessions() as session:
+        (row,) = queries.take_rows(session, [1])
+    assert Path(row["path"]).is_file()
+    dialog.unmap()
+    assert dialog.table.item(0, 2).text().startswith("not found")
+    project.close()
+
+
+def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtBot, six_takes: Path) -> None:
+    from reviewer.review import votes
+
+    project = open_project(six_takes)
+    decide(project, list(range(1, 7)), Decision(verdict="keep"), reviewer="anna")  # all at Shortlist
+    votes.set_rules(project, voting=[1], leads=["anna"])
+    project.close()
+    gen = shown_window(qtbot, six_takes, 6)
+    window: ProjectWindow = next(gen)
+    window.auto_advance.setChecked(False)
+    window.grid.setCurrentIndex(window.model.index(0, 1))
+    take = window.current_id
+    assert take is not None
+    press(qtbot, window, Qt.Key.Key_P)  # tester is no lead: a vote
+    assert "Voted keep on 1 take" in window.status_label.text()
+    qtbot.waitUntil(
+        lambda: "1 voted (hidden until revealed; yours: keep)" in window.panel.votes.text(), timeout=5000
+    )
+    check = open_project(six_takes)
+    with check.sessions() as session:
+        state = session.get(m.TakeState, take)
+        assert state is not None and state.stage_pos == 1  # nothing decided
+    check.close()
+    press(qtbot, window, Qt.Key.Key_V, CTRL | SHIFT)
+    assert "Only a lead" in window.status_label.text()
+    window.reviewer = "anna"
+    press(qtbot, window, Qt.Key.Key_V, CTRL | SHIFT)
+    assert "revealed" in window.status_label.text()
+    qtbot.waitUntil(lambda: "agreement 100% (tester keep)" in window.panel.votes.text(), timeout=5000)
+    press(qtbot, window, Qt.Key.Key_P)  # the lead's verdict settles it
+    check = open_project(six_takes)
+    with check.sessions() as session:
+        state = session.get(m.TakeState, take)
+        assert state is not None and state.stage_pos == 2
+    check.close()
     next(gen, None)
