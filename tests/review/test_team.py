@@ -106,3 +106,32 @@ def test_five_reviewers_at_full_speed_lose_nothing_and_share_nothing(project: Pr
         assert kept == sum(1 for t in ids if t % 3)
     shares = ", ".join(str(len(got)) for got in decided.values())
     print(f"{project.engine.dialect.name}: {len(ids)} decisions by 5 processes ({shares}) in {took:.1f} s")
+
+
+KILLED_CHILD = textwrap.dedent(
+    """
+    import datetime as dt, sys, time
+    from reviewer.review import team
+    from reviewer.store.db import open_project
+    project = open_project(sys.argv[1], create=False)
+    pool = [int(t) for t in sys.argv[2].split(",")]
+    batch = team.claim(project, "doomed", 0, pool, count=5, lease=dt.timedelta(seconds=1.5))
+    print(*batch, flush=True)
+    time.sleep(60)  # killed here, mid-batch, without giving anything back
+    """
+)
+
+
+def test_a_workstation_killed_mid_batch_gets_its_takes_back_when_the_lease_lapses(project: Project) -> None:
+    ids = add_takes(project, 8)
+    with subprocess.Popen([sys.executable, "-c", KILLED_CHILD, project.url, ",".join(map(str, ids))],
+                          stdout=subprocess.PIPE, text=True) as proc:  # fmt: skip
+        assert proc.stdout is not None
+        held = [int(t) for t in proc.stdout.readline().split()]
+        proc.kill()
+        proc.wait()
+    assert held == ids[:5]
+    assert team.claim(project, "alive", 0, ids) == ids[5:]  # the dead workstation's takes are still held
+    assert sorted(team.held_by_others(project, "alive", 0)) == held
+    time.sleep(1.6)
+    assert team.claim(project, "alive", 0, ids) == ids  # lapsed: back in the pool
