@@ -186,17 +186,10 @@ def cmd_roots(args: argparse.Namespace) -> int:
     project = open_project(args.project, create=False)
     try:
         with project.sessions() as session:
-            here_paths = local.root_paths(session)
-            rows = session.execute(
-                select(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path, queries.func.count(m.Take.id))
-                .outerjoin(m.Take, m.Take.root_id == m.MediaRoot.id)
-                .group_by(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path)
-                .order_by(m.MediaRoot.name)
-            ).all()
+            rows = local.roots(session)
     finally:
         project.close()
-    for root_id, name, stored, takes in rows:
-        here = here_paths[root_id]
+    for name, stored, here, takes in rows:
         state = "found" if Path(here).is_dir() else "NOT FOUND here: map it with --map STORED LOCAL"
         mapped = f" -> {here}" if here != stored else ""
         print(f"{name}: {stored}{mapped}  ({takes:,} takes; {state})")

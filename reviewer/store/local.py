@@ -14,7 +14,7 @@ import os
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
 from reviewer.store import models as m
@@ -90,3 +90,15 @@ def root_paths(session: Any) -> dict[int, str]:
         rid: local_path(path, mapping)
         for rid, path in session.execute(select(m.MediaRoot.id, m.MediaRoot.path))
     }
+
+
+def roots(session: Any) -> list[tuple[str, str, str, int]]:
+    """Every media root as (name, stored path, path here, number of takes), by name."""
+    here = root_paths(session)
+    rows = session.execute(
+        select(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path, func.count(m.Take.id))
+        .outerjoin(m.Take, m.Take.root_id == m.MediaRoot.id)
+        .group_by(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path)
+        .order_by(m.MediaRoot.name)
+    ).all()
+    return [(name, stored, here[rid], int(n)) for rid, name, stored, n in rows]

@@ -16,24 +16,14 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import func, select
 
 from reviewer.store import local
-from reviewer.store import models as m
 from reviewer.store.db import Project
 
 
 def roots_of(project: Project) -> list[tuple[str, str, str, int]]:
-    """(name, stored path, path here, takes) for every media root."""
     with project.sessions() as session:
-        here = local.root_paths(session)
-        rows = session.execute(
-            select(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path, func.count(m.Take.id))
-            .outerjoin(m.Take, m.Take.root_id == m.MediaRoot.id)
-            .group_by(m.MediaRoot.id, m.MediaRoot.name, m.MediaRoot.path)
-            .order_by(m.MediaRoot.name)
-        ).all()
-    return [(name, stored, here[rid], int(n)) for rid, name, stored, n in rows]
+        return local.roots(session)
 
 
 class RootsDialog(QDialog):
