@@ -1441,9 +1441,7 @@ class ProjectWindow(QMainWindow):
         if self.saved_session is not None:
             resumed = self.saved_session
             undecided = [t for t in resumed.queue if t not in resumed.decided]
-            mine = set(
-                team.claim(self.project, self.reviewer, resumed.stage, undecided, count=len(undecided))
-            )
+            mine = set(self._claim(resumed.stage, undecided, count=len(undecided)))
             gone = [t for t in undecided if t not in mine]  # decided or claimed by others meanwhile
             resumed.queue = [t for t in resumed.queue if t not in gone]
             self.session = resumed
@@ -1470,7 +1468,7 @@ class ProjectWindow(QMainWindow):
             self.status_label.setText(f"Nothing to review: {describe_filter(f, cat.stages)}")
             return
         # Claimed, so that nobody else triages them at this stage while this session holds them.
-        queue = team.claim(self.project, self.reviewer, f.stage, wanted)
+        queue = self._claim(f.stage, wanted)
         if not queue:
             held = team.held_by_others(self.project, self.reviewer, f.stage)
             who = Counter(held[t] for t in wanted if t in held)
@@ -1492,6 +1490,18 @@ class ProjectWindow(QMainWindow):
         self.lease_timer.start()
         self.set_view("player")
 
+    def _claim(self, stage: int, wanted: list[int], count: int | None = None) -> list[int]:
+        """The takes this session may review: claimed, so nobody else triages them at this stage; at a
+        voted stage all of them, unclaimed, since every reviewer votes on the same shortlist."""
+        cat = self.catalog
+        if stage in votes.rules(self.project).voting and cat is not None:
+            waiting = [
+                t for t in wanted
+                if t in cat.row_of and cat.stage_pos[cat.row_of[t]] == stage and not cat.rejected[cat.row_of[t]]
+            ]  # fmt: skip
+            return waiting if count is None else waiting[:count]
+        return team.claim(self.project, self.reviewer, stage, wanted, count=count)
+
     def _top_up_claims(self) -> None:
         """Near the end of the claimed takes, claim the next batch of the session's filter."""
         session, cat = self.session, self.catalog
@@ -1503,7 +1513,7 @@ class ProjectWindow(QMainWindow):
         known = set(session.queue) | set(session.decided)
         rows = cat.select(filter_from_dict(session.filter))
         wanted = [int(t) for t in cat.ids[rows] if int(t) not in known]
-        more = team.claim(self.project, self.reviewer, session.stage, wanted) if wanted else []
+        more = self._claim(session.stage, wanted) if wanted else []
         if not more:
             return
         session.queue.extend(more)

@@ -173,3 +173,19 @@ def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtB
         assert state is not None and state.stage_pos == 2
     check.close()
     next(gen, None)
+
+
+def test_a_session_at_a_voted_stage_shares_the_whole_shortlist(qtbot: QtBot, six_takes: Path) -> None:
+    from reviewer.review import votes
+
+    project = open_project(six_takes)
+    decide(project, list(range(1, 7)), Decision(verdict="keep"), reviewer="anna")
+    votes.set_rules(project, voting=[1], leads=["anna"])
+    project.close()
+    gen = shown_window(qtbot, six_takes, 6)
+    window: ProjectWindow = next(gen)
+    window.set_filter(window.filter.__class__(stage=1, status="pending"))
+    press(qtbot, window, Qt.Key.Key_Return, CTRL)
+    assert window.session is not None and len(window.session.queue) == 6  # every voter sees every take
+    assert set(leases(six_takes).values()) == {None}  # and claims none of them
+    next(gen, None)
