@@ -5,13 +5,14 @@ sought to its in point (so that frame is decoded and cached) and, as soon as the
 queued its out frame and knows when that is due, cued to show its in frame exactly one frame later.
 The caller polls, as it would one engine, and gets the frame to show with its place in the cut.
 A shot without a hero is a segment without a file: a ``GapEngine`` plays black for its length on the
-same clock, so the shots after it come when the cut says. No Qt here.
+same clock, so the shots after it come when the cut says. All engines share one ``Clock``: with
+``every_frame`` on, a frame shown late slips the whole cut, and the next take's cue with it.
+No Qt here.
 """
 
 from __future__ import annotations
 
 import math
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from reviewer.media.frames import Frame, FrameCache
-from reviewer.media.playback import PlaybackEngine, Status
+from reviewer.media.playback import Clock, PlaybackEngine, Status
 
 AHEAD = 1  # segments opened ahead of the current one
 
@@ -40,9 +41,13 @@ class Segment:
 
 class GapEngine:
     """Black frames ``0..frames-1`` at ``fps`` on the wall clock, with a ``PlaybackEngine``'s transport
-    as far as a cut uses it: nothing to decode, so it is ready at once and never drops a frame late."""
+    as far as a cut uses it: nothing to decode, so it is ready at once; polled late, it skips to the
+    frame due (counted as dropped) or with ``clock.every_frame`` shows the next and slips the clock."""
 
-    def __init__(self, frames: int, fps: float, size: tuple[int, int] | None = None) -> None:
+    def __init__(
+        self, frames: int, fps: float, size: tuple[int, int] | None = None, clock: Clock | None = None
+    ) -> None:
+        self.clock = clock or Clock()
         self.frames = max(1, frames)
         self.fps = fps if fps > 0 else 24.0
         self.status = Status(loop=False)
@@ -51,6 +56,7 @@ class GapEngine:
         self._pending = True  # a paused frame to hand out once
         self._start: tuple[float, int] | None = None  # (when, from which frame) while playing
         self._handed: int | None = None
+        self._anchor = False  # cued to start at the next poll
         self.set_size(size)
 
     def set_size(self, size: tuple[int, int] | None) -> None:
@@ -73,28 +79,55 @@ class GapEngine:
     def pause(self) -> None:
         self.status.playing, self._start, self.end_due, self._pending = False, None, None, True
 
-    def cue(self, at: float) -> None:
+    def cue(self, at: float | None = None) -> None:
+        """Play from the current frame, due at ``at`` (clock time); with no ``at`` from the next poll."""
+        self.status.playing, self._handed = True, None
+        self._anchor = at is None
+        self._begin(self.clock.now() if at is None else at)
+
+    def _begin(self, at: float) -> None:
         speed = abs(self.status.speed) or 1.0
-        self.status.playing, self._start, self._handed = True, (at, self._position), None
+        self._start = (at, self._position)
         self.end_due = at + (self.frames - 1 - self._position) / (self.fps * speed)
 
     def poll(self, now: float | None = None) -> Frame | None:
-        now = time.monotonic() if now is None else now
+        t = self.clock.now() if now is None else self.clock.at(now)
         if self._start is None:
             if not self._pending:
                 return None
             self._pending = False
             return self._frame(self._position)
+        if self._anchor:
+            self._anchor = False
+            self._begin(t)
         at, first = self._start
-        if now < at:
+        if t < at:
             return None
-        n = min(self.frames - 1, first + math.floor((now - at) * self.fps * (abs(self.status.speed) or 1.0)))
+        rate = self.fps * (abs(self.status.speed) or 1.0)
+        n = min(self.frames - 1, first + math.floor((t - at) * rate))
         if n == self._handed:
             return None
+        expected = first if self._handed is None else self._handed + 1
+        if n > expected:
+            if self.clock.every_frame:
+                self.clock.slip(t - (at + (expected - first) / rate))
+                n = expected
+            else:
+                self.status.dropped += n - expected
         self._handed = self._position = n
         if n >= self.frames - 1:
             self.status.playing = False
         return self._frame(n)
+
+    def discard(self) -> int:
+        """Count the frames still to come as dropped and stop (the cut moved on without them)."""
+        if self._start is None:
+            return 0
+        _at, first = self._start
+        left = self.frames - 1 - (self._handed if self._handed is not None else first - 1)
+        self.status.dropped += left
+        self.status.playing, self._start, self.end_due = False, None, None
+        return left
 
     def _frame(self, n: int) -> Frame:
         self.status.frame = n
@@ -127,6 +160,7 @@ class CutPlayback:
         self.segments = list(segments)
         self.size = size
         self.cache = cache or FrameCache(256 << 20)
+        self.clock = Clock()
         self.engines: dict[int, PlaybackEngine | GapEngine] = {}
         self.index = 0
         self.speed = 1.0
@@ -145,9 +179,9 @@ class CutPlayback:
         if engine is None:
             segment = self.segments[i]
             if segment.path is None:
-                engine = GapEngine(segment.frame_out + 1, segment.fps, self.size)
+                engine = GapEngine(segment.frame_out + 1, segment.fps, self.size, clock=self.clock)
             else:
-                engine = PlaybackEngine(segment.path, size=self.size, cache=self.cache)
+                engine = PlaybackEngine(segment.path, size=self.size, cache=self.cache, clock=self.clock)
             engine.set_loop(False)
             engine.set_range(segment.frame_in, segment.frame_out)
             engine.seek(segment.frame_in)
@@ -203,7 +237,7 @@ class CutPlayback:
         self.playing = True
         self._cued = False
         engine.set_speed(self.speed)
-        engine.cue(time.monotonic())  # from the frame last sought or shown, that frame first
+        engine.cue()  # from the frame last sought or shown, that frame first, as soon as it is shown
 
     def pause(self) -> None:
         self.playing = False
@@ -248,16 +282,26 @@ class CutPlayback:
 
     # --- the caller's side ----------------------------------------------------------------------
 
+    @property
+    def every_frame(self) -> bool:
+        return self.clock.every_frame
+
+    @every_frame.setter
+    def every_frame(self, on: bool) -> None:
+        self.clock.every_frame = on
+
     def poll(self, now: float | None = None) -> Shown | None:
-        now = time.monotonic() if now is None else now
+        """What to show at ``now`` (``time.monotonic()``), with its place in the cut; None: no change."""
         engine = self.current
         if engine is None:
             return None
         shown: Shown | None = None
+        segment = self.segments[self.index]
+        last = self.last
+        out_shown = last is not None and last.segment == self.index and last.frame.number >= segment.frame_out
         frame = engine.poll(now)
         if frame is not None:
             shown = self._shown(self.index, frame)
-        segment = self.segments[self.index]
         if self.playing:
             self._target = None
             following = self.engines.get(self.index + 1)
@@ -265,17 +309,22 @@ class CutPlayback:
                 following.set_speed(self.speed)
                 following.cue(engine.end_due + 1.0 / (self.segments[self.index].fps * abs(self.speed)))
                 self._cued = True
-            if self._cued and following is not None:
+            at = shown or self.last
+            done = at is not None and at.segment == self.index and at.frame.number >= segment.frame_out
+            # Showing every frame, the out frame has a poll of its own before the next take comes.
+            if self._cued and following is not None and (out_shown or not self.every_frame):
                 first = following.poll(now)
                 if first is not None and self._shown(self.index + 1, first) is not None:
+                    if not done:
+                        engine.discard()  # polled too late for this segment's last frames: dropped
+                    elif shown is not None:
+                        engine.status.dropped += 1  # its out frame came due with the next take's first
                     self.index += 1
                     self._cued = False
                     self._open_around(self.index)
                     shown = self._shown(self.index, first)
-            elif following is None and not engine.status.playing:
-                at = shown or self.last
-                if at is not None and at.segment == self.index and at.frame.number >= segment.frame_out:
-                    self.playing = False  # the last segment has ended
+            elif following is None and not engine.status.playing and done:
+                self.playing = False  # the last segment has ended
         if shown is not None:
             self.last = shown
         return shown

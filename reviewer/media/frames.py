@@ -25,6 +25,10 @@ from reviewer.errors import MediaError
 from reviewer.media.images import display_size, orient, to_rgb
 from reviewer.media.probe import check_file, indexed_timestamps, open_video, reason_for
 
+# A frame at most this far past the reader's position is reached by decoding on rather than seeking
+# (about a long GOP: a seek would land on the keyframe before and decode as much again).
+DECODE_ON = 48
+
 
 @dataclass(frozen=True)
 class FrameIndex:
@@ -138,8 +142,11 @@ class FrameReader:
     def seek(self, n: int) -> Frame:
         """Frame ``n``, exactly, as displayed: from the keyframe at or before it, decoded forward."""
         n = min(max(n, 0), len(self.index) - 1)
-        if self._positioned and n == self._next:
-            return self.read()
+        if self._positioned and self._next <= n < self._next + DECODE_ON:
+            try:
+                return self.read(n)  # a little way on: decoding on (unconverted) beats a seek to a keyframe
+            except EOFError:
+                pass  # the stream ended early (a file whose index promised more): seek as for any frame
         return Frame(n, self._convert(self.decoded(n)))
 
     def decoded(self, n: int) -> av.VideoFrame:
@@ -169,13 +176,14 @@ class FrameReader:
                 return frame
         raise MediaError(f"frame {n} could not be decoded")
 
-    def read(self) -> Frame:
-        """The next frame after the last one returned (sequential decode)."""
+    def read(self, at_least: int = 0) -> Frame:
+        """The next frame after the last one returned (sequential decode), or with ``at_least`` the first
+        from there that is not before it (the ones between are decoded but not converted)."""
         if not self._positioned or self._decoder is None:
-            return self.seek(self._next)
+            return self.seek(max(self._next, at_least))
         for pts, frame in self._decoder:
             number = self.index.number_of(pts)
-            if number is None or number < self._next:
+            if number is None or number < max(self._next, at_least):
                 continue
             self._next = number + 1
             return Frame(number, self._convert(frame))

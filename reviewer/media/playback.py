@@ -4,8 +4,12 @@ The decode thread owns the ``FrameReader`` (PyAV releases the GIL while it decod
 bounded queue with frames stamped with the moment they are due, and answers commands (seek, play at a
 speed, pause, step, in/out loop) in the order they were given; a newer seek supersedes older ones still
 waiting. ``poll(now)`` hands the newest frame whose moment has come and counts the ones it had to
-skip (dropped frames). Reverse play decodes short chunks forward from a keyframe into the frame cache
-and serves them backwards. No Qt here: frames are numpy arrays.
+skip (dropped frames); a decode thread that falls behind the clock skips ahead to the frame due now
+and counts the frames it passed as dropped too, so a shuttle keeps time instead of lagging. With the
+clock's ``every_frame`` on (a player's "play every frame", for catching one-frame glitches) nothing is
+ever skipped: a late frame is still shown and the clock slips by the lateness instead. Reverse play
+decodes short chunks forward from a keyframe into the frame cache and serves them backwards. No Qt
+here: frames are numpy arrays.
 """
 
 from __future__ import annotations
@@ -27,10 +31,33 @@ DEFAULT_CACHE_BYTES = 96 << 20  # when no shared cache is given: about 35 frames
 _keys = itertools.count()
 
 
+class Clock:
+    """Playback time: the monotonic clock less the time given up to show every frame.
+
+    Engines that play one after another or side by side (a cut, a compare) share one, so a slip in one
+    moves the others with it: the next take of a cut stays cued one frame after the last of this one.
+    """
+
+    def __init__(self, every_frame: bool = False) -> None:
+        self.every_frame = every_frame  # never drop: show each frame, late if need be, and slip
+        self.offset = 0.0
+
+    def now(self) -> float:
+        return time.monotonic() - self.offset
+
+    def at(self, monotonic: float) -> float:
+        """Clock time at the monotonic moment ``monotonic``."""
+        return monotonic - self.offset
+
+    def slip(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 @dataclass
 class Due:
     frame: Frame
-    at: float  # time.monotonic() when it should be on screen
+    at: float  # clock time when it should be on screen; 0.0: at once (a seek or a step while paused)
+    starts: bool = False  # the first frame of a play: the clock runs from when it is shown, not before
 
 
 @dataclass
@@ -57,8 +84,10 @@ class PlaybackEngine:
         queue_frames: int = 8,
         cache: FrameCache | None = None,
         on_ready: Callable[[PlaybackEngine], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.path = path
+        self.clock = clock or Clock()
         self.key = f"{path}#{next(_keys)}"
         self.cache = cache or FrameCache(DEFAULT_CACHE_BYTES)
         self.queue_frames = queue_frames
@@ -108,12 +137,13 @@ class PlaybackEngine:
     def pause(self) -> None:
         self._command("pause")
 
-    def cue(self, at: float) -> None:
-        """Play on from the frame last sought, that frame first, due at ``at`` (``time.monotonic()``).
+    def cue(self, at: float | None = None) -> None:
+        """Play on from the frame last sought, that frame first, due at ``at`` (``self.clock`` time), or
+        with no ``at`` as soon as it is shown (as ``play`` does).
 
         A cut uses it to start the next take exactly one frame after the last frame of the one before.
         """
-        self._command("cue", at)
+        self._command("cue", -1.0 if at is None else at)
 
     def set_range(self, in_point: int | None, out_point: int | None) -> None:
         with self._cond:
@@ -148,14 +178,24 @@ class PlaybackEngine:
     # --- the GUI's side ----------------------------------------------------------------------
 
     def poll(self, now: float | None = None) -> Frame | None:
-        """The frame to show now if it differs from the last one handed out, else None."""
-        now = time.monotonic() if now is None else now
+        """The frame to show now (``now``: ``time.monotonic()``) if it differs from the last one handed
+        out, else None. Late frames are skipped and counted, or with ``clock.every_frame`` shown one by
+        one while the clock slips back by their lateness."""
+        t = self.clock.now() if now is None else self.clock.at(now)
         picked: Due | None = None
         with self._cond:
-            while self._queue and self._queue[0].at <= now:
-                if picked is not None:
+            while self._queue and self._queue[0].at <= t:
+                if picked is not None and picked.at > 0.0:  # a still replaced by a newer one is no drop
                     self.status.dropped += 1
                 picked = self._queue.popleft()
+                late = t - picked.at
+                if picked.starts:  # a play starts now, at its first frame, however late the poll came
+                    self.clock.slip(late)
+                    break
+                if self.clock.every_frame:
+                    if picked.at > 0.0 and late > 0.5 * self._frame_time():
+                        self.clock.slip(late)
+                    break
             if picked is not None:
                 self._cond.notify_all()  # room in the queue
                 self._current = picked.frame
@@ -163,6 +203,15 @@ class PlaybackEngine:
                 self.status.shown += 1
                 return picked.frame
         return None
+
+    def discard(self) -> int:
+        """Count the frames queued and not yet shown as dropped, and forget them (a cut moved on)."""
+        with self._cond:
+            left = len(self._queue)
+            self._queue.clear()
+            self.status.dropped += left
+            self._cond.notify_all()
+        return left
 
     @property
     def current(self) -> Frame | None:
@@ -235,7 +284,7 @@ class PlaybackEngine:
                     position = int(max(0, min(value, total - 1)))
                     if not superseded:
                         self._show_now(reader, position, generation)
-                    last_number, next_due = position, time.monotonic()
+                    last_number, next_due = position, self.clock.now()
                 elif name == "step":
                     self.status.playing = False
                     # from the last frame asked for, not the last painted: quick presses add up
@@ -244,7 +293,7 @@ class PlaybackEngine:
                     last_number = position
                 elif name == "play":
                     self.status.playing, self.status.speed = True, float(value) or 1.0
-                    position, last_number, next_due = self.status.frame, self.status.frame, time.monotonic()
+                    position, last_number, next_due = self.status.frame, self.status.frame, self.clock.now()
                     at_end = position >= hi if self.status.speed > 0 else position <= lo
                     if at_end and self.status.loop:
                         # Play from the end starts over: the in point (out point backwards) comes first, now.
@@ -257,8 +306,8 @@ class PlaybackEngine:
                     speed = self.status.speed or 1.0
                     step = 1 if speed > 0 else -1
                     last_number = position - step  # the frame sought comes first
-                    next_due = value - self._typical_interval() / abs(speed)
-                    anchor = False
+                    anchor = value < 0  # no time given: from when its first frame is shown
+                    next_due = self.clock.now() if anchor else value - self._typical_interval() / abs(speed)
                 elif name == "pause":
                     self.status.playing = False
                     position = self.status.frame
@@ -266,7 +315,7 @@ class PlaybackEngine:
                     position = self.status.frame
                     if not superseded:
                         self._show_now(reader, position, generation)
-                    last_number, next_due = position, time.monotonic()
+                    last_number, next_due = position, self.clock.now()
                 continue
             # Playing: decode the next frame in the direction of play and stamp when it is due.
             speed = self.status.speed
@@ -281,15 +330,26 @@ class PlaybackEngine:
                             self.status.playing = False
                     continue
                 following = lo if step > 0 else hi
-            frame = self._frame(reader, following, forward=step > 0 and not wrapped)
             interval = self._interval(last_number, following, wrapped) / abs(speed)
-            now = time.monotonic()
+            now = self.clock.now()
+            skipped = 0
+            if not anchor and not wrapped and not self.clock.every_frame:
+                # Behind the clock (a fast shuttle, a busy machine): on to the frame due now, not the next.
+                behind = now - (next_due + interval)
+                if behind > interval:
+                    left = hi - following if step > 0 else following - lo
+                    skipped = min(int(behind / interval), left)
+                    following += step * skipped
+                    next_due += interval * skipped
+            frame = self._frame(reader, following, forward=step > 0 and not wrapped)
+            now = self.clock.now()
             next_due = max(next_due + interval, now if anchor else now - 0.25)
-            anchor = False
+            starts, anchor = anchor, False
             with self._cond:
                 if generation != self._generation:
                     continue
-                self._queue.append(Due(frame, next_due))
+                self.status.dropped += skipped
+                self._queue.append(Due(frame, next_due, starts))
                 if following == (hi if step > 0 else lo) and not self.status.loop:
                     self.end_due = next_due
             last_number = following
@@ -299,6 +359,12 @@ class PlaybackEngine:
         if wrapped or a == b or not 0 <= a < len(self.index):
             return self._typical_interval()
         return abs(self.index.time_of(b) - self.index.time_of(a))
+
+    def _frame_time(self) -> float:
+        """Seconds between frames on screen at the current speed."""
+        return (self._typical_interval() if self.index is not None else 1 / 24) / (
+            abs(self.status.speed) or 1.0
+        )
 
     def _typical_interval(self) -> float:
         assert self.index is not None

@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.media.frames import FrameCache
-from reviewer.media.playback import SPEEDS, PlaybackEngine
+from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.compare import FIELDS, differing_fields, field_text, word_diff
 from reviewer.ui.player import FRAME_CACHE_BYTES, POLL_MS, VideoView
 
@@ -97,6 +97,8 @@ class CompareView(QWidget):
         super().__init__()
         self.setObjectName("compare")
         self.cache = FrameCache(FRAME_CACHE_BYTES)
+        # One for the takes side by side: a slip (to show every frame) keeps them in step.
+        self.clock = Clock()
         self.panes = [Pane(letter) for letter in LETTERS]
         self.grid = QWidget()
         grid = QGridLayout(self.grid)
@@ -145,7 +147,9 @@ class CompareView(QWidget):
             pane.take = takes[i] if i < min(count, len(takes)) else None
             pane.view.show_message("" if pane.take else "No take here:\nselect up to four takes, then C")
             if pane.take is not None:
-                pane.engine = PlaybackEngine(Path(pane.take["path"]), size=self._size(pane), cache=self.cache)
+                pane.engine = PlaybackEngine(
+                    Path(pane.take["path"]), size=self._size(pane), cache=self.cache, clock=self.clock
+                )
                 pane.engine.set_loop(True)
         self.at = 0
         self._update_panes()

@@ -91,6 +91,7 @@ class CutView(QWidget):
         layout.addWidget(self.strip)
         self.items: list[CutItem] = []
         self.playback: CutPlayback | None = None
+        self.every_frame = False  # each new cut plays every frame (the window's choice), or keeps time
         self.segment_items: list[int] = []  # for each segment, its item (shot) on the strip
         self.shown: list[int] = []  # the cut frames painted while playing (for tests and checks)
         self.timer = QTimer(self)
@@ -120,6 +121,7 @@ class CutView(QWidget):
             self.strip.update()
             return
         self.playback = CutPlayback(segments, size=self._size())
+        self.playback.every_frame = self.every_frame
         self.shown = []
         self.timer.start(POLL_MS)
         self.seek_record(at_record or 0)

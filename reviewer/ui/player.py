@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -33,7 +33,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidge
 
 from reviewer.media import cache
 from reviewer.media.frames import Frame, FrameCache, FrameReader
-from reviewer.media.playback import SPEEDS, PlaybackEngine
+from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
 from reviewer.ui.tasks import Tasks
@@ -41,6 +41,7 @@ from reviewer.ui.tasks import Tasks
 PREFETCH = 2
 PREVIEW = QSize(192, 108)
 POLL_MS = 4
+EVERY_FRAME_KEY = "player/every_frame"  # QSettings: play every frame (else keep time, skipping)
 FRAME_CACHE_BYTES = 256 << 20
 
 
@@ -247,6 +248,8 @@ class PlayerWidget(QWidget):
         )  # shared by the take on screen and the prefetched ones
         self.note_markers: list[tuple[int, int, QColor]] = []
         self.signal_markers: list[tuple[int, int, QColor]] = []
+        # of the take on screen and the prefetched ones; every_frame is the reviewer's choice, kept
+        self.clock = Clock(every_frame=QSettings().value(EVERY_FRAME_KEY, "false") == "true")
         self.engine: PlaybackEngine | None = None
         self.engines: OrderedDict[str, PlaybackEngine] = OrderedDict()  # current and prefetched, by path
         self.take: dict | None = None
@@ -284,6 +287,7 @@ class PlayerWidget(QWidget):
             "player.clear_in": lambda: self.set_in(None),
             "player.clear_out": lambda: self.set_out(None),
             "player.toggle_loop": self.toggle_loop,
+            "player.every_frame": self.toggle_every_frame,
             "player.speed_down": lambda: self.change_speed(-1),
             "player.speed_up": lambda: self.change_speed(+1),
         }
@@ -307,7 +311,7 @@ class PlayerWidget(QWidget):
         key = str(path)
         engine = self.engines.get(key)
         if engine is None:
-            engine = PlaybackEngine(path, size=self._view_size(), cache=self.frame_cache)
+            engine = PlaybackEngine(path, size=self._view_size(), cache=self.frame_cache, clock=self.clock)
             self.engines[key] = engine
         return engine
 
@@ -520,6 +524,11 @@ class PlayerWidget(QWidget):
         if self.engine:
             self.engine.set_loop(self.loop)
 
+    def toggle_every_frame(self) -> None:
+        """Show every frame (late if the machine cannot keep up) or keep time (skip frames)."""
+        self.clock.every_frame = not self.clock.every_frame
+        QSettings().setValue(EVERY_FRAME_KEY, "true" if self.clock.every_frame else "false")
+
     # --- painting ----------------------------------------------------------------------------
 
     def _view_size(self) -> tuple[int, int]:
@@ -559,6 +568,10 @@ class PlayerWidget(QWidget):
         seconds = index.time_of(number) if index else 0.0
         status = self.engine.status
         state = f"{status.speed:g}x" if status.playing else "paused"
+        if status.playing and self.clock.every_frame:
+            state += ", every frame"
+        elif status.playing and status.dropped:
+            state += f", {status.dropped} skipped"  # as RV does: the reviewer knows frames went unseen
         return f"{number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
 
     def _show(self, frame: Frame) -> None:

@@ -98,7 +98,7 @@ from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutE
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
-from reviewer.ui.player import PREFETCH, PlayerWidget
+from reviewer.ui.player import EVERY_FRAME_KEY, PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
@@ -253,6 +253,7 @@ class ProjectWindow(QMainWindow):
         self.text_cache: OrderedDict[str, np.ndarray] = OrderedDict()  # search text -> rows, the latest kept
         self.stacks: stacks.Stacks | None = None  # found in a worker once the catalogue is loaded
         self.fold_stacks = self.settings.value("browser/fold_stacks", "true") != "false"
+        self.every_frame = self.settings.value(EVERY_FRAME_KEY, "false") == "true"
         self.open_stacks: set[int] = set()
         self.folded: stacks.Folded | None = None  # the listing's stacks, when folded
         self.unfolded_rows = np.zeros(0, np.int64)  # the filter's rows before folding (a session's queue)
@@ -342,6 +343,7 @@ class ProjectWindow(QMainWindow):
         self.dashboard: DashboardWindow | None = None
         self.cut_view = CutView()
         self.stage_stack.addWidget(self.cut_view)
+        self._apply_every_frame()
         stage_layout.addWidget(self.session_bar)
         stage_layout.addWidget(self.stage_stack, 1)
 
@@ -482,8 +484,6 @@ class ProjectWindow(QMainWindow):
 
     def _install_commands(self) -> None:
         c = self.commands
-        for command in self.player.handlers():
-            c.add(command, partial(self._transport, command))
         handlers: dict[str, Callable[[], Any]] = {
             "decide.keep": lambda: self.give_verdict(m.VERDICT_KEEP),
             "decide.reject": lambda: self.give_verdict(m.VERDICT_REJECT),
@@ -510,6 +510,7 @@ class ProjectWindow(QMainWindow):
             "view.player": lambda: self.set_view("player"),
             "view.compare": self.compare,
             "view.cut": self.toggle_cut,
+            "player.every_frame": self.toggle_every_frame,
             "view.dashboard": self.show_dashboard,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
@@ -535,6 +536,9 @@ class ProjectWindow(QMainWindow):
         }
         for r in range(6):
             handlers[f"decide.rate_{r}"] = partial(self.rate, r)
+        for command in self.player.handlers():
+            if command not in handlers:  # the window's own (every frame: for player, compare and cut)
+                handlers[command] = partial(self._transport, command)
         for command, handler in handlers.items():
             c.add(command, handler)
         for command in c.keymap:
@@ -747,6 +751,24 @@ class ProjectWindow(QMainWindow):
         self._apply_filter(keep_current=True)
         if self.stacks is None:
             self.status_label.setText("Stacks are still being found…")
+
+    def toggle_every_frame(self) -> None:
+        """Ctrl+Shift+L: show every frame (late if the machine cannot keep up), or keep time (skip)."""
+        self.every_frame = not self.every_frame
+        self.settings.setValue(EVERY_FRAME_KEY, "true" if self.every_frame else "false")
+        self._apply_every_frame()
+        self.status_label.setText(
+            "Playing every frame: none is skipped, playback slows if it must"
+            if self.every_frame
+            else "Playing in real time: frames are skipped when playback falls behind"
+        )
+
+    def _apply_every_frame(self) -> None:
+        self.player.clock.every_frame = self.every_frame
+        self.compare_view.clock.every_frame = self.every_frame
+        self.cut_view.every_frame = self.every_frame
+        if self.cut_view.playback is not None:
+            self.cut_view.playback.every_frame = self.every_frame
 
     def open_stack(self) -> None:
         """Shift+G: show every take of the current take's stack (again: fold it)."""

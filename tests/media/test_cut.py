@@ -34,6 +34,7 @@ def test_the_cut_plays_across_boundaries_without_a_gap_in_frame_numbers(clip: Cl
     a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
     b = clip(".mp4", codec="h264", frames=24, gop=12, seed=2)
     cut = CutPlayback(segments(a, b), size=(320, 180))
+    cut.every_frame = True  # exact on a busy machine too: a late poll slips the clock, never skips
     try:
         assert cut.wait_ready()
         cut.play(0.5)
@@ -48,7 +49,30 @@ def test_the_cut_plays_across_boundaries_without_a_gap_in_frame_numbers(clip: Cl
     # the boundary is on time: the in frame of the next shot comes one frame (1/12 s at 0.5x) after the out frame
     times = {(s.segment, s.frame.number): t for s, t in shown}
     for out, first in (((0, 16), (1, 0)), ((1, 11), (2, 20))):
-        assert 0.03 < times[first] - times[out] < 0.2
+        assert 0.03 < times[first] - times[out] < 0.3
+
+
+def test_a_late_caller_misses_frames_across_the_cut_and_each_is_counted(clip: ClipFactory) -> None:
+    a = clip(".mp4", codec="h264", frames=48, gop=12, seed=1)
+    b = clip(".mp4", codec="h264", frames=24, gop=12, seed=2)
+    cut = CutPlayback(segments(a, b), size=(320, 180))  # keeping time
+    records: list[int] = []
+    try:
+        assert cut.wait_ready()
+        cut.play(1.0)
+        end = time.monotonic() + 8.0
+        while cut.playing and time.monotonic() < end:
+            s = cut.poll()
+            if s is not None:
+                records.append(s.record)
+            time.sleep(0.07)  # 1.7 frames' time between looks
+    finally:
+        cut.close()
+    assert not cut.playing and records[0] == 0 and records[-1] == 31  # from the first frame to the last
+    assert records == sorted(set(records))  # in order, none twice
+    assert cut.total_dropped() == 32 - len(records) > 0, str(
+        records
+    )  # every frame not shown is a counted drop
 
 
 def test_steps_and_jumps_cross_segments_by_cut_frame(clip: ClipFactory) -> None:
@@ -92,6 +116,7 @@ def test_a_shot_without_a_hero_plays_black_for_its_length_on_time(clip: ClipFact
         [Segment(a, 5, 16, 24.0, 0, "SH010"), Segment(None, 0, 9, 24.0, 12, "SH020"), Segment(b, 0, 11, 24.0, 22, "SH030")],
         size=(320, 180),
     )  # fmt: skip
+    cut.every_frame = True
     try:
         assert cut.wait_ready()
         cut.play(0.5)
@@ -104,7 +129,7 @@ def test_a_shot_without_a_hero_plays_black_for_its_length_on_time(clip: ClipFact
     assert not gap[0].frame.rgb.any() and gap[0].frame.rgb.shape == (180, 320, 3)  # black, at the view's size
     times = {(s.segment, s.frame.number): t for s, t in shown}
     for out, first in (((0, 16), (1, 0)), ((1, 9), (2, 0))):  # into the gap and out of it, a frame apart
-        assert 0.03 < times[first] - times[out] < 0.2
+        assert 0.03 < times[first] - times[out] < 0.3
     assert cut.total_dropped() == 0 and not cut.playing
 
 
