@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from reviewer.errors import KnownError
 from reviewer.store import models as m
-from reviewer.store.db import Project
+from reviewer.store.db import Project, retry_busy
 
 
 def default_reviewer() -> str:
@@ -454,6 +454,7 @@ def _stage_name(all_stages: Sequence[StageRow], position: int) -> str:
     return all_stages[position].name
 
 
+@retry_busy
 def decide(
     project: Project, take_ids: int | Sequence[int], decision: Decision, reviewer: str | None = None
 ) -> Change:
@@ -463,6 +464,7 @@ def decide(
         return _record(conn, ids, decision, reviewer or default_reviewer())
 
 
+@retry_busy
 def undo(project: Project, event_ids: Sequence[int], reviewer: str | None = None) -> Change:
     """Undo these events (or redo, when they are undos themselves), each with an event of its own."""
     with project.engine.begin() as session:

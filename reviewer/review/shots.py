@@ -24,7 +24,7 @@ from reviewer.review import decisions as dec
 from reviewer.review.decisions import Change, Db
 from reviewer.store import local, queries
 from reviewer.store import models as m
-from reviewer.store.db import Project
+from reviewer.store.db import Project, retry_busy
 
 DEFAULT_FPS = 24.0
 
@@ -32,6 +32,7 @@ DEFAULT_FPS = 24.0
 # --- heroes --------------------------------------------------------------------------------------
 
 
+@retry_busy
 def set_hero(
     project: Project,
     take_id: int,
@@ -87,6 +88,7 @@ def set_hero(
         return Change(take_ids={take_id}, event_ids=[event_id], funnel=True)
 
 
+@retry_busy
 def clear_hero(project: Project, code: str, reviewer: str | None = None) -> Change:
     """The shot ``code`` has no hero any more (an event on the take that was its hero)."""
     with project.engine.begin() as conn:
@@ -108,6 +110,7 @@ def clear_hero(project: Project, code: str, reviewer: str | None = None) -> Chan
         return Change(take_ids={shot.hero_take_id}, event_ids=[event_id], funnel=True)
 
 
+@retry_busy
 def keep_only(project: Project, take_id: int, reviewer: str | None = None) -> Change:
     """Keep this take and reject the others of its shot that wait at the same stage (one transaction)."""
     with project.engine.begin() as conn:

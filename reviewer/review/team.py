@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from reviewer.review.decisions import reviewer_id, workstation
 from reviewer.store import models as m
-from reviewer.store.db import Project
+from reviewer.store.db import Project, retry_busy
 
 LEASE = dt.timedelta(minutes=10)  # renewed every RENEW while the session runs
 RENEW = dt.timedelta(minutes=2)
@@ -60,6 +60,7 @@ def claim(
     return sorted(got, key=order.__getitem__)
 
 
+@retry_busy
 def _claim_some(
     project: Project, reviewer: str, stage: int, chunk: list[int], count: int, lease: dt.timedelta
 ) -> list[int]:
@@ -92,6 +93,7 @@ def _claim_some(
         return list(conn.execute(mine).scalars())
 
 
+@retry_busy
 def renew(project: Project, reviewer: str, take_ids: Sequence[int], lease: dt.timedelta = LEASE) -> int:
     """Extend this reviewer's leases on these takes; how many are still held."""
     if not take_ids:
@@ -111,6 +113,7 @@ def renew(project: Project, reviewer: str, take_ids: Sequence[int], lease: dt.ti
         return held
 
 
+@retry_busy
 def release(project: Project, reviewer: str, take_ids: Sequence[int] | None = None) -> int:
     """Give back this reviewer's leases (on these takes, or all of them); how many."""
     with project.engine.begin() as conn:

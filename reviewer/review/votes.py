@@ -30,7 +30,7 @@ from reviewer.review.decisions import (
     workstation,
 )
 from reviewer.store import models as m
-from reviewer.store.db import Project
+from reviewer.store.db import Project, retry_busy
 
 VOTES = (m.VERDICT_KEEP, m.VERDICT_REJECT)
 
@@ -82,6 +82,7 @@ def reveal(project: Project, stage: int, reviewer: str | None = None, show: bool
     return rules(project)
 
 
+@retry_busy
 def cast(project: Project, take_ids: int | Sequence[int], vote: str, reviewer: str | None = None) -> Change:
     """Vote ``vote`` (keep or reject) on takes waiting at a voted stage; one event each, one transaction."""
     if vote not in VOTES:

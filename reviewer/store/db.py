@@ -8,13 +8,16 @@ decision is on disk when its transaction commits.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import random
 import sqlite3
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, select
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewer.errors import ProjectError
@@ -32,6 +35,10 @@ PROJECT_SUFFIX = ".trproj"
 DEFAULT_PROJECT_FILE = "project" + PROJECT_SUFFIX
 DEFAULT_STAGES = ("Triage", "Shortlist", "Selects")
 BUSY_TIMEOUT_MS = 10_000
+BUSY_PATIENCE_S = 120.0  # how long a write keeps retrying a SQLite file other processes keep busy
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 def project_url(target: str | Path) -> str:
@@ -56,6 +63,45 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     cur.close()
+
+
+def _busy(exc: OperationalError) -> bool:
+    """SQLite's "database is locked" / "busy": another process holds the write lock, or this
+    transaction's snapshot went stale under a writer (SQLITE_BUSY_SNAPSHOT, not waited for at all)."""
+    orig = exc.orig
+    return isinstance(orig, sqlite3.OperationalError) and any(
+        word in str(orig).lower() for word in ("locked", "busy")
+    )
+
+
+def retry_busy(write: Callable[_P, _R]) -> Callable[_P, _R]:
+    """Run ``write`` (a function that is one transaction, rolled back whole on error) again while a
+    SQLite file is busy: SQLite's own busy handler waits, but sleeps and polls without a queue, so under
+    several processes writing at full speed one of them can wait past its timeout, and a transaction
+    that read before writing fails at once on a stale snapshot. A reviewer never sees "database is
+    locked"; after ``BUSY_PATIENCE_S`` of it, a clear error."""
+
+    @functools.wraps(write)
+    def retrying(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        deadline = time.monotonic() + BUSY_PATIENCE_S
+        pause = 0.005
+        while True:
+            try:
+                return write(*args, **kwargs)
+            except OperationalError as exc:
+                if not _busy(exc):
+                    raise
+                if time.monotonic() > deadline:
+                    raise ProjectError(
+                        f"The project stayed busy for {BUSY_PATIENCE_S:.0f} s (other processes writing to it); "
+                        "nothing was recorded. Try again."
+                    ) from None
+            time.sleep(
+                pause * (0.5 + random.random())
+            )  # jittered: the waiting processes do not collide again
+            pause = min(pause * 2, 0.2)
+
+    return retrying
 
 
 def _alembic_config() -> Config:

@@ -5,16 +5,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import sqlite3
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections import Counter
 
+import pytest
 from sqlalchemy import func, select
 
+from reviewer.errors import ProjectError
 from reviewer.review import team
 from reviewer.review.decisions import Decision, decide
+from reviewer.store import db
 from reviewer.store import models as m
 from reviewer.store.db import Project
 from tests.review.test_decisions import add_takes
@@ -135,3 +140,52 @@ def test_a_workstation_killed_mid_batch_gets_its_takes_back_when_the_lease_lapse
     assert sorted(team.held_by_others(project, "alive", 0)) == held
     time.sleep(1.6)
     assert team.claim(project, "alive", 0, ids) == ids  # lapsed: back in the pool
+
+
+def _hold_write_lock(path: str, seconds: float, started: threading.Event) -> None:
+    """Another process's writer, as SQLite sees it: the write lock taken and kept for ``seconds``."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN IMMEDIATE")
+    started.set()
+    time.sleep(seconds)
+    conn.execute("COMMIT")
+    conn.close()
+
+
+def test_a_busy_sqlite_file_is_waited_out_not_reported(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)  # SQLite's own wait gives up long before the lock goes
+    project = db.open_project(tmp_path / "busy.trproj")
+    try:
+        (take,) = add_takes(project, 1)
+        started = threading.Event()
+        holder = threading.Thread(target=_hold_write_lock, args=(str(project.path), 0.6, started))
+        holder.start()
+        started.wait(5)
+        began = time.monotonic()
+        decide(project, take, Decision(verdict="keep"), reviewer="anna")  # no "database is locked"
+        waited = time.monotonic() - began
+        holder.join()
+        assert waited >= 0.4  # it did wait for the other writer, past SQLite's own 50 ms
+        with project.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(m.Event)) == 1
+    finally:
+        project.close()
+
+
+def test_a_file_busy_for_too_long_is_a_clear_error_and_records_nothing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
+    monkeypatch.setattr(db, "BUSY_PATIENCE_S", 0.3)
+    project = db.open_project(tmp_path / "busy.trproj")
+    try:
+        (take,) = add_takes(project, 1)
+        started = threading.Event()
+        holder = threading.Thread(target=_hold_write_lock, args=(str(project.path), 1.5, started))
+        holder.start()
+        started.wait(5)
+        with pytest.raises(ProjectError, match=r"stayed busy.*nothing was recorded"):
+            decide(project, take, Decision(verdict="keep"), reviewer="anna")
+        holder.join()
+        with project.sessions() as session:
+            assert session.scalar(select(func.count()).select_from(m.Event)) == 0
+    finally:
+        project.close()
