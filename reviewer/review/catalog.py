@@ -13,7 +13,7 @@ re-reads the changed takes; nothing here is a second source of truth: the store 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Sequence, Set
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -107,6 +107,37 @@ def _columns() -> tuple[Any, ...]:
         m.TakeState.note_count,
         m.TakeAnalysis.broken,
     )
+
+
+@dataclass
+class Update:
+    """Takes re-read from the store, to be applied to a loaded catalogue (``Catalog.apply``)."""
+
+    take_ids: list[int]
+    rows: list[Any]  # ``_base_query`` rows
+    tags: dict[int, tuple[str, ...]]
+    reviewers: dict[int, str]
+    shot_order: dict[str, tuple[int, str]]
+
+
+def read_update(session: Session | Connection, take_ids: Iterable[int]) -> Update:
+    """Read these takes as the catalogue holds them: only the store is touched, so a worker may do it."""
+    wanted = sorted(set(take_ids))
+    reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
+    shot_order = {
+        code: (order if order is not None else 1_000_000_000, code)
+        for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
+    }
+    rows: list[Any] = []
+    found: dict[int, list[str]] = {}
+    tag_query = select(m.TakeTag.take_id, m.Tag.name).join(m.Tag, m.Tag.id == m.TakeTag.tag_id)
+    for start in range(0, len(wanted), 5000):
+        chunk = wanted[start : start + 5000]
+        rows += session.execute(_base_query().where(m.Take.id.in_(chunk))).all()
+        for take_id, tag in session.execute(tag_query.where(m.TakeTag.take_id.in_(chunk))):
+            found.setdefault(take_id, []).append(tag)
+    tags = {t: tuple(sorted(names)) for t, names in found.items()}
+    return Update(wanted, rows, tags, reviewers, shot_order)
 
 
 def _base_query() -> Any:
@@ -237,36 +268,37 @@ class Catalog:
 
     def refresh(self, session: Session | Connection, take_ids: Iterable[int]) -> None:
         """Re-read these takes after decisions or moves (by anyone); new takes mean a full reload."""
-        wanted = sorted(set(take_ids))
-        if not wanted:
-            return
-        self.reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
-        self.shot_order = {
-            code: (order if order is not None else 1_000_000_000, code)
-            for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
-        }
-        if any(t not in self.row_of for t in wanted):
+        update = read_update(session, take_ids)
+        if not self.apply(update):
             fresh = Catalog.load(session)
             self.__dict__.update(fresh.__dict__)
-            return
-        for start in range(0, len(wanted), 5000):
-            chunk = wanted[start : start + 5000]
-            for r in session.execute(_base_query().where(m.Take.id.in_(chunk))):
-                i = self.row_of[r.id]
-                self.shot[i] = self.shots.code(r.code or NO_SHOT)
-                self.stage_pos[i] = r.stage_pos
-                self.rejected[i] = r.rejected
-                self.rating[i] = -1 if r.rating is None else r.rating
-                self.reviewer[i] = -1 if r.last_reviewer_id is None else r.last_reviewer_id
-                self.decided_at[i] = _epoch(r.decided_at)
-                self.note_count[i] = r.note_count
-                self.missing[i] = r.missing
-                self.broken[i] = self.brokens.code(r.broken or "")
-        self._load_tags(session, wanted)
-        self._rank_cache.pop("signals", None)
-        self._rank_cache.pop("shot", None)
-        self._rank_cache.pop("default", None)
-        self._rank_cache.pop("tags", None)
+
+    def apply(self, update: Update, skip: Set[int] = frozenset()) -> bool:
+        """Take in what ``read_update`` read (in a worker, say), except for the takes in ``skip``
+        (changed here since it was read); False, and nothing changed, if it names a take not loaded
+        (the caller reloads)."""
+        if any(t not in self.row_of for t in update.take_ids):
+            return False
+        self.reviewers, self.shot_order = update.reviewers, update.shot_order
+        for r in update.rows:
+            if r.id in skip:
+                continue
+            i = self.row_of[r.id]
+            self.shot[i] = self.shots.code(r.code or NO_SHOT)
+            self.stage_pos[i] = r.stage_pos
+            self.rejected[i] = r.rejected
+            self.rating[i] = -1 if r.rating is None else r.rating
+            self.reviewer[i] = -1 if r.last_reviewer_id is None else r.last_reviewer_id
+            self.decided_at[i] = _epoch(r.decided_at)
+            self.note_count[i] = r.note_count
+            self.missing[i] = r.missing
+            self.broken[i] = self.brokens.code(r.broken or "")
+        for take_id in update.take_ids:
+            if take_id not in skip:
+                self.tags[self.row_of[take_id]] = update.tags.get(take_id, ())
+        for key in ("signals", "shot", "default", "tags"):
+            self._rank_cache.pop(key, None)
+        return True
 
     # --- what a row shows ---------------------------------------------------------------------
 

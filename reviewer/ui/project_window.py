@@ -58,7 +58,7 @@ from sqlalchemy import func, select
 from reviewer.errors import KnownError
 from reviewer.review import dashboard, live, shots, stacks, team, votes
 from reviewer.review import keymap as km
-from reviewer.review.catalog import COLUMN_KEYS, Catalog
+from reviewer.review.catalog import COLUMN_KEYS, Catalog, Update, read_update
 from reviewer.review.decisions import (
     Change,
     Decision,
@@ -137,6 +137,19 @@ def load_catalog(project: Project, limit: int | None) -> Loaded:
 def load_stacks(project: Project) -> list[list[int]]:
     with project.sessions() as session:
         return stacks.find(session)
+
+
+def read_live(
+    project: Project, seen: live.Seen, mine: frozenset[int], me: tuple[str, str]
+) -> tuple[live.Seen, Update | None]:
+    """Others' events since ``seen`` and their takes re-read (None: takes were added, reload), so the
+    GUI thread only applies them. ``mine``: events this window wrote; ``me``: (reviewer, workstation)."""
+    now = live.since(project, seen)
+    if now.last_take > seen.last_take:
+        return now, None
+    ids = {t for e, t, name, host in now.events if e not in mine and (name, host) != me}
+    with project.engine.connect() as conn:
+        return now, read_update(conn, ids)
 
 
 def count_funnel(project: Project) -> queries.Funnel:
@@ -443,6 +456,8 @@ class ProjectWindow(QMainWindow):
         self.session_timer.timeout.connect(self._save_session)
         self.live: live.Seen | None = None  # how far the event log has been read
         self.own_events: set[int] = set()  # events this window wrote (already shown)
+        self.live_busy = False  # a poll is being read: the next waits for it, never overtakes it
+        self.changed_since_live: set[int] = set()  # takes changed here while a poll was being read
         self.live_timer = QTimer(self)
         self.live_timer.setInterval(LIVE_MS)
         self.live_timer.timeout.connect(self._poll_live)
@@ -637,7 +652,7 @@ class ProjectWindow(QMainWindow):
         )
         self.filter_bar.set_choices(catalog, self.tags)
         self.tasks.run(load_stacks, self.project, done=self._stacks_loaded, key="stacks")
-        self.live = None
+        self.live, self.live_busy = None, False  # a poll being read is superseded: it started too early
         self.tasks.run(live.mark, self.project, done=self._live_marked, key="live")
         self.saved_session = load_session(self.project, self.reviewer)
         if self.session is not None:
@@ -1207,28 +1222,39 @@ class ProjectWindow(QMainWindow):
         self.live_timer.start()
 
     def _poll_live(self) -> None:
-        if self.live is not None and self.complete and self.isVisible():
-            self.tasks.run(live.since, self.project, self.live, done=self._live_read, key="live")
+        if self.live is not None and self.complete and self.isVisible() and not self.live_busy:
+            self.live_busy = True
+            self.changed_since_live = set()
+            mine = frozenset(self.own_events)
+            self.tasks.run(
+                read_live, self.project, self.live, mine, (self.reviewer, workstation()),
+                done=self._live_read, failed=self._live_failed, key="live",
+            )  # fmt: skip
 
-    def _live_read(self, seen: live.Seen) -> None:
+    def _live_failed(self, exc: Exception) -> None:
+        self.live_busy = False
+        self.live_label.setText("Others' changes: cannot read the project")
+        self.live_label.setToolTip(str(exc))
+
+    def _live_read(self, result: tuple[live.Seen, Update | None]) -> None:
         """Show what others decided since the last poll, leaving the reviewer's current take alone."""
+        self.live_busy = False
+        seen, update = result
         before = self.live
         self.live = seen
         if before is None or self.catalog is None:
-            return
-        if seen.last_take > before.last_take:  # takes ingested elsewhere: the catalogue grows
-            self.reload()
             return
         here = workstation()
         theirs = [
             e for e in seen.events if e[0] not in self.own_events and (e[2], e[3]) != (self.reviewer, here)
         ]
         self.own_events.difference_update(e[0] for e in seen.events)
+        if update is None or not self.catalog.apply(update, skip=self.changed_since_live):
+            self.reload()  # takes ingested elsewhere: the catalogue grows
+            return
         if not theirs:
             return
-        ids = sorted({t for _e, t, _n, _w in theirs})
-        with self.project.engine.connect() as conn:
-            self.catalog.refresh(conn, ids)
+        ids = update.take_ids
         self.model.takes_changed(ids)
         self.bin_timer.start()
         self._update_session_bar()
@@ -1246,6 +1272,7 @@ class ProjectWindow(QMainWindow):
     def _after_change(self, change: Change) -> None:
         """Re-read the changed takes and repaint what shows them (the funnel and bins a moment later)."""
         self.own_events.update(change.event_ids)
+        self.changed_since_live.update(change.take_ids)
         if self.catalog is not None:
             with self.project.engine.connect() as conn:
                 self.catalog.refresh(conn, change.take_ids)

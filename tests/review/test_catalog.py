@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewer.review.catalog import COLUMN_KEYS, Catalog
+from reviewer.review.catalog import COLUMN_KEYS, Catalog, read_update
 from reviewer.review.decisions import Decision, decide, move_to_shot, undo
 from reviewer.store import models as m
 from reviewer.store import queries, synthetic
@@ -153,3 +153,18 @@ def test_an_empty_project_has_an_empty_catalogue(project: Project) -> None:
     assert len(cat) == 0
     assert cat.select(queries.TakeFilter()).tolist() == []
     assert cat.funnel().total == 0
+
+
+def test_an_update_read_elsewhere_is_applied_except_for_takes_changed_here_since(filled: Project) -> None:
+    cat = load(filled)
+    a, b = (int(cat.ids[r]) for r in cat.select(queries.TakeFilter(stage=0, status="pending"))[:2])
+    decide(filled, [a, b], Decision(verdict="keep", rating=4, tags_added=("wide",)), reviewer="ben")
+    with filled.engine.connect() as conn:
+        update = read_update(conn, [a, b])  # what a worker reads for the live view
+    assert cat.apply(update, skip={b})  # b was decided here meanwhile: its newer state stays
+    assert cat.cell(cat.row_of[a], "rating") == "★★★★☆" and cat.tags[cat.row_of[a]] == ("wide",)
+    assert cat.status(cat.row_of[b]) == "to review at Triage" and cat.tags[cat.row_of[b]] == ()
+    with filled.engine.connect() as conn:
+        ghost = read_update(conn, [a])
+    ghost.take_ids.append(10**9)  # a take this catalogue has not loaded: the caller must reload
+    assert not cat.apply(ghost)
