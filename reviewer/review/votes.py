@@ -50,10 +50,15 @@ class Rules:
 
 
 def rules(project: Project) -> Rules:
+    """The team's rules, in one query (asked before every verdict in the GUI)."""
+    keys = ("team.voting", "team.leads", "team.revealed")
+    with project.sessions() as session:
+        query = select(m.Setting.key, m.Setting.value).where(m.Setting.key.in_(keys))
+        found: dict[str, Any] = {key: value for key, value in session.execute(query)}
     return Rules(
-        voting=[int(s) for s in project.setting("team.voting", []) or []],
-        leads=[str(n) for n in project.setting("team.leads", []) or []],
-        revealed={int(k): dict(v) for k, v in (project.setting("team.revealed", {}) or {}).items()},
+        voting=[int(s) for s in found.get("team.voting") or []],
+        leads=[str(n) for n in found.get("team.leads") or []],
+        revealed={int(k): dict(v) for k, v in (found.get("team.revealed") or {}).items()},
     )
 
 
