@@ -494,6 +494,12 @@ def _gui(project: str | None, quit_after_load: bool = False) -> int:
     return run_gui(project, quit_after_load=quit_after_load)
 
 
+def _reviewer_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="reviewer", description="Take Reviewer: triage generated video takes down to a shot list."
@@ -580,9 +586,7 @@ def build_parser() -> argparse.ArgumentParser:
     how = p.add_mutually_exclusive_group(required=True)
     how.add_argument("--keep", action="store_true")
     how.add_argument("--reject", action="store_true")
-    p.add_argument(
-        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
-    )
+    _reviewer_option(p)
     p.set_defaults(func=cmd_vote)
 
     p = sub.add_parser("votes", help="the votes at a stage, as you may see them; a lead reveals them")
@@ -592,9 +596,7 @@ def build_parser() -> argparse.ArgumentParser:
     shown.add_argument("--reveal", action="store_true", help="show everyone's votes to everyone (leads only)")
     shown.add_argument("--hide", action="store_true", help="hide them again for a new round (leads only)")
     p.add_argument("--json", action="store_true")
-    p.add_argument(
-        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
-    )
+    _reviewer_option(p)
     p.set_defaults(func=cmd_votes)
 
     p = sub.add_parser("decide", help="record a decision on a take (for scripts)")
@@ -611,9 +613,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--note", help="a note, at --frame or over --range if given")
     p.add_argument("--frame", type=int, help="the frame a note is pinned to")
     p.add_argument("--range", type=int, nargs=2, metavar=("IN", "OUT"), help="the frame range of a note")
-    p.add_argument(
-        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
-    )
+    _reviewer_option(p)
     p.set_defaults(func=cmd_decide)
 
     p = sub.add_parser("shots", help="the shot board: counts, best rating, hero; import or add shots")
@@ -638,9 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("take", help="take id, path or unique file name (with --clear: the shot code)")
     p.add_argument("--trim", type=int, nargs=2, metavar=("IN", "OUT"), help="the hero's frame range")
     p.add_argument("--clear", action="store_true", help="the shot named has no hero any more")
-    p.add_argument(
-        "--as", dest="reviewer", help="reviewer name (default: $TAKE_REVIEWER_USER or the OS user)"
-    )
+    _reviewer_option(p)
     p.set_defaults(func=cmd_hero)
 
     p = sub.add_parser("frame", help="write one frame of a video file as a PNG still (frame-exact)")

@@ -152,40 +152,46 @@ def _hold_write_lock(path: str, seconds: float, started: threading.Event) -> Non
     conn.close()
 
 
-def test_a_busy_sqlite_file_is_waited_out_not_reported(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)  # SQLite's own wait gives up long before the lock goes
-    project = db.open_project(tmp_path / "busy.trproj")
-    try:
-        (take,) = add_takes(project, 1)
-        started = threading.Event()
-        holder = threading.Thread(target=_hold_write_lock, args=(str(project.path), 0.6, started))
-        holder.start()
-        started.wait(5)
-        began = time.monotonic()
-        decide(project, take, Decision(verdict="keep"), reviewer="anna")  # no "database is locked"
-        waited = time.monotonic() - began
-        holder.join()
-        assert waited >= 0.4  # it did wait for the other writer, past SQLite's own 50 ms
-        with project.sessions() as session:
-            assert session.scalar(select(func.count()).select_from(m.Event)) == 1
-    finally:
-        project.close()
-
-
-def test_a_file_busy_for_too_long_is_a_clear_error_and_records_nothing(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def busy(tmp_path, monkeypatch):  # type: ignore[no-untyped-def]
+    """``hold(seconds)`` locks a fresh SQLite project (one take) from another connection, in a thread;
+    SQLite's own busy wait is cut to 50 ms, so only our retry can outlast a lock."""
     monkeypatch.setattr(db, "BUSY_TIMEOUT_MS", 50)
-    monkeypatch.setattr(db, "BUSY_PATIENCE_S", 0.3)
     project = db.open_project(tmp_path / "busy.trproj")
-    try:
-        (take,) = add_takes(project, 1)
+    (take,) = add_takes(project, 1)
+    holders: list[threading.Thread] = []
+
+    def hold(seconds: float) -> None:
         started = threading.Event()
-        holder = threading.Thread(target=_hold_write_lock, args=(str(project.path), 1.5, started))
+        holder = threading.Thread(target=_hold_write_lock, args=(str(project.path), seconds, started))
         holder.start()
-        started.wait(5)
-        with pytest.raises(ProjectError, match=r"stayed busy.*nothing was recorded"):
-            decide(project, take, Decision(verdict="keep"), reviewer="anna")
+        holders.append(holder)
+        assert started.wait(5)
+
+    yield project, take, hold
+    for holder in holders:
         holder.join()
-        with project.sessions() as session:
-            assert session.scalar(select(func.count()).select_from(m.Event)) == 0
-    finally:
-        project.close()
+    project.close()
+
+
+def _events(project: Project) -> int:
+    with project.sessions() as session:
+        return int(session.scalar(select(func.count()).select_from(m.Event)) or 0)
+
+
+def test_a_busy_sqlite_file_is_waited_out_not_reported(busy) -> None:  # type: ignore[no-untyped-def]
+    project, take, hold = busy
+    hold(0.6)
+    began = time.monotonic()
+    decide(project, take, Decision(verdict="keep"), reviewer="anna")  # no "database is locked"
+    assert time.monotonic() - began >= 0.4  # it did wait for the other writer, past SQLite's own 50 ms
+    assert _events(project) == 1
+
+
+def test_a_file_busy_for_too_long_is_a_clear_error_and_records_nothing(busy, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    project, take, hold = busy
+    monkeypatch.setattr(db, "BUSY_PATIENCE_S", 0.3)
+    hold(1.5)
+    with pytest.raises(ProjectError, match=r"stayed busy.*nothing was recorded"):
+        decide(project, take, Decision(verdict="keep"), reviewer="anna")
+    assert _events(project) == 0
