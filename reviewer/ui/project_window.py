@@ -98,7 +98,7 @@ from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutE
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
-from reviewer.ui.player import EVERY_FRAME_KEY, PREFETCH, PlayerWidget
+from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
@@ -266,7 +266,6 @@ class ProjectWindow(QMainWindow):
         self.text_cache: OrderedDict[str, np.ndarray] = OrderedDict()  # search text -> rows, the latest kept
         self.stacks: stacks.Stacks | None = None  # found in a worker once the catalogue is loaded
         self.fold_stacks = self.settings.value("browser/fold_stacks", "true") != "false"
-        self.every_frame = self.settings.value(EVERY_FRAME_KEY, "false") == "true"
         self.open_stacks: set[int] = set()
         self.folded: stacks.Folded | None = None  # the listing's stacks, when folded
         self.unfolded_rows = np.zeros(0, np.int64)  # the filter's rows before folding (a session's queue)
@@ -769,21 +768,20 @@ class ProjectWindow(QMainWindow):
 
     def toggle_every_frame(self) -> None:
         """Ctrl+Shift+L: show every frame (late if the machine cannot keep up), or keep time (skip)."""
-        self.every_frame = not self.every_frame
-        self.settings.setValue(EVERY_FRAME_KEY, "true" if self.every_frame else "false")
+        self.player.toggle_every_frame()  # the player keeps the choice; compare and the cut follow it
         self._apply_every_frame()
         self.status_label.setText(
             "Playing every frame: none is skipped, playback slows if it must"
-            if self.every_frame
+            if self.player.clock.every_frame
             else "Playing in real time: frames are skipped when playback falls behind"
         )
 
     def _apply_every_frame(self) -> None:
-        self.player.clock.every_frame = self.every_frame
-        self.compare_view.clock.every_frame = self.every_frame
-        self.cut_view.every_frame = self.every_frame
+        on = self.player.clock.every_frame
+        self.compare_view.clock.every_frame = on
+        self.cut_view.every_frame = on
         if self.cut_view.playback is not None:
-            self.cut_view.playback.every_frame = self.every_frame
+            self.cut_view.playback.every_frame = on
 
     def open_stack(self) -> None:
         """Shift+G: show every take of the current take's stack (again: fold it)."""
