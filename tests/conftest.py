@@ -17,7 +17,7 @@ import pytest
 
 from reviewer.media.synth import ClipSpec, write_clip
 from reviewer.store.db import Project, open_project
-from tests import pgcluster
+from tests import pgcluster, soundserver
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -42,6 +42,32 @@ def pg_cluster() -> Iterator[pgcluster.Cluster]:
         pytest.skip(f"no PostgreSQL server for the team-mode tests: {exc}")
     yield cluster
     cluster.stop()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sound_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[soundserver.SoundServer | None]:
+    """A PulseAudio server with a null sink for the whole session, before QtMultimedia first connects
+    (CI sets REVIEWER_REQUIRE_AUDIO: there, no server fails). Tests never reach the developer's own."""
+    try:
+        server = soundserver.start(tmp_path_factory.mktemp("pulse"))
+    except (RuntimeError, OSError) as exc:
+        if os.environ.get("REVIEWER_REQUIRE_AUDIO"):
+            raise
+        os.environ["PULSE_SERVER"] = "unix:/nonexistent/review-tests"
+        os.environ["REVIEWER_NO_SOUND_REASON"] = str(exc)
+        yield None
+        return
+    os.environ["PULSE_SERVER"] = server.server
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sound_device(sound_server: soundserver.SoundServer | None) -> soundserver.SoundServer:
+    """The session's sound server, or a skip where there is none."""
+    if sound_server is None:
+        pytest.skip(f"no sound server for the sound tests: {os.environ.get('REVIEWER_NO_SOUND_REASON')}")
+    return sound_server
 
 
 @pytest.fixture

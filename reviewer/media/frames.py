@@ -45,6 +45,10 @@ class FrameIndex:
         """Seconds from the first frame to frame ``n``."""
         return float((self.pts[n] - self.start_pts) * self.time_base)
 
+    def pts_seconds(self, n: int) -> float:
+        """Frame ``n``'s presentation time on the container's clock (where its sound is), in seconds."""
+        return float(self.pts[n] * self.time_base)
+
     def frame_at(self, seconds: float) -> int:
         """The frame shown at ``seconds`` after the first frame (the last one whose time has come)."""
         target = self.start_pts + seconds / self.time_base

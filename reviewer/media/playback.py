@@ -105,6 +105,10 @@ class PlaybackEngine:
         # When the last frame of the range is due, once it is queued while playing without a loop
         # (a cut starts the next take one frame later); None until then.
         self.end_due: float | None = None
+        # Each play that started (its first frame shown): how many, and the last one's frame and clock
+        # time. The player starts the sound with it.
+        self.starts = 0
+        self.start: tuple[int, float] = (0, 0.0)
         self._thread = threading.Thread(target=self._run, name=f"playback {path.name}", daemon=True)
         self._thread.start()
 
@@ -191,6 +195,8 @@ class PlaybackEngine:
                 late = t - picked.at
                 if picked.starts:  # a play starts now, at its first frame, however late the poll came
                     self.clock.slip(late)
+                    self.starts += 1
+                    self.start = (picked.frame.number, picked.at)
                     break
                 if self.clock.every_frame:
                     if picked.at > 0.0 and late > 0.5 * self._frame_time():

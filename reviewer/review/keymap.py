@@ -35,6 +35,7 @@ TITLES: dict[str, str] = {
     "player.clear_out": "Clear out point",
     "player.toggle_loop": "Loop on / off",
     "player.every_frame": "Play every frame on / off (never skip one to keep time: playback slows instead)",
+    "player.toggle_mute": "Sound on / off (muted when the session starts; no sound backwards or above 2x)",
     "player.speed_down": "Slower",
     "player.speed_up": "Faster",
     "decide.keep": "Keep (promote to the next stage)",

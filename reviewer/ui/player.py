@@ -32,10 +32,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from reviewer.media import cache
+from reviewer.media.audio import AudioFeed, audible, range_seconds
 from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
+from reviewer.ui.audio import SoundOut
 from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
@@ -223,7 +225,7 @@ class PlayerWidget(QWidget):
         "clipping": QColor("#e08a3c"),
     }  # fmt: skip
 
-    def __init__(self, parent: QWidget | None = None, own_keys: bool = True) -> None:
+    def __init__(self, parent: QWidget | None = None, own_keys: bool = True, muted: bool = True) -> None:
         super().__init__(parent)
         self.setObjectName("player")
         self.view = VideoView()
@@ -255,6 +257,11 @@ class PlayerWidget(QWidget):
         self.take: dict | None = None
         self.fps = 24.0
         self.loop = True
+        # Sound: muted when a session starts (triage is mostly looking); M turns it on. When it plays it
+        # is the master clock: ``sound`` slips ``clock`` to the device before every poll.
+        self.muted = muted
+        self.sound = SoundOut(self)
+        self._sound_mark: tuple[int, int] = (0, 0)  # (engine, play) the sound was last started for
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -288,6 +295,7 @@ class PlayerWidget(QWidget):
             "player.clear_out": lambda: self.set_out(None),
             "player.toggle_loop": self.toggle_loop,
             "player.every_frame": self.toggle_every_frame,
+            "player.toggle_mute": self.toggle_mute,
             "player.speed_down": lambda: self.change_speed(-1),
             "player.speed_up": lambda: self.change_speed(+1),
         }
@@ -319,6 +327,7 @@ class PlayerWidget(QWidget):
         """Show ``take`` (a row as ``reviewer takes --json`` gives it) and prefetch the ``upcoming`` ones."""
         if self.engine is not None:
             self.engine.pause()
+        self.sound.stop()
         self.take = take
         num, den = (int(x) for x in str(take.get("fps") or "24/1").split("/"))
         self.fps = num / den if den else 24.0
@@ -431,6 +440,7 @@ class PlayerWidget(QWidget):
 
     def close_all(self) -> None:
         self.timer.stop()
+        self.sound.stop()
         self.tasks.wait(5000)
         self._preview_wanted = None
         self.preview_tasks.wait(5000)
@@ -516,6 +526,7 @@ class PlayerWidget(QWidget):
             self.timeline.in_point, self.timeline.out_point = hi, lo
         if self.engine:
             self.engine.set_range(self.timeline.in_point, self.timeline.out_point)
+            self._restart_sound()  # the sound loops the new range
         self.timeline.update()
 
     def toggle_loop(self) -> None:
@@ -523,6 +534,65 @@ class PlayerWidget(QWidget):
         self.loop = not self.loop
         if self.engine:
             self.engine.set_loop(self.loop)
+            self._restart_sound()
+
+    def toggle_mute(self) -> None:
+        """Sound on or off, for this take and the ones after it; on while playing, it starts at once."""
+        self.muted = not self.muted
+        if self.muted:
+            self.sound.stop()
+        else:
+            self._restart_sound()
+        if self.engine is not None and self.engine.current is not None:
+            self.view.overlay = self._overlay(self.engine.current.number)
+            self.view.update()
+
+    def _restart_sound(self) -> None:
+        """Play on from the frame on screen so that the sound starts with a frame (a hitch of a frame)."""
+        engine = self.engine
+        if engine is not None and engine.status.playing and self._wants_sound(engine):
+            engine.play(engine.status.speed)
+
+    def _wants_sound(self, engine: PlaybackEngine) -> bool:
+        status = engine.status
+        return bool(
+            not self.muted
+            and self.take is not None
+            and self.take.get("has_audio")
+            and status.playing
+            and audible(status.speed)
+            and not self.clock.every_frame  # there the picture is the master: it may slow down
+            and engine.index is not None
+        )
+
+    def _sync_sound(self, engine: PlaybackEngine) -> None:
+        """Start the sound with the first frame of each play, stop it when the play stops."""
+        mark = (id(engine), engine.starts)
+        if mark != self._sound_mark:
+            self._sound_mark = mark
+            self.sound.stop()
+            if engine.starts and self._wants_sound(engine):
+                self._start_sound(engine)
+        elif self.sound.playing and not self._wants_sound(engine):
+            self.sound.stop()
+
+    def _start_sound(self, engine: PlaybackEngine) -> None:
+        assert engine.index is not None and self.take is not None
+        status = engine.status
+        frame, t0 = engine.start
+        last = len(engine.index) - 1
+        lo = min(status.in_point or 0, last)
+        hi = min(status.out_point if status.out_point is not None else last, last)
+        lo_s, hi_s = range_seconds(engine.index, lo, hi)
+        feed = AudioFeed(
+            Path(self.take["path"]),
+            engine.index.pts_seconds(frame),
+            speed=status.speed,
+            lo_s=lo_s,
+            hi_s=hi_s,
+            loop=status.loop,
+        )
+        self.sound.play(feed, self.clock, t0)
 
     def toggle_every_frame(self) -> None:
         """Show every frame (late if the machine cannot keep up) or keep time (skip frames)."""
@@ -552,7 +622,9 @@ class PlayerWidget(QWidget):
         if engine.status.error:
             self.view.show_message(f"{Path(engine.path).name} cannot be played:\n{engine.status.error}")
             return
+        self.sound.follow()  # the sound is the master clock: the clock goes where the device is
         frame = engine.poll()
+        self._sync_sound(engine)
         if frame is not None:
             self._show(frame)
         elif engine.current is not None and self.view.overlay != self._overlay(engine.current.number):
@@ -572,6 +644,15 @@ class PlayerWidget(QWidget):
             state += ", every frame"
         elif status.playing and status.dropped:
             state += f", {status.dropped} skipped"  # as RV does: the reviewer knows frames went unseen
+        if self.take is not None and self.take.get("has_audio"):
+            if self.muted:
+                state += "   muted"
+            elif self.sound.problem:
+                state += f"   {self.sound.problem}"
+            elif status.playing and not audible(status.speed):
+                state += "   no sound at this speed"
+            elif self.sound.playing:
+                state += "   sound"
         return f"{number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
 
     def _show(self, frame: Frame) -> None:

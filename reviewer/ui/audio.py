@@ -1,0 +1,121 @@
+"""The take's sound on the sound card, through QtMultimedia, as the master clock of the picture.
+
+``SoundOut`` plays one ``AudioFeed`` at a time on the default output device: a ``QAudioSink`` in push
+mode, topped up from the feed every few milliseconds on the GUI thread (the feed decodes ahead in its own
+thread), and an ``AudioMaster`` that slips the player's clock to what the device has consumed. If
+QtMultimedia or a device is missing, or the device does not take the sound, the picture plays on its
+own clock and ``problem`` says why.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QIODevice, QObject, Qt, QTimer
+
+from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster
+from reviewer.media.playback import Clock
+
+try:  # QtMultimedia ships in PySide6-Addons and loads libpulse: without them the player is silent
+    from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
+
+    MULTIMEDIA_ERROR = ""
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    MULTIMEDIA_ERROR = f"no sound: QtMultimedia cannot be loaded ({exc})"
+
+RING_S = 0.25  # the sink's own buffer: the GUI thread may be busy this long before the sound breaks up
+PUMP_MS = 5
+
+
+class SoundOut(QObject):
+    """The sound of the take playing, if any; one play at a time."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.feed: AudioFeed | None = None
+        self.master: AudioMaster | None = None
+        self.problem = ""  # why there is no sound, shown by the player
+        self._sink: QAudioSink | None = None
+        self._io: QIODevice | None = None
+        self.written = 0  # bytes handed to the device in this play
+        self._timer = QTimer(self)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.timeout.connect(self.pump)
+
+    @property
+    def playing(self) -> bool:
+        return self.feed is not None
+
+    def play(self, feed: AudioFeed, clock: Clock, t0: float) -> bool:
+        """Play ``feed`` from now, its first sample at clock time ``t0``; False (and ``problem``) if the
+        sound cannot be played, and then the feed is closed."""
+        self.stop()
+        if MULTIMEDIA_ERROR:
+            self.problem = MULTIMEDIA_ERROR
+            feed.close()
+            return False
+        device = QMediaDevices.defaultAudioOutput()
+        if device.isNull():
+            self.problem = "no sound: no audio output device"
+            feed.close()
+            return False
+        fmt = QAudioFormat()
+        fmt.setSampleRate(RATE)
+        fmt.setChannelCount(2)
+        fmt.setSampleFormat(QAudioFormat.SampleFormat.Int16)
+        sink = QAudioSink(device, fmt, self)
+        sink.setBufferSize(int(RING_S * RATE) * FRAME_BYTES)
+        io = sink.start()
+        if io is None:
+            self.problem = (
+                f"no sound: the device {device.description()} refused to play ({sink.error().name})"
+            )
+            sink.deleteLater()
+            feed.close()
+            return False
+        self.problem = ""
+        self._sink, self._io, self.feed = sink, io, feed
+        self.written = 0
+        self.master = AudioMaster(clock, t0)
+        feed.ready.wait(0.05)  # the first bytes are a few milliseconds away; start with them
+        self.pump()
+        self._timer.start(PUMP_MS)
+        return True
+
+    def pump(self) -> None:
+        """Top the device up from the feed."""
+        if self._sink is None or self._io is None or self.feed is None:
+            return
+        if self.feed.error:
+            self.problem = f"no sound: {self.feed.error}"
+            self.stop()
+            return
+        free = self._sink.bytesFree()
+        if free >= FRAME_BYTES:
+            data = self.feed.read(free)
+            if data:
+                self.written += int(self._io.write(data))
+
+    def consumed(self) -> float:
+        """Seconds of sound the device has taken in this play."""
+        return self._sink.processedUSecs() / 1e6 if self._sink is not None else 0.0
+
+    def follow(self) -> None:
+        """Bring the picture's clock to the sound (the player calls it before it asks for a frame)."""
+        if self.master is None or self.feed is None:
+            return
+        self.pump()
+        self.master.follow(self.consumed(), ended=self.feed.ended)
+        if self.master.stalled:
+            self.problem = "sound stopped: the audio device is not playing"
+            self.stop(keep_problem=True)
+
+    def stop(self, keep_problem: bool = False) -> None:
+        self._timer.stop()
+        if self._sink is not None:
+            self._sink.reset()  # at once: what is queued is dropped, not played out
+            self._sink.deleteLater()
+        if self.feed is not None:
+            self.feed.close()
+        self._sink = self._io = self.feed = None
+        self.master = None
+        if not keep_problem and not MULTIMEDIA_ERROR:
+            self.problem = ""

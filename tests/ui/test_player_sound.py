@@ -1,0 +1,192 @@
+"""The take's sound, played through QtMultimedia on a real device (the session's PulseAudio null sink),
+as the master clock of the picture; muted by default, M toggles it, none backwards or above 2x."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+
+from reviewer.media.audio import OUTPUT_LATENCY_S
+from reviewer.ui.player import PlayerWidget
+from reviewer.ui.project_window import ProjectWindow
+from tests.conftest import ClipFactory, place
+from tests.soundserver import SoundServer
+from tests.ui.conftest import open_window
+
+FRAME = 1 / 24
+
+
+def take(path: Path, frames: int, audio: bool = True, take_id: int = 1) -> dict:
+    return {"id": take_id, "path": str(path), "fps": "24/1", "frame_count": frames, "content_hash": "x",
+            "has_audio": audio}  # fmt: skip
+
+
+@pytest.fixture
+def player(qtbot: QtBot, sound_device: SoundServer) -> Iterator[PlayerWidget]:
+    widget = PlayerWidget(muted=False)
+    qtbot.addWidget(widget)
+    widget.resize(640, 400)
+    widget.show()
+    qtbot.waitExposed(widget)
+    yield widget
+    widget.close_all()
+
+
+@pytest.fixture
+def talking(clip: ClipFactory) -> Path:
+    return clip(".mp4", frames=120, audio=True, seed=4)  # 5 s, AAC stereo 48 kHz
+
+
+def lag(player: PlayerWidget) -> float | None:
+    """How far the picture on screen is ahead of the sound leaving the device, in seconds (a frame is
+    shown from its time until the next frame's, so in sync this lies between minus a frame and 0)."""
+    engine, sound = player.engine, player.sound
+    if engine is None or engine.index is None or sound.feed is None or engine.current is None:
+        return None
+    heard = sound.feed.start_s + max(0.0, sound.consumed() - OUTPUT_LATENCY_S) * sound.feed.speed
+    return engine.index.pts_seconds(engine.current.number) - heard
+
+
+def lags_over(qtbot: QtBot, player: PlayerWidget, seconds: float) -> list[float]:
+    lags = []
+    end = time.monotonic() + seconds
+    while time.monotonic() < end:
+        qtbot.wait(15)
+        value = lag(player)
+        if value is not None and player.sound.consumed() > OUTPUT_LATENCY_S + 0.05:
+            lags.append(value)
+    return lags
+
+
+def in_sync(lags: list[float]) -> bool:
+    """Each sample within a frame behind and a little ahead (the device reports in blocks of ~20 ms)."""
+    return bool(lags) and all(-FRAME - 0.03 <= v <= 0.03 for v in lags)
+
+
+def start(qtbot: QtBot, player: PlayerWidget, path: Path, frames: int = 120) -> None:
+    player.load(take(path, frames))
+    qtbot.waitUntil(lambda: player.engine is not None and player.engine.current is not None, timeout=5000)
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.1, timeout=5000)
+
+
+def test_the_sound_plays_and_the_picture_keeps_to_it(
+    qtbot: QtBot, player: PlayerWidget, talking: Path
+) -> None:
+    start(qtbot, player, talking)
+    assert player.engine.status.frame <= 6  # it started with the picture, from the first frame
+    lags = lags_over(qtbot, player, 2.0)
+    assert in_sync(lags), (min(lags), max(lags))
+    assert player.sound.consumed() > 1.8  # the device really took the sound, in real time
+    assert player.sound.written >= player.sound.consumed() * 48000 * 4
+    assert player.view.overlay.endswith("1x   sound")
+
+
+def test_when_the_sound_card_stalls_the_picture_waits_for_it(
+    qtbot: QtBot, player: PlayerWidget, talking: Path
+) -> None:
+    start(qtbot, player, talking)
+    assert in_sync(lags_over(qtbot, player, 0.5))
+    # The GUI thread blocked (a long paint, a slow disk): nobody tops the device up, its buffer (0.25 s)
+    # runs dry and the sound stops for about a quarter second. The clock must stop with it.
+    time.sleep(0.5)
+    lags = lags_over(qtbot, player, 1.0)
+    assert in_sync(lags), (min(lags), max(lags))
+    assert player.sound.master is not None and player.sound.master.slipped > 0.15
+
+
+def test_the_sound_loops_with_the_in_out_range(qtbot: QtBot, player: PlayerWidget, talking: Path) -> None:
+    player.load(take(talking, 120))
+    qtbot.waitUntil(lambda: player.engine.current is not None, timeout=5000)
+    player.set_in(24)
+    player.set_out(47)  # one second, looped
+    player.seek(24)
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.1, timeout=5000)
+    feed = player.sound.feed
+    assert feed is not None and feed.loop and (feed.lo_s, feed.hi_s) == pytest.approx((1.0, 2.0))
+    frames = set()
+    player.frame_shown.connect(frames.add)
+    qtbot.waitUntil(lambda: player.sound.consumed() > 2.3, timeout=5000)
+    assert min(frames) >= 24 and max(frames) <= 47 and len(frames) > 20  # went round more than once
+    assert player.sound.feed is feed  # one sound, looping by itself: no restart at the wrap
+
+
+def test_speed_sound_up_to_2x_and_none_beyond_or_backwards(
+    qtbot: QtBot, player: PlayerWidget, talking: Path
+) -> None:
+    start(qtbot, player, talking)
+    qtbot.keyClick(player, Qt.Key.Key_BracketRight)  # 2x: the sound is time-stretched, pitch kept
+    qtbot.waitUntil(lambda: player.sound.feed is not None and player.sound.feed.speed == 2.0, timeout=3000)
+    qtbot.waitUntil(lambda: player.sound.consumed() > 0.3, timeout=3000)
+    lags = lags_over(qtbot, player, 0.6)
+    assert all(-2 * FRAME - 0.06 <= v <= 0.06 for v in lags), (min(lags), max(lags))
+    qtbot.keyClick(player, Qt.Key.Key_BracketRight)  # 4x: no sound
+    qtbot.waitUntil(lambda: not player.sound.playing, timeout=3000)
+    qtbot.waitUntil(lambda: player.view.overlay.endswith("no sound at this speed"), timeout=3000)
+    qtbot.keyClick(player, Qt.Key.Key_J)  # backwards: no sound
+    qtbot.waitUntil(lambda: player.engine.status.speed < 0, timeout=3000)
+    qtbot.wait(200)
+    assert not player.sound.playing
+    qtbot.keyClick(player, Qt.Key.Key_K)
+    qtbot.waitUntil(lambda: not player.engine.status.playing, timeout=3000)
+    assert not player.sound.playing
+
+
+def test_pause_seek_and_switching_takes_stop_the_sound(
+    qtbot: QtBot, player: PlayerWidget, talking: Path, clip: ClipFactory
+) -> None:
+    start(qtbot, player, talking)
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: not player.sound.playing, timeout=2000)
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.sound.playing, timeout=2000)
+    first = player.sound.feed
+    assert first is not None and first.start_s > 0.1  # on from where the picture was
+    player.seek(10)
+    qtbot.waitUntil(lambda: not player.sound.playing, timeout=2000)
+    silent = clip(".mp4", frames=48, seed=5)  # no sound in this one
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.sound.playing, timeout=2000)
+    player.load(take(silent, 48, audio=False, take_id=2))
+    assert not player.sound.playing
+    qtbot.keyClick(player, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: player.position() > 5, timeout=3000)
+    assert not player.sound.playing and player.sound.problem == ""
+    assert "sound" not in player.view.overlay and "muted" not in player.view.overlay
+
+
+def test_triage_starts_muted_and_m_toggles_the_sound(
+    qtbot: QtBot, sound_device: SoundServer, tmp_path: Path, clip: ClipFactory
+) -> None:
+    from reviewer.ingest.ingest import ingest
+    from reviewer.store.db import open_project
+
+    place(clip(".mp4", frames=120, audio=True, seed=4), tmp_path / "media" / "SH010" / "voice.mp4")
+    project = open_project(tmp_path / "p.trproj")
+    ingest(project, [tmp_path / "media"], workers=0)
+    project.close()
+    window: ProjectWindow = open_window(qtbot, tmp_path / "p.trproj", takes=1)
+    window.show()
+    qtbot.waitExposed(window)
+    player = window.player
+    try:
+        qtbot.waitUntil(
+            lambda: player.engine is not None and player.engine.current is not None, timeout=10_000
+        )
+        assert player.muted
+        qtbot.keyClick(player, Qt.Key.Key_Space)
+        qtbot.waitUntil(lambda: player.position() > 3, timeout=3000)
+        assert not player.sound.playing and player.view.overlay.endswith("muted")
+        qtbot.keyClick(player, Qt.Key.Key_M)
+        qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.2, timeout=3000)
+        assert player.engine.status.playing and in_sync(lags_over(qtbot, player, 0.5))
+        qtbot.keyClick(player, Qt.Key.Key_M)
+        assert not player.sound.playing and player.engine.status.playing
+    finally:
+        player.close_all()
