@@ -3,6 +3,7 @@
     python bench/run.py ingest [--takes 600] [--baseline-takes 120] [--keep DIR]
     python bench/run.py player [--seconds 60] [--keep DIR]
     python bench/run.py analysis [--keep DIR]
+    python bench/run.py sound [--seconds 20] [--keep DIR]
 
 ingest: ``reviewer ingest`` (probe + poster, then filmstrips) on generated 1080p H.264 five-second
 takes, beside a shell loop running Debian's ffprobe and an ffmpeg poster per file on the first
@@ -16,6 +17,11 @@ player: decode throughput of the playback engine beside ``ffmpeg -threads 0 -f n
 HEVC and VP9 (target 0.9x); switch latency to a prefetched take beside a cold open (target p95 20 ms);
 frames dropped over 60 s of 1080p24 and 1080p60 at 1x (targets 0 and 1%); peak RSS while playing with
 two takes prefetched (target 800 MB).
+
+sound: a 1080p24 H.264 take with AAC sound played with sound in the real player widget (offscreen Qt,
+the default audio device): how far the picture on screen is from the sound leaving the device, sampled
+every 10 ms, with the sound as the master clock beside the same run on the picture's own clock (the
+baseline), and frames dropped. In sync the picture lies between one frame behind and level.
 """
 
 from __future__ import annotations
@@ -404,6 +410,73 @@ def bench_cut(keep: Path | None, shots: int) -> None:
         shutil.rmtree(work)
 
 
+def sound_run(path: Path, seconds: int, master: bool) -> None:
+    """(In a fresh process.) Play ``path`` with sound for ``seconds``; print the offsets in ms."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from reviewer.media import audio
+    from reviewer.ui.player import PlayerWidget
+
+    if not master:  # the baseline: the sound plays, the picture keeps its own time
+        audio.AudioMaster.follow = lambda self, consumed, ended=False, now=None: None  # type: ignore[method-assign]
+    app = QApplication.instance() or QApplication([])
+    player = PlayerWidget(muted=False)
+    player.resize(1280, 790)
+    player.show()
+    frames = int(av.open(str(path)).streams.video[0].frames)
+    player.load({"path": str(path), "fps": "24/1", "frame_count": frames, "content_hash": "bench", "id": 1,
+                 "has_audio": True})  # fmt: skip
+    while player.engine is None or player.engine.current is None:
+        app.processEvents()
+    player.play_pause()
+    offsets = []
+    started = time.monotonic()
+    while time.monotonic() - started < seconds:
+        time.sleep(0.01)
+        app.processEvents()  # then measure at once: the frame on screen is the one just polled
+        engine, sound = player.engine, player.sound
+        if sound.problem:
+            print(f"no figures: {sound.problem}")
+            os._exit(1)
+        if sound.feed is None or engine.current is None or sound.consumed() < 0.5:
+            continue
+        heard = sound.feed.start_s + max(0.0, sound.consumed() - audio.OUTPUT_LATENCY_S)
+        offsets.append((engine.index.pts_seconds(engine.current.number) - heard) * 1000)
+    status = player.engine.status
+    print(" ".join(f"{v:.2f}" for v in offsets), f"| {status.dropped} {status.shown}")
+    sys.stdout.flush()
+    os._exit(0)
+
+
+def bench_sound(keep: Path | None, seconds: int) -> None:
+    import statistics
+
+    work = keep or Path(tempfile.mkdtemp(prefix="bench-sound-"))
+    work.mkdir(parents=True, exist_ok=True)
+    path = work / "sound_1080p24.mp4"
+    if not path.exists():
+        write_clip(path, ClipSpec(codec="h264", width=1920, height=1080, fps=Fraction(24), frames=24 * seconds,
+                                  seed=3, gop=48, bit_rate=10_000_000, audio=True))  # fmt: skip
+    print(f"sound: {seconds} s of 1080p24 H.264 + AAC at 1x, picture minus sound (ms; in sync: -41.7 to 0)")
+    for label, master in (("sound as master clock", True), ("picture's own clock (baseline)", False)):
+        out = subprocess.run([sys.executable, __file__, "sound-run", str(path), str(seconds),
+                              "1" if master else "0"], capture_output=True, text=True)  # fmt: skip
+        line = out.stdout.strip().splitlines()[-1] if out.stdout.strip() else out.stderr[-300:]
+        if "|" not in line:
+            print(f"  {label}: {line}")
+            continue
+        values, counts = line.split("|")
+        offsets = sorted(float(v) for v in values.split())
+        dropped, shown = counts.split()
+        p5, p95 = (offsets[min(len(offsets) - 1, int(q * len(offsets)))] for q in (0.05, 0.95))
+        print(f"  {label}: p5 {p5:.1f}  p50 {statistics.median(offsets):.1f}  p95 {p95:.1f}  "
+              f"worst {max(offsets, key=abs):.1f}  ({len(offsets)} samples; {dropped} of "
+              f"{int(dropped) + int(shown)} frames dropped)")  # fmt: skip
+    if not keep:
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -424,6 +497,13 @@ def main() -> None:
     p = sub.add_parser("player")
     p.add_argument("--seconds", type=int, default=60, help="length of the playback runs")
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
+    p = sub.add_parser("sound")
+    p.add_argument("--seconds", type=int, default=20, help="length of the playback runs")
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated take in this folder")
+    p = sub.add_parser("sound-run", help="(internal) one run with sound in a fresh process")
+    p.add_argument("path", type=Path)
+    p.add_argument("seconds", type=int)
+    p.add_argument("master", type=int)
     p = sub.add_parser("cut")
     p.add_argument("--shots", type=int, default=12)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
@@ -440,6 +520,10 @@ def main() -> None:
         bench_analysis(args.keep)
     elif args.bench == "player":
         bench_player(args.keep, args.seconds)
+    elif args.bench == "sound":
+        bench_sound(args.keep, args.seconds)
+    elif args.bench == "sound-run":
+        sound_run(args.path, args.seconds, bool(args.master))
     elif args.bench == "cut":
         bench_cut(args.keep, args.shots)
 
