@@ -17,7 +17,8 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
@@ -26,7 +27,7 @@ import av.error
 import numpy as np
 
 from reviewer.errors import MediaError
-from reviewer.media.frames import FrameIndex
+from reviewer.media.frames import FrameIndex, build_index
 from reviewer.media.playback import Clock
 from reviewer.media.probe import check_file, reason_for
 
@@ -149,17 +150,7 @@ class AudioFeed:
 
     def _run(self) -> None:
         try:
-            check_file(self.path)
-            try:
-                container = av.open(str(self.path))
-            except Exception as exc:
-                raise MediaError(reason_for(exc)) from None
-            try:
-                if not container.streams.audio:
-                    raise MediaError("no sound in this take")
-                self._play(container, container.streams.audio[0])
-            finally:
-                container.close()
+            self._produce()
         except MediaError as exc:
             self.error = str(exc)
         except av.error.FFmpegError as exc:
@@ -168,6 +159,19 @@ class AudioFeed:
             with self._cond:
                 self._done = True
             self.ready.set()
+
+    def _produce(self) -> None:
+        check_file(self.path)
+        try:
+            container = av.open(str(self.path))
+        except Exception as exc:
+            raise MediaError(reason_for(exc)) from None
+        try:
+            if not container.streams.audio:
+                raise MediaError("no sound in this take")
+            self._play(container, container.streams.audio[0])
+        finally:
+            container.close()
 
     def _play(self, container: av.container.InputContainer, stream: av.AudioStream) -> None:
         stretch = _Stretch(self.speed) if self.speed != 1.0 else None
@@ -239,6 +243,63 @@ class AudioFeed:
             pass  # a damaged tail: what decoded plays, the rest is silence
         if last is not None and at < last:
             yield np.zeros((last - at, CHANNELS), np.int16)
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of a cut's sound: the sound under frames ``first``-``last`` of a take, or (no path, or
+    a take without sound or that cannot be read) silence as long as those frames at ``fps``."""
+
+    path: Path | None
+    first: int
+    last: int
+    fps: float = 24.0
+
+
+class CutFeed(AudioFeed):
+    """The sound of a cut: each span's sound in turn, seamlessly, from frame ``start`` of the first; it
+    ends after the last. A span whose take has no sound, or cannot be read, is silence of its length,
+    so the spans after it keep their time."""
+
+    def __init__(self, spans: Sequence[Span], start: int, *, speed: float = 1.0) -> None:
+        self.spans, self.start_frame = list(spans), start
+        super().__init__(self.spans[0].path or Path("gap"), 0.0, speed=speed)
+
+    def _produce(self) -> None:
+        stretch = _Stretch(self.speed) if self.speed != 1.0 else None
+        for k, span in enumerate(self.spans):
+            first = max(span.first, self.start_frame) if k == 0 else span.first
+            for pcm in self._span(span, first):
+                if stretch is not None:
+                    pcm = stretch.push(pcm)
+                if not self._put(pcm):
+                    return
+        if stretch is not None:
+            self._put(stretch.flush())
+
+    def _span(self, span: Span, first: int) -> Iterator[np.ndarray]:
+        silence = round((span.last - first + 1) / (span.fps or 24.0) * RATE)
+        if span.path is None:
+            yield np.zeros((max(0, silence), CHANNELS), np.int16)
+            return
+        try:
+            container = av.open(str(span.path))
+        except Exception:
+            yield np.zeros((max(0, silence), CHANNELS), np.int16)
+            return
+        try:
+            video = container.streams.video[0] if container.streams.video else None
+            index = build_index(container, video, span.path.stat().st_size) if video is not None else None
+            if index is None or not container.streams.audio:
+                yield np.zeros((max(0, silence), CHANNELS), np.int16)
+                return
+            last = min(span.last, len(index) - 1)
+            lo_s, hi_s = range_seconds(index, min(first, last), last)
+            yield from self._pcm(container, container.streams.audio[0], lo_s, hi_s)
+        except (MediaError, av.error.FFmpegError, OSError):
+            yield np.zeros((max(0, silence), CHANNELS), np.int16)
+        finally:
+            container.close()
 
 
 class _Stretch:

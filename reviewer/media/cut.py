@@ -57,6 +57,8 @@ class GapEngine:
         self._start: tuple[float, int] | None = None  # (when, from which frame) while playing
         self._handed: int | None = None
         self._anchor = False  # cued to start at the next poll
+        self.starts = 0  # as PlaybackEngine: plays started, and the last one's (frame, clock time)
+        self.start: tuple[int, float] = (0, 0.0)
         self.set_size(size)
 
     def set_size(self, size: tuple[int, int] | None) -> None:
@@ -100,6 +102,8 @@ class GapEngine:
         if self._anchor:
             self._anchor = False
             self._begin(t)
+            self.starts += 1
+            self.start = (self._position, t)
         at, first = self._start
         if t < at:
             return None
@@ -169,6 +173,11 @@ class CutPlayback:
         self.dropped = 0  # frames skipped because the caller polled late, over the whole run
         self.last: Shown | None = None
         self._target: int | None = None  # the cut frame asked for while paused: quick steps add up
+        # Plays started (their first frame shown), and the last one's (segment, frame, clock time): the
+        # cut's sound starts there. A play waits for its first frame from the engine it cued.
+        self.starts = 0
+        self.start: tuple[int, int, float] = (0, 0, 0.0)
+        self._starting: tuple[PlaybackEngine | GapEngine, int] | None = None
         if self.segments:
             self._open_around(0)
 
@@ -237,11 +246,13 @@ class CutPlayback:
         self.playing = True
         self._cued = False
         engine.set_speed(self.speed)
+        self._starting = (engine, engine.starts)
         engine.cue()  # from the frame last sought or shown, that frame first, as soon as it is shown
 
     def pause(self) -> None:
         self.playing = False
         self._cued = False
+        self._starting = None
         for engine in self.engines.values():
             engine.pause()
         # the engine after the current one goes back to its in point, ready
@@ -302,6 +313,14 @@ class CutPlayback:
         frame = engine.poll(now)
         if frame is not None:
             shown = self._shown(self.index, frame)
+            if (
+                self._starting is not None
+                and self._starting[0] is engine
+                and engine.starts > self._starting[1]
+            ):
+                self._starting = None
+                self.starts += 1
+                self.start = (self.index, *engine.start)
         if self.playing:
             self._target = None
             following = self.engines.get(self.index + 1)

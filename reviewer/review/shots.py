@@ -172,6 +172,7 @@ class Hero:
     frame_in: int
     frame_out: int  # inclusive
     rating: int | None
+    has_audio: bool = False
 
     @property
     def frames(self) -> int:
@@ -220,7 +221,7 @@ def _hero_query() -> Any:
         select(
             m.Shot.id, m.Take.id, m.Take.name, m.Take.relpath, m.Take.root_id, m.Take.content_hash,
             m.Take.fps_num, m.Take.fps_den, m.Take.frame_count, m.Shot.hero_in, m.Shot.hero_out,
-            m.TakeState.rating,
+            m.TakeState.rating, m.Take.has_audio,
         )
         .join(m.Take, m.Take.id == m.Shot.hero_take_id)
         .outerjoin(m.TakeState, m.TakeState.take_id == m.Take.id)
@@ -231,13 +232,13 @@ def heroes(session: Session | Db) -> dict[int, Hero]:
     out: dict[int, Hero] = {}
     roots = local.root_paths(session)
     for r in session.execute(_hero_query()):
-        shot, take, name, relpath, root, content_hash, num, den, count, h_in, h_out, rating = r
+        shot, take, name, relpath, root, content_hash, num, den, count, h_in, h_out, rating, audio = r
         count = int(count or 0)
         lo = h_in if h_in is not None else 0
         hi = h_out if h_out is not None else max(0, count - 1)
         out[shot] = Hero(
             take, name, str(Path(roots.get(root, "/")) / relpath), content_hash, f"{num or 24}/{den or 1}",
-            count, lo, hi, rating,
+            count, lo, hi, rating, bool(audio),
         )  # fmt: skip
     return out
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QIODevice, QObject, Qt, QTimer
 
-from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster
+from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster, audible
 from reviewer.media.playback import Clock
 
 try:  # QtMultimedia ships in PySide6-Addons and loads libpulse: without them the player is silent
@@ -119,3 +119,14 @@ class SoundOut(QObject):
         self.master = None
         if not keep_problem and not MULTIMEDIA_ERROR:
             self.problem = ""
+
+
+def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float) -> str:
+    """What the overlay says about the sound (of something that has sound)."""
+    if muted:
+        return "muted"
+    if sound.problem:
+        return sound.problem
+    if playing and not audible(speed):
+        return "no sound at this speed"
+    return "sound" if sound.playing else ""

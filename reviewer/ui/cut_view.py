@@ -14,8 +14,10 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
+from reviewer.media.audio import CutFeed, Span, audible
 from reviewer.media.cut import CutPlayback, Segment, Shown
 from reviewer.review.shots import CutItem
+from reviewer.ui.audio import SoundOut, sound_state
 from reviewer.ui.player import POLL_MS, VideoView, timecode
 
 HERO = QColor("#2f4a63")
@@ -94,6 +96,11 @@ class CutView(QWidget):
         self.every_frame = False  # each new cut plays every frame (the window's choice), or keeps time
         self.segment_items: list[int] = []  # for each segment, its item (shot) on the strip
         self.shown: list[int] = []  # the cut frames painted while playing (for tests and checks)
+        # The cut's sound, one stream through all the heroes (silence over gaps and silent takes), as the
+        # master clock; muted or not as the window's player is.
+        self.muted = True
+        self.sound = SoundOut(self)
+        self._sound_mark = 0
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -128,6 +135,8 @@ class CutView(QWidget):
 
     def close_all(self) -> None:
         self.timer.stop()
+        self.sound.stop()
+        self._sound_mark = 0
         if self.playback is not None:
             self.playback.close()
         self.playback = None
@@ -148,6 +157,40 @@ class CutView(QWidget):
             "player.first_frame": lambda: self.seek_record(0),
             "player.last_frame": lambda: self.seek_record(self.strip.total() - 1),
         }
+
+    def set_muted(self, muted: bool) -> None:
+        """Sound on or off; turned on while playing, the cut plays on from the frame on screen with it."""
+        self.muted = muted
+        if muted:
+            self.sound.stop()
+        elif self.playback is not None and self.playback.playing and self._wants_sound():
+            self.playback.play()  # a new start, from the frame on screen, which the sound starts with
+
+    def _wants_sound(self) -> bool:
+        playback = self.playback
+        return bool(
+            playback is not None
+            and not self.muted
+            and playback.playing
+            and audible(playback.speed)
+            and not playback.every_frame
+            and any(item.hero is not None and item.hero.has_audio for item in self.items)
+        )
+
+    def _sync_sound(self) -> None:
+        """The sound starts with each play's first frame and runs through the cut; it stops with it."""
+        playback = self.playback
+        if playback is None:
+            return
+        if playback.starts != self._sound_mark:
+            self._sound_mark = playback.starts
+            self.sound.stop()
+            if self._wants_sound():
+                segment, frame, t0 = playback.start
+                spans = [Span(s.path, s.frame_in, s.frame_out, s.fps) for s in playback.segments[segment:]]
+                self.sound.play(CutFeed(spans, frame, speed=playback.speed), playback.clock, t0)
+        elif self.sound.playing and not self._wants_sound():
+            self.sound.stop()
 
     def play_pause(self) -> None:
         if self.playback is None:
@@ -193,7 +236,9 @@ class CutView(QWidget):
         if self.playback is None:
             return
         playing = self.playback.playing
+        self.sound.follow()  # the sound is the master clock
         shown = self.playback.poll()
+        self._sync_sound()
         if shown is not None:
             self._show(shown, playing)
 
@@ -202,6 +247,9 @@ class CutView(QWidget):
         fps = self.playback.segments[shown.segment].fps if self.playback else 24.0
         state = "playing" if self.playback and self.playback.playing else "paused"
         what = f"{item.hero.name}  frame {shown.frame.number}" if item.hero else "no hero yet: a gap"
+        if any(i.hero is not None and i.hero.has_audio for i in self.items) and self.playback is not None:
+            said = sound_state(self.sound, self.muted, self.playback.playing, self.playback.speed)
+            state += f"   {said}" if said else ""
         self.view.show_frame(
             shown.frame.rgb, f"{item.code}  {what}   cut {timecode(shown.record / fps, fps)}   {state}"
         )

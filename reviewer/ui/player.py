@@ -37,7 +37,7 @@ from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
-from reviewer.ui.audio import SoundOut
+from reviewer.ui.audio import SoundOut, sound_state
 from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
@@ -645,14 +645,8 @@ class PlayerWidget(QWidget):
         elif status.playing and status.dropped:
             state += f", {status.dropped} skipped"  # as RV does: the reviewer knows frames went unseen
         if self.take is not None and self.take.get("has_audio"):
-            if self.muted:
-                state += "   muted"
-            elif self.sound.problem:
-                state += f"   {self.sound.problem}"
-            elif status.playing and not audible(status.speed):
-                state += "   no sound at this speed"
-            elif self.sound.playing:
-                state += "   sound"
+            said = sound_state(self.sound, self.muted, status.playing, status.speed)
+            state += f"   {said}" if said else ""
         return f"{number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
 
     def _show(self, frame: Frame) -> None:

@@ -525,6 +525,7 @@ class ProjectWindow(QMainWindow):
             "view.compare": self.compare,
             "view.cut": self.toggle_cut,
             "player.every_frame": self.toggle_every_frame,
+            "player.toggle_mute": self.toggle_mute,
             "view.dashboard": self.show_dashboard,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
@@ -775,6 +776,12 @@ class ProjectWindow(QMainWindow):
             if self.player.clock.every_frame
             else "Playing in real time: frames are skipped when playback falls behind"
         )
+
+    def toggle_mute(self) -> None:
+        """M: sound on or off, for the player and the cut alike (the window opens muted: triage)."""
+        self.player.toggle_mute()
+        self.cut_view.set_muted(self.player.muted)
+        self.status_label.setText("Sound off (M)" if self.player.muted else "Sound on (M)")
 
     def _apply_every_frame(self) -> None:
         on = self.player.clock.every_frame

@@ -16,6 +16,8 @@ from reviewer.media.audio import (
     SYNC_DEADBAND_S,
     AudioFeed,
     AudioMaster,
+    CutFeed,
+    Span,
     audible,
     range_seconds,
     tempo_factors,
@@ -168,6 +170,24 @@ def test_a_truncated_file_plays_what_is_there(tmp_path: Path) -> None:
     assert pcm.shape == (96000, 2) and not feed.error  # what decoded, then silence to the out point
     decoded = int(np.flatnonzero(pcm[:, 0])[-1]) + 1
     assert 0 < decoded < 96000 and (pcm[:decoded, 0] == ramp(0, decoded)).all()
+
+
+def test_a_cut_sounds_each_hero_over_its_range_and_silence_between(tmp_path: Path, clip: ClipFactory) -> None:
+    talking = ramp_take(tmp_path / "ramp.mov")  # 24 fps, the ramp at 48 kHz
+    silent = clip(".mp4", frames=24, seed=1)
+    broken = tmp_path / "gone.mp4"
+    spans = [
+        Span(talking, 12, 23),  # 0.5 s to 1.0 s of the ramp
+        Span(None, 0, 11),  # a shot without a hero: half a second of silence
+        Span(silent, 0, 11),  # a hero without sound: silence as long as its frames
+        Span(broken, 0, 5),  # a hero whose file has gone: silence too, the cut keeps its time
+        Span(talking, 24, 35),
+    ]
+    pcm = drain(CutFeed(spans, 18))[:, 0]  # from the first hero's frame 18 (0.75 s)
+    assert len(pcm) == 12000 + 24000 + 24000 + 12000 + 24000
+    assert (pcm[:12000] == ramp(36000, 48000)).all()
+    assert not pcm[12000:72000].any()
+    assert (pcm[72000:] == ramp(48000, 72000)).all()
 
 
 def test_range_seconds_are_on_the_container_clock(clip: ClipFactory) -> None:

@@ -184,9 +184,54 @@ def test_triage_starts_muted_and_m_toggles_the_sound(
         qtbot.waitUntil(lambda: player.position() > 3, timeout=3000)
         assert not player.sound.playing and player.view.overlay.endswith("muted")
         qtbot.keyClick(player, Qt.Key.Key_M)
+        assert not window.cut_view.muted  # one switch for the player and the cut
         qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.2, timeout=3000)
         assert player.engine.status.playing and in_sync(lags_over(qtbot, player, 0.5))
         qtbot.keyClick(player, Qt.Key.Key_M)
-        assert not player.sound.playing and player.engine.status.playing
+        assert not player.sound.playing and player.engine.status.playing and window.cut_view.muted
     finally:
         player.close_all()
+
+
+def test_the_cut_plays_one_sound_through_heroes_and_gaps_in_sync(
+    qtbot: QtBot, sound_device: SoundServer, clip: ClipFactory
+) -> None:
+    from reviewer.review.shots import CutItem, Hero
+    from reviewer.ui.cut_view import CutView
+
+    voice, other = clip(".mp4", frames=120, audio=True, seed=4), clip(".mp4", frames=48, audio=True, seed=2)
+    items = [
+        CutItem(
+            1, "SH010", "", Hero(1, "voice", str(voice), "a", "24/1", 120, 24, 59, None, True), None, 0, 36
+        ),
+        CutItem(2, "SH020", "", None, 24, 36, 24),  # no hero yet: a gap
+        CutItem(
+            3, "SH030", "", Hero(2, "other", str(other), "b", "24/1", 48, 0, 35, None, True), None, 60, 36
+        ),
+    ]
+    cut = CutView()
+    qtbot.addWidget(cut)
+    cut.resize(640, 420)
+    cut.show()
+    qtbot.waitExposed(cut)
+    try:
+        cut.set_cut(items)
+        assert cut.playback is not None and cut.playback.wait_ready()
+        cut.set_muted(False)
+        cut.play()
+        qtbot.waitUntil(lambda: cut.sound.playing and cut.sound.consumed() > 0.1, timeout=5000)
+        feed = cut.sound.feed
+        assert "sound" in cut.view.overlay
+        lags = []
+        while cut.playback.playing:
+            qtbot.wait(15)
+            last, sound = cut.playback.last, cut.sound
+            if last is None or sound.feed is None or sound.consumed() < OUTPUT_LATENCY_S + 0.05:
+                continue
+            heard = max(0.0, sound.consumed() - OUTPUT_LATENCY_S)  # the sound started at the cut's frame 0
+            lags.append(last.record / 24 - heard)
+        assert cut.sound.feed in (feed, None)  # one sound through the whole cut, never restarted
+        assert len(lags) > 100 and in_sync(lags), (min(lags), max(lags))
+        assert cut.shown[-1] == 95  # to the last frame of the last hero
+    finally:
+        cut.close_all()
