@@ -9,10 +9,12 @@ own clock and ``problem`` says why.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import QIODevice, QObject, Qt, QTimer
 
-from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster, audible
-from reviewer.media.playback import Clock
+from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster, audible, range_seconds
+from reviewer.media.playback import Clock, PlaybackEngine
 
 try:  # QtMultimedia ships in PySide6-Addons and loads libpulse: without them the player is silent
     from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
@@ -130,3 +132,17 @@ def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float) -> st
     if playing and not audible(speed):
         return "no sound at this speed"
     return "sound" if sound.playing else ""
+
+
+def take_feed(engine: PlaybackEngine) -> AudioFeed:
+    """The sound of the play ``engine`` has just started: from its first frame, over its in-out range,
+    looping as the picture does, at its speed."""
+    assert engine.index is not None
+    status = engine.status
+    frame, _t0 = engine.start
+    last = len(engine.index) - 1
+    lo = min(status.in_point or 0, last)
+    hi = min(status.out_point if status.out_point is not None else last, last)
+    lo_s, hi_s = range_seconds(engine.index, lo, hi)
+    start_s = engine.index.pts_seconds(min(frame, last))
+    return AudioFeed(Path(engine.path), start_s, speed=status.speed, lo_s=lo_s, hi_s=hi_s, loop=status.loop)

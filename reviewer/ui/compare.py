@@ -28,9 +28,11 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reviewer.media.audio import audible
 from reviewer.media.frames import FrameCache
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.compare import FIELDS, differing_fields, field_text, word_diff
+from reviewer.ui.audio import SoundOut, sound_state, take_feed
 from reviewer.ui.player import FRAME_CACHE_BYTES, POLL_MS, VideoView
 
 MODES = ("side by side", "wipe", "difference")
@@ -129,6 +131,10 @@ class CompareView(QWidget):
         self.wipe = 0.5
         self.target: int | None = None  # the frame asked for while paused: quick steps add up
         self.describe: Callable[[dict[str, Any]], str] = lambda take: take.get("name", "")
+        # The sound of the take under the cursor, the master clock of all panes; muted as the window is.
+        self.muted = True
+        self.sound = SoundOut(self)
+        self._sound_mark: tuple[int, int] = (0, 0)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -174,6 +180,8 @@ class CompareView(QWidget):
 
     def close_all(self) -> None:
         self.timer.stop()
+        self.sound.stop()
+        self._sound_mark = (0, 0)
         for pane in self.panes:
             if pane.engine is not None:
                 pane.engine.close()
@@ -197,8 +205,11 @@ class CompareView(QWidget):
     def set_cursor(self, index: int) -> None:
         if not 0 <= index < self.count or self.panes[index].take is None:
             return
+        moved = index != self.at
         self.at = index
         self._update_panes()
+        if moved and self.sound.playing:
+            self._replay()  # the sound follows the cursor: all panes play on, with the new take's sound
         take = self.panes[index].take
         if take is not None:
             self.cursor_moved.emit(int(take["id"]))
@@ -279,6 +290,47 @@ class CompareView(QWidget):
             "player.speed_down": lambda: self._change_speed(-1),
             "player.speed_up": lambda: self._change_speed(+1),
         }
+
+    def set_muted(self, muted: bool) -> None:
+        """Sound (of the take under the cursor) on or off; on while playing, the panes play on with it."""
+        self.muted = muted
+        if muted:
+            self.sound.stop()
+        elif self.is_playing():
+            self._replay()
+
+    def _replay(self) -> None:
+        """Play on from the frames on screen: a new start, which the sound starts with."""
+        for engine in self.engines():
+            if engine.status.playing:
+                engine.play(engine.status.speed)
+
+    def _wants_sound(self, engine: PlaybackEngine, take: dict[str, Any] | None) -> bool:
+        status = engine.status
+        return bool(
+            not self.muted
+            and take is not None
+            and take.get("has_audio")
+            and status.playing
+            and audible(status.speed)
+            and not self.clock.every_frame
+            and engine.index is not None
+        )
+
+    def _sync_sound(self) -> None:
+        master = self._master()
+        if master is None:
+            self.sound.stop()
+            return
+        take = self.current_take()
+        mark = (id(master), master.starts)
+        if mark != self._sound_mark:
+            self._sound_mark = mark
+            self.sound.stop()
+            if master.starts and self._wants_sound(master, take):
+                self.sound.play(take_feed(master), self.clock, master.start[1])
+        elif self.sound.playing and not self._wants_sound(master, take):
+            self.sound.stop()
 
     def _fps(self) -> int:
         take = self.current_take()
@@ -367,6 +419,7 @@ class CompareView(QWidget):
 
     def _tick(self) -> None:
         fresh = False
+        self.sound.follow()  # the sound under the cursor is the master clock of every pane
         for pane in self.panes[: self.count]:
             engine = pane.engine
             if engine is None:
@@ -380,7 +433,11 @@ class CompareView(QWidget):
             fresh = True
             if self.mode == MODES[0]:
                 state = f"{engine.status.speed:g}x" if engine.status.playing else "paused"
+                if pane is self.panes[self.at] and pane.take is not None and pane.take.get("has_audio"):
+                    said = sound_state(self.sound, self.muted, engine.status.playing, engine.status.speed)
+                    state += f"   {said}" if said else ""
                 pane.view.show_frame(frame.rgb, f"{pane.letter}  {frame.number:>5}   {state}")
+        self._sync_sound()
         if fresh and self.mode != MODES[0]:
             self._compose()
 

@@ -32,12 +32,12 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
 from reviewer.media import cache
-from reviewer.media.audio import AudioFeed, audible, range_seconds
+from reviewer.media.audio import audible
 from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
-from reviewer.ui.audio import SoundOut, sound_state
+from reviewer.ui.audio import SoundOut, sound_state, take_feed
 from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
@@ -577,22 +577,7 @@ class PlayerWidget(QWidget):
             self.sound.stop()
 
     def _start_sound(self, engine: PlaybackEngine) -> None:
-        assert engine.index is not None and self.take is not None
-        status = engine.status
-        frame, t0 = engine.start
-        last = len(engine.index) - 1
-        lo = min(status.in_point or 0, last)
-        hi = min(status.out_point if status.out_point is not None else last, last)
-        lo_s, hi_s = range_seconds(engine.index, lo, hi)
-        feed = AudioFeed(
-            Path(self.take["path"]),
-            engine.index.pts_seconds(frame),
-            speed=status.speed,
-            lo_s=lo_s,
-            hi_s=hi_s,
-            loop=status.loop,
-        )
-        self.sound.play(feed, self.clock, t0)
+        self.sound.play(take_feed(engine), self.clock, engine.start[1])
 
     def toggle_every_frame(self) -> None:
         """Show every frame (late if the machine cannot keep up) or keep time (skip frames)."""

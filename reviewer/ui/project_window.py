@@ -778,9 +778,10 @@ class ProjectWindow(QMainWindow):
         )
 
     def toggle_mute(self) -> None:
-        """M: sound on or off, for the player and the cut alike (the window opens muted: triage)."""
+        """M: sound on or off, for the player, compare and the cut alike (the window opens muted: triage)."""
         self.player.toggle_mute()
         self.cut_view.set_muted(self.player.muted)
+        self.compare_view.set_muted(self.player.muted)
         self.status_label.setText("Sound off (M)" if self.player.muted else "Sound on (M)")
 
     def _apply_every_frame(self) -> None:

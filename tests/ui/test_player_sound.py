@@ -235,3 +235,44 @@ def test_the_cut_plays_one_sound_through_heroes_and_gaps_in_sync(
         assert cut.shown[-1] == 95  # to the last frame of the last hero
     finally:
         cut.close_all()
+
+
+def test_compare_plays_the_sound_of_the_take_under_the_cursor(
+    qtbot: QtBot, sound_device: SoundServer, clip: ClipFactory
+) -> None:
+    from reviewer.ui.compare import CompareView
+
+    a, b = clip(".mp4", frames=120, audio=True, seed=4), clip(".mp4", frames=120, audio=True, seed=2)
+    view = CompareView()
+    qtbot.addWidget(view)
+    view.resize(900, 500)
+    view.show()
+    qtbot.waitExposed(view)
+    try:
+        view.set_takes([take(a, 120), take(b, 120, take_id=2)], 2)
+        qtbot.waitUntil(lambda: all(e.current is not None for e in view.engines()), timeout=5000)
+        view.set_muted(False)
+        view.play_pause()
+        qtbot.waitUntil(lambda: view.sound.playing and view.sound.consumed() > 0.2, timeout=5000)
+        assert view.sound.feed is not None and view.sound.feed.path == a
+
+        def lag_of(engine) -> float | None:  # type: ignore[no-untyped-def]
+            feed = view.sound.feed
+            if feed is None or engine.current is None or view.sound.consumed() < 0.1:
+                return None
+            heard = feed.start_s + max(0.0, view.sound.consumed() - OUTPUT_LATENCY_S)
+            return engine.index.pts_seconds(engine.current.number) - heard
+
+        lags: list[float] = []
+        end = time.monotonic() + 1.0
+        while time.monotonic() < end:
+            qtbot.wait(15)
+            lags += [v for v in (lag_of(e) for e in view.engines()) if v is not None]
+        assert in_sync(lags), (min(lags), max(lags))  # both panes keep to the sound
+        view.move_cursor(+1)  # Tab: the other take's sound, the panes playing on
+        qtbot.waitUntil(lambda: view.sound.feed is not None and view.sound.feed.path == b, timeout=3000)
+        assert view.is_playing()
+        view.set_muted(True)
+        assert not view.sound.playing and view.is_playing()
+    finally:
+        view.close_all()
