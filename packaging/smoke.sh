@@ -11,7 +11,9 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export QT_QPA_PLATFORM=offscreen HOME="$work/home" TAKE_REVIEWER_CACHE="$work/cache"
 mkdir -p "$HOME"
-"$exe" --version
+"$exe" --version | tee "$work/version.txt"
+# The sound output loads in the frozen app (QtMultimedia and its plugins bundled), device or not.
+grep -q "^sound: QtMultimedia" "$work/version.txt" || { echo "the app cannot load QtMultimedia" >&2; exit 1; }
 "$exe" demo "$work/demo" --no-gui
 "$exe" open "$work/demo" --quit-after-load
 "$exe" export "$work/demo" --format otio --stage Triage -o "$work/cut.otio"

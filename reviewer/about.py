@@ -21,9 +21,9 @@ def _dist(name: str) -> str:
         return "not installed"
 
 
-def versions(project: Any = None, qt: str | None = None) -> list[tuple[str, str]]:
-    """(component, version) pairs; with an open project, its database server too. The Qt version is
-    given by the caller (only the UI layer talks to Qt)."""
+def versions(project: Any = None, qt: str | None = None, sound: str | None = None) -> list[tuple[str, str]]:
+    """(component, version) pairs; with an open project, its database server too. The Qt version and
+    the sound output are given by the caller (only the UI layer talks to Qt)."""
     import av
 
     ffmpeg = av.library_versions.get("libavcodec", (0, 0, 0))
@@ -40,6 +40,8 @@ def versions(project: Any = None, qt: str | None = None) -> list[tuple[str, str]
     ]
     if qt:
         rows.append(("Qt", qt))
+    if sound:
+        rows.append(("sound", sound))
     if project is not None:
         engine = project.engine
         server = engine.dialect.server_version_info
@@ -49,5 +51,5 @@ def versions(project: Any = None, qt: str | None = None) -> list[tuple[str, str]
     return rows
 
 
-def text(project: Any = None, qt: str | None = None) -> str:
-    return "\n".join(f"{name}: {version}" for name, version in versions(project, qt))
+def text(project: Any = None, qt: str | None = None, sound: str | None = None) -> str:
+    return "\n".join(f"{name}: {version}" for name, version in versions(project, qt, sound))

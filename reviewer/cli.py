@@ -688,11 +688,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         try:
             from reviewer.ui.app import qt_version
+            from reviewer.ui.audio import sound_output
 
             qt: str | None = qt_version()
+            sound: str | None = sound_output()
         except ImportError:  # Qt's libraries missing: the command line still answers
-            qt = None
-        print(text(qt=qt))
+            qt = sound = None
+        print(text(qt=qt, sound=sound))
         return 0
     try:
         if func is None:

@@ -11,10 +11,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QIODevice, QObject, Qt, QTimer
+from PySide6.QtCore import QIODevice, QLoggingCategory, QObject, Qt, QTimer
 
 from reviewer.media.audio import FRAME_BYTES, RATE, AudioFeed, AudioMaster, audible, range_seconds
 from reviewer.media.playback import Clock, PlaybackEngine
+
+# Qt Multimedia says on every start which FFmpeg it uses and that it found no PipeWire library (it then
+# uses PulseAudio, or PipeWire's PulseAudio service): not the reviewer's concern. QT_LOGGING_RULES wins.
+QLoggingCategory.setFilterRules("qt.multimedia.symbolsresolver=false\nqt.multimedia.ffmpeg.info=false")
 
 try:  # QtMultimedia ships in PySide6-Addons and loads libpulse: without them the player is silent
     from PySide6.QtMultimedia import QAudioFormat, QAudioSink, QMediaDevices
@@ -146,3 +150,14 @@ def take_feed(engine: PlaybackEngine) -> AudioFeed:
     lo_s, hi_s = range_seconds(engine.index, lo, hi)
     start_s = engine.index.pts_seconds(min(frame, last))
     return AudioFeed(Path(engine.path), start_s, speed=status.speed, lo_s=lo_s, hi_s=hi_s, loop=status.loop)
+
+
+def sound_output() -> str:
+    """What plays the sound on this machine, for ``--version`` and the About box."""
+    if MULTIMEDIA_ERROR:
+        return MULTIMEDIA_ERROR
+    from PySide6.QtCore import QCoreApplication
+
+    _app = QCoreApplication.instance() or QCoreApplication([])  # QMediaDevices needs one
+    device = QMediaDevices.defaultAudioOutput()
+    return f"QtMultimedia, {'no output device' if device.isNull() else device.description()}"

@@ -44,9 +44,12 @@ def show_about(parent: QWidget) -> None:
     from PySide6.QtCore import qVersion
 
     from reviewer.about import versions
+    from reviewer.ui.audio import sound_output
 
     project = getattr(parent, "project", None)
-    rows = "\n".join(f"{name}: {version}" for name, version in versions(project, qt=qVersion()))
+    rows = "\n".join(
+        f"{name}: {version}" for name, version in versions(project, qt=qVersion(), sound=sound_output())
+    )
     box = QMessageBox(parent)
     box.setWindowTitle("About Take Reviewer")
     box.setIconPixmap(QApplication.windowIcon().pixmap(64, 64))

@@ -122,7 +122,7 @@ def test_welcome_offers_a_shared_project_and_says_what_it_is_made_of(qtbot: QtBo
     shown: list[str] = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append(box.informativeText()))
     w.about_button.click()
-    assert "FFmpeg (libavcodec): " in shown[0] and "Qt: " in shown[0]
+    assert "FFmpeg (libavcodec): " in shown[0] and "Qt: " in shown[0] and "sound: QtMultimedia" in shown[0]
 
 
 def test_the_smoke_test_switch_opens_loads_and_quits(small_project: Path) -> None:
@@ -143,3 +143,6 @@ def test_the_smoke_test_switch_opens_loads_and_quits(small_project: Path) -> Non
     assert missing.returncode == 1 and "No project at" in missing.stderr
     version = run("--version")
     assert version.returncode == 0 and "FFmpeg (libavcodec)" in version.stdout
+    # the session's sound server (PULSE_SERVER is in the environment): a device, named
+    assert "\nsound: QtMultimedia, " in version.stdout
+    assert "pipewire" not in version.stderr and "Using Qt multimedia" not in version.stderr  # no noise
