@@ -232,3 +232,48 @@ def test_a_sound_that_ended_no_longer_holds_the_picture() -> None:
     held = clock.at(base + 2.0)
     master.follow(1.0, ended=True, now=base + 2.0)
     assert clock.at(base + 2.0) == held and not master.stalled
+
+
+def tone_take(path: Path, codec: str, layout: str, rate: int, sound_starts: float = 0.0) -> Path:
+    """Two seconds of 24 fps picture with a 440 Hz tone in ``codec``, starting ``sound_starts`` in."""
+    with av.open(str(path), "w") as out:
+        video = out.add_stream("libvpx-vp9" if path.suffix == ".webm" else "libx264", rate=24)
+        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
+        sound = out.add_stream(codec, rate=rate)
+        sound.layout = layout
+        for i in range(48):
+            frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+            frame.pts = i
+            out.mux(video.encode(frame))
+        out.mux(video.encode(None))
+        channels = len(av.AudioLayout(layout).channels)
+        size = sound.codec_context.frame_size or 960
+        offset = round(sound_starts * rate)
+        for s in range(0, 2 * rate - offset, size):
+            wave = (0.3 * np.sin(2 * np.pi * 440 * np.arange(s, s + size) / rate)).astype(np.float32)
+            block = av.AudioFrame.from_ndarray(np.tile(wave, (channels, 1)), format="fltp", layout=layout)
+            block.sample_rate, block.pts = rate, s + offset
+            out.mux(sound.encode(block))
+        out.mux(sound.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("name", "codec", "layout", "rate", "starts"),
+    [
+        ("opus.webm", "libopus", "stereo", 48000, 0.0),  # VP9 + Opus, as web tools export
+        ("surround.mp4", "aac", "5.1", 48000, 0.0),  # folded down to stereo
+        ("late.mp4", "aac", "stereo", 48000, 0.5),  # the sound starts half a second after the picture
+        ("phone.mkv", "flac", "mono", 8000, 0.0),
+    ],
+)
+def test_odd_sound_plays_in_place(tmp_path: Path, name: str, codec: str, layout: str, rate: int,
+                                  starts: float) -> None:  # fmt: skip
+    path = tone_take(tmp_path / name, codec, layout, rate, starts)
+    pcm = drain(AudioFeed(path, 0.0, hi_s=2.0))
+    assert pcm.shape == (2 * RATE, 2)
+    heard = np.flatnonzero(np.abs(pcm[:, 0]) > 300)
+    assert heard[0] / RATE == pytest.approx(starts, abs=0.015)  # silence until the sound begins
+    assert tone_pitch(pcm[RATE:]) == pytest.approx(440, abs=3)
+    later = drain(AudioFeed(path, 1.0, hi_s=2.0))  # and after a seek
+    assert later.shape == (RATE, 2) and tone_pitch(later) == pytest.approx(440, abs=3)
