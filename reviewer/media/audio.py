@@ -58,6 +58,56 @@ def range_seconds(index: FrameIndex, lo: int, hi: int) -> tuple[float, float]:
     return index.pts_seconds(lo), end
 
 
+WAVE_COLUMNS = 1000  # peaks per take: finer than any timeline is wide
+WAVE_RATE = 8000  # the sound is read at this rate for the waveform: peaks need no more
+
+
+def waveform(path: Path, columns: int = WAVE_COLUMNS) -> np.ndarray:
+    """The loudest sample (0 to 1, all channels) in each of ``columns`` equal slices of the picture's
+    duration, on the container clock: what the clip timeline draws under the filmstrip. Zeros where
+    there is no sound; MediaError if the take has none at all or cannot be read."""
+    check_file(path)
+    try:
+        container = open_video(path)
+    except Exception as exc:
+        raise MediaError(reason_for(exc)) from None
+    try:
+        if not container.streams.audio or not container.streams.video:
+            raise MediaError("no sound in this take")
+        index = build_index(container, container.streams.video[0], path.stat().st_size)
+        begin, end = range_seconds(index, 0, len(index) - 1)
+        stream = container.streams.audio[0]
+        resampler = av.AudioResampler(format="flt", layout="mono", rate=WAVE_RATE)
+        peaks = np.zeros(columns, np.float32)
+        span = max(end - begin, 1e-6)
+        origin: float | None = None
+        produced = 0
+
+        def add(block: np.ndarray) -> None:
+            nonlocal produced
+            assert origin is not None
+            times = origin + (produced + np.arange(block.size)) / WAVE_RATE
+            produced += block.size
+            slot = np.floor((times - begin) / span * columns).astype(np.int64)
+            inside = (slot >= 0) & (slot < columns)
+            np.maximum.at(peaks, slot[inside], np.abs(block[inside]))
+
+        try:
+            for frame in container.decode(stream):
+                if origin is None:
+                    origin = frame.time if frame.time is not None else 0.0
+                for out in resampler.resample(frame):
+                    add(out.to_ndarray().reshape(-1))
+            if origin is not None:
+                for out in resampler.resample(None):
+                    add(out.to_ndarray().reshape(-1))
+        except av.error.FFmpegError:
+            pass  # a damaged tail: the rest stays flat
+        return np.clip(peaks, 0.0, 1.0)
+    finally:
+        container.close()
+
+
 def tempo_factors(speed: float) -> list[float]:
     """``atempo`` takes 0.5 to 2.0 per instance; slower speeds are a chain of them."""
     factors = []

@@ -1,4 +1,5 @@
-"""The local thumbnail cache: posters and filmstrips as JPEG files keyed by a take's content hash.
+"""The local thumbnail cache: posters and filmstrips as JPEG files (and sound waveforms as small numpy
+files) keyed by a take's content hash.
 
 It is regenerable and per workstation (never in the project database): ``$TAKE_REVIEWER_CACHE``, else
 ``$XDG_CACHE_HOME/take-reviewer``, else ``~/.cache/take-reviewer``. Files are written atomically, so a
@@ -24,9 +25,9 @@ def cache_root() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "take-reviewer"
 
 
-def _key_path(root: Path, content_hash: str, kind: str) -> Path:
+def _key_path(root: Path, content_hash: str, kind: str, suffix: str = ".jpg") -> Path:
     safe = "".join(c for c in content_hash if c.isalnum() or c in "-_")
-    return root / "thumbs" / safe[-2:] / f"{safe}.{kind}.jpg"
+    return root / "thumbs" / safe[-2:] / f"{safe}.{kind}{suffix}"
 
 
 def poster_path(content_hash: str, root: Path | None = None) -> Path:
@@ -35,6 +36,10 @@ def poster_path(content_hash: str, root: Path | None = None) -> Path:
 
 def filmstrip_path(content_hash: str, root: Path | None = None) -> Path:
     return _key_path(root or cache_root(), content_hash, "strip")
+
+
+def waveform_path(content_hash: str, root: Path | None = None) -> Path:
+    return _key_path(root or cache_root(), content_hash, "wave", ".npy")
 
 
 def write_atomic(path: Path, data: bytes) -> None:

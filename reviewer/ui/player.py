@@ -8,6 +8,7 @@ shows a picture at once.
 
 from __future__ import annotations
 
+import io
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from functools import partial
@@ -31,8 +32,9 @@ from PySide6.QtGui import (
 )
 from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidget
 
+from reviewer.errors import MediaError
 from reviewer.media import cache
-from reviewer.media.audio import audible
+from reviewer.media.audio import audible, waveform
 from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
@@ -52,6 +54,23 @@ def load_filmstrip(content_hash: str) -> QImage | None:
     path = cache.filmstrip_path(content_hash)
     image = QImage(str(path)) if path.exists() else QImage()
     return None if image.isNull() else image
+
+
+def load_waveform(path: str, content_hash: str) -> np.ndarray | None:
+    """The take's sound as peaks per slice of its length, from the cache or read now (a worker thread)."""
+    cached = cache.waveform_path(content_hash)
+    try:
+        return np.load(cached, allow_pickle=False)
+    except (OSError, ValueError):
+        pass
+    try:
+        peaks = waveform(Path(path))
+    except MediaError:
+        return None
+    buffer = io.BytesIO()
+    np.save(buffer, peaks, allow_pickle=False)
+    cache.write_atomic(cached, buffer.getvalue())
+    return peaks
 
 
 def timecode(seconds: float, fps: float) -> str:
@@ -149,11 +168,12 @@ class ClipTimeline(QWidget):
         self.in_point: int | None = None
         self.out_point: int | None = None
         self.strip: QImage | None = None
+        self.wave: np.ndarray | None = None  # the sound's peaks (0..1) across the take, drawn over the strip
         self.markers: list[tuple[int, int, QColor]] = []  # (first, last, colour): notes, detected events
         self.describe: Callable[[int], str] = str
 
     def set_take(self, frames: int, strip: QImage | None) -> None:
-        self.frames, self.strip, self.position = frames, strip, 0
+        self.frames, self.strip, self.position, self.wave = frames, strip, 0, None
         self.in_point = self.out_point = None
         self.update()
 
@@ -171,6 +191,8 @@ class ClipTimeline(QWidget):
         strip_rect = self.rect().adjusted(0, 8, 0, -8)
         if self.strip is not None and not self.strip.isNull():
             p.drawImage(strip_rect, self.strip)
+        if self.wave is not None and len(self.wave):
+            self._paint_wave(p, strip_rect)
         if self.frames:
             lo = self.in_point if self.in_point is not None else 0
             hi = self.out_point if self.out_point is not None else self.frames - 1
@@ -195,6 +217,21 @@ class ClipTimeline(QWidget):
             p.setPen(QPen(QColor("#ffffff"), 2))
             p.drawLine(x, 0, x, self.height())
         p.end()
+
+    def _paint_wave(self, p: QPainter, area: QRect) -> None:
+        """The sound's envelope over the lower half of the strip, centred, on a dark band."""
+        assert self.wave is not None
+        band = QRect(area.left(), area.center().y(), area.width(), area.height() // 2)
+        p.fillRect(band, QColor(0, 0, 0, 120))
+        width = max(1, band.width())
+        columns = np.arange(width) * len(self.wave) // width
+        peaks = np.maximum.reduceat(self.wave, columns) if len(self.wave) >= width else self.wave[columns]
+        half = band.height() / 2
+        middle = band.top() + half
+        p.setPen(QPen(QColor(120, 220, 160, 210), 1))
+        for x, peak in enumerate(peaks):
+            h = max(0.5, float(peak) * half)
+            p.drawLine(band.left() + x, int(middle - h), band.left() + x, int(middle + h))
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -269,6 +306,8 @@ class PlayerWidget(QWidget):
         self.view.resized.connect(self._view_resized)
         self.tasks = Tasks(self, max_threads=1)
         self.preview_tasks = Tasks(self, max_threads=1)  # one thread: it owns the preview reader
+        self.wave_tasks = Tasks(self, max_threads=1)  # the sound's waveform, read once and cached
+        self._wave_wanted: str | None = None
         self.actions_by_id: dict[str, QAction] = {}
         if own_keys:  # standalone; inside the workspace the window's commands call ``handlers()``
             self._install_actions()
@@ -344,6 +383,15 @@ class PlayerWidget(QWidget):
             done=partial(self._strip_loaded, take["content_hash"]),
             key="strip",
         )
+        self._wave_wanted = take["content_hash"] if take.get("has_audio") else None
+        if self._wave_wanted is not None:
+            self.wave_tasks.run(
+                self._read_wave,
+                take["path"],
+                take["content_hash"],
+                done=partial(self._wave_loaded, take["content_hash"]),
+                key="wave",
+            )
         self.timeline.markers = []
         self.note_markers = []
         self.signal_markers = []
@@ -405,6 +453,15 @@ class PlayerWidget(QWidget):
             self.timeline.strip = strip
             self.timeline.update()
 
+    def _read_wave(self, path: str, content_hash: str) -> np.ndarray | None:
+        """In the waveform thread: skipped if the reviewer has moved on (holding Down through takes)."""
+        return load_waveform(path, content_hash) if content_hash == self._wave_wanted else None
+
+    def _wave_loaded(self, content_hash: str, peaks: np.ndarray | None) -> None:
+        if self.take is not None and self.take["content_hash"] == content_hash:
+            self.timeline.wave = peaks
+            self.timeline.update()
+
     def set_signals(self, take_id: int, signals: dict | None) -> None:
         """What the analysis found in the take on screen, as coloured ranges on the timeline."""
         if self.take is None or self.take.get("id") != take_id:
@@ -444,6 +501,8 @@ class PlayerWidget(QWidget):
         self.tasks.wait(5000)
         self._preview_wanted = None
         self.preview_tasks.wait(5000)
+        self._wave_wanted = None
+        self.wave_tasks.wait(5000)
         if self._preview_reader is not None:
             self._preview_reader.close()
             self._preview_reader = None

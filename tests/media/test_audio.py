@@ -16,12 +16,15 @@ from reviewer.media.audio import (
     SYNC_DEADBAND_S,
     AudioFeed,
     AudioMaster,
+    WAVE_COLUMNS,
     CutFeed,
     Span,
     audible,
     range_seconds,
     tempo_factors,
+    waveform,
 )
+from reviewer.errors import MediaError
 from reviewer.media.frames import FrameReader
 from reviewer.media.playback import Clock
 from tests.conftest import ClipFactory
@@ -277,3 +280,15 @@ def test_odd_sound_plays_in_place(tmp_path: Path, name: str, codec: str, layout:
     assert tone_pitch(pcm[RATE:]) == pytest.approx(440, abs=3)
     later = drain(AudioFeed(path, 1.0, hi_s=2.0))  # and after a seek
     assert later.shape == (RATE, 2) and tone_pitch(later) == pytest.approx(440, abs=3)
+
+
+def test_the_waveform_spans_the_picture_and_shows_where_the_sound_is(
+    tmp_path: Path, clip: ClipFactory
+) -> None:
+    path = tone_take(tmp_path / "late.mp4", "aac", "stereo", 48000, sound_starts=0.5)  # 2 s of picture
+    peaks = waveform(path)
+    assert peaks.shape == (WAVE_COLUMNS,) and peaks.dtype == np.float32
+    quiet, loud = peaks[: WAVE_COLUMNS // 4 - 5], peaks[WAVE_COLUMNS // 4 + 5 :]
+    assert quiet.max() < 0.01 and loud.min() > 0.3  # silent for the first quarter, then the tone
+    with pytest.raises(MediaError, match="no sound"):
+        waveform(clip(".mp4", frames=12, seed=1))

@@ -276,3 +276,19 @@ def test_compare_plays_the_sound_of_the_take_under_the_cursor(
         assert not view.sound.playing and view.is_playing()
     finally:
         view.close_all()
+
+
+def test_the_timeline_draws_the_sound_and_caches_it(
+    qtbot: QtBot, player: PlayerWidget, talking: Path
+) -> None:
+    from reviewer.media import cache
+
+    player.load(take(talking, 120))
+    qtbot.waitUntil(lambda: player.timeline.wave is not None, timeout=5000)
+    assert player.timeline.wave.max() > 0.1
+    assert cache.waveform_path("x").is_file()  # read once per take, then from the cache
+    image = player.timeline.grab().toImage()
+    band = [image.pixelColor(x, 44) for x in range(10, image.width() - 10, 7)]
+    assert sum(1 for c in band if c.green() > c.red() + 40) > len(band) // 2  # the green envelope
+    player.load(take(talking, 120, audio=False, take_id=2))  # a take without sound: no waveform
+    assert player.timeline.wave is None
