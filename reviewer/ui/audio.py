@@ -127,7 +127,7 @@ class SoundOut(QObject):
             self.problem = ""
 
 
-def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float) -> str:
+def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float, every_frame: bool = False) -> str:
     """What the overlay says about the sound (of something that has sound)."""
     if muted:
         return "muted"
@@ -135,6 +135,8 @@ def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float) -> st
         return sound.problem
     if playing and not audible(speed):
         return "no sound at this speed"
+    if playing and every_frame:
+        return "no sound when playing every frame"
     return "sound" if sound.playing else ""
 
 

@@ -434,7 +434,13 @@ class CompareView(QWidget):
             if self.mode == MODES[0]:
                 state = f"{engine.status.speed:g}x" if engine.status.playing else "paused"
                 if pane is self.panes[self.at] and pane.take is not None and pane.take.get("has_audio"):
-                    said = sound_state(self.sound, self.muted, engine.status.playing, engine.status.speed)
+                    said = sound_state(
+                        self.sound,
+                        self.muted,
+                        engine.status.playing,
+                        engine.status.speed,
+                        self.clock.every_frame,
+                    )
                     state += f"   {said}" if said else ""
                 pane.view.show_frame(frame.rgb, f"{pane.letter}  {frame.number:>5}   {state}")
         self._sync_sound()

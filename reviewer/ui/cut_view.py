@@ -248,7 +248,9 @@ class CutView(QWidget):
         state = "playing" if self.playback and self.playback.playing else "paused"
         what = f"{item.hero.name}  frame {shown.frame.number}" if item.hero else "no hero yet: a gap"
         if any(i.hero is not None and i.hero.has_audio for i in self.items) and self.playback is not None:
-            said = sound_state(self.sound, self.muted, self.playback.playing, self.playback.speed)
+            said = sound_state(
+                self.sound, self.muted, self.playback.playing, self.playback.speed, self.playback.every_frame
+            )
             state += f"   {said}" if said else ""
         self.view.show_frame(
             shown.frame.rgb, f"{item.code}  {what}   cut {timecode(shown.record / fps, fps)}   {state}"

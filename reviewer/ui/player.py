@@ -689,7 +689,7 @@ class PlayerWidget(QWidget):
         elif status.playing and status.dropped:
             state += f", {status.dropped} skipped"  # as RV does: the reviewer knows frames went unseen
         if self.take is not None and self.take.get("has_audio"):
-            said = sound_state(self.sound, self.muted, status.playing, status.speed)
+            said = sound_state(self.sound, self.muted, status.playing, status.speed, self.clock.every_frame)
             state += f"   {said}" if said else ""
         return f"{number:>5} / {total - 1}   {timecode(seconds, self.fps)}   {state}"
 

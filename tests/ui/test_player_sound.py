@@ -292,3 +292,14 @@ def test_the_timeline_draws_the_sound_and_caches_it(
     assert sum(1 for c in band if c.green() > c.red() + 40) > len(band) // 2  # the green envelope
     player.load(take(talking, 120, audio=False, take_id=2))  # a take without sound: no waveform
     assert player.timeline.wave is None
+
+
+def test_playing_every_frame_is_silent_and_says_so(qtbot: QtBot, player: PlayerWidget, talking: Path) -> None:
+    start(qtbot, player, talking)
+    player.toggle_every_frame()  # the picture becomes the master: it may slow down, the sound cannot
+    qtbot.waitUntil(lambda: not player.sound.playing, timeout=2000)
+    qtbot.waitUntil(lambda: player.view.overlay.endswith("no sound when playing every frame"), timeout=2000)
+    player.toggle_every_frame()
+    player.play_pause()
+    player.play_pause()  # a new play: the sound is back
+    qtbot.waitUntil(lambda: player.sound.playing, timeout=2000)
