@@ -10,13 +10,14 @@ import av
 import numpy as np
 import pytest
 
+from reviewer.errors import MediaError
 from reviewer.media.audio import (
     OUTPUT_LATENCY_S,
     RATE,
     SYNC_DEADBAND_S,
+    WAVE_COLUMNS,
     AudioFeed,
     AudioMaster,
-    WAVE_COLUMNS,
     CutFeed,
     Span,
     audible,
@@ -24,7 +25,6 @@ from reviewer.media.audio import (
     tempo_factors,
     waveform,
 )
-from reviewer.errors import MediaError
 from reviewer.media.frames import FrameReader
 from reviewer.media.playback import Clock
 from tests.conftest import ClipFactory
