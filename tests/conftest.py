@@ -54,10 +54,13 @@ def sound_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[soundserv
         if os.environ.get("REVIEWER_REQUIRE_AUDIO"):
             raise
         os.environ["PULSE_SERVER"] = "unix:/nonexistent/review-tests"
+        os.environ["QT_AUDIO_BACKEND"] = "pulseaudio"
         os.environ["REVIEWER_NO_SOUND_REASON"] = str(exc)
         yield None
         return
     os.environ["PULSE_SERVER"] = server.server
+    # Qt prefers PipeWire where its daemon runs (a developer's desktop): ask for PulseAudio, i.e. ours.
+    os.environ["QT_AUDIO_BACKEND"] = "pulseaudio"
     yield server
     server.stop()
 
