@@ -9,6 +9,7 @@ own clock and ``problem`` says why.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QIODevice, QLoggingCategory, QObject, Qt, QTimer
@@ -42,6 +43,7 @@ class SoundOut(QObject):
         self._sink: QAudioSink | None = None
         self._io: QIODevice | None = None
         self.written = 0  # bytes handed to the device in this play
+        self._mark: object = None  # the play the sound was last started (or not) for
         self._timer = QTimer(self)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.pump)
@@ -86,6 +88,20 @@ class SoundOut(QObject):
         self._timer.start(PUMP_MS)
         return True
 
+    def keep_up(
+        self, mark: object, wanted: bool, begin: Callable[[], tuple[AudioFeed, Clock, float]]
+    ) -> None:
+        """After every poll: a new play (``mark`` changed: its first frame is on screen) restarts the
+        sound, with ``begin()`` (feed, clock, start time) if ``wanted``; a play the sound no longer suits
+        (paused, ended, too fast, muted) stops it."""
+        if mark != self._mark:
+            self._mark = mark
+            self.stop()
+            if wanted:
+                self.play(*begin())
+        elif self.playing and not wanted:
+            self.stop()
+
     def pump(self) -> None:
         """Top the device up from the feed."""
         if self._sink is None or self._io is None or self.feed is None:
@@ -125,6 +141,12 @@ class SoundOut(QObject):
         self.master = None
         if not keep_problem and not MULTIMEDIA_ERROR:
             self.problem = ""
+
+
+def wants_sound(muted: bool, has_sound: bool, playing: bool, speed: float, every_frame: bool) -> bool:
+    """Whether a play should sound: not muted, forwards up to 2x, and not playing every frame (there the
+    picture is the master clock: it may slow down, the sound cannot)."""
+    return not muted and has_sound and playing and audible(speed) and not every_frame
 
 
 def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float, every_frame: bool = False) -> str:

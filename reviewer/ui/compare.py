@@ -28,11 +28,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from reviewer.media.audio import audible
 from reviewer.media.frames import FrameCache
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.compare import FIELDS, differing_fields, field_text, word_diff
-from reviewer.ui.audio import SoundOut, sound_state, take_feed
+from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.player import FRAME_CACHE_BYTES, POLL_MS, VideoView
 
 MODES = ("side by side", "wipe", "difference")
@@ -134,7 +133,6 @@ class CompareView(QWidget):
         # The sound of the take under the cursor, the master clock of all panes; muted as the window is.
         self.muted = True
         self.sound = SoundOut(self)
-        self._sound_mark: tuple[int, int] = (0, 0)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -181,7 +179,6 @@ class CompareView(QWidget):
     def close_all(self) -> None:
         self.timer.stop()
         self.sound.stop()
-        self._sound_mark = (0, 0)
         for pane in self.panes:
             if pane.engine is not None:
                 pane.engine.close()
@@ -305,32 +302,20 @@ class CompareView(QWidget):
             if engine.status.playing:
                 engine.play(engine.status.speed)
 
-    def _wants_sound(self, engine: PlaybackEngine, take: dict[str, Any] | None) -> bool:
-        status = engine.status
-        return bool(
-            not self.muted
-            and take is not None
-            and take.get("has_audio")
-            and status.playing
-            and audible(status.speed)
-            and not self.clock.every_frame
-            and engine.index is not None
-        )
-
     def _sync_sound(self) -> None:
+        """The sound of the cursor's take starts with the first frame of each play, and stops with it."""
         master = self._master()
         if master is None:
             self.sound.stop()
             return
-        take = self.current_take()
-        mark = (id(master), master.starts)
-        if mark != self._sound_mark:
-            self._sound_mark = mark
-            self.sound.stop()
-            if master.starts and self._wants_sound(master, take):
-                self.sound.play(take_feed(master), self.clock, master.start[1])
-        elif self.sound.playing and not self._wants_sound(master, take):
-            self.sound.stop()
+        take, status = self.current_take(), master.status
+        has_sound = bool(take is not None and take.get("has_audio") and master.index is not None)
+        wanted = wants_sound(self.muted, has_sound, status.playing, status.speed, self.clock.every_frame)
+        self.sound.keep_up(
+            (id(master), master.starts),
+            master.starts > 0 and wanted,
+            lambda: (take_feed(master), self.clock, master.start[1]),
+        )
 
     def _fps(self) -> int:
         take = self.current_take()

@@ -14,10 +14,11 @@ from PySide6.QtCore import QRectF, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent
 from PySide6.QtWidgets import QSizePolicy, QVBoxLayout, QWidget
 
-from reviewer.media.audio import CutFeed, Span, audible
+from reviewer.media.audio import CutFeed, Span
 from reviewer.media.cut import CutPlayback, Segment, Shown
+from reviewer.media.playback import Clock
 from reviewer.review.shots import CutItem
-from reviewer.ui.audio import SoundOut, sound_state
+from reviewer.ui.audio import SoundOut, sound_state, wants_sound
 from reviewer.ui.player import POLL_MS, VideoView, timecode
 
 HERO = QColor("#2f4a63")
@@ -100,7 +101,7 @@ class CutView(QWidget):
         # master clock; muted or not as the window's player is.
         self.muted = True
         self.sound = SoundOut(self)
-        self._sound_mark = 0
+        self.has_sound = False  # a hero of the cut has sound
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -109,6 +110,7 @@ class CutView(QWidget):
     def set_cut(self, items: Sequence[CutItem], at_record: int | None = None) -> None:
         self.close_all()
         self.items = list(items)
+        self.has_sound = any(item.hero is not None and item.hero.has_audio for item in self.items)
         self.strip.items = self.items
         segments: list[Segment] = []
         self.segment_items = []
@@ -136,7 +138,6 @@ class CutView(QWidget):
     def close_all(self) -> None:
         self.timer.stop()
         self.sound.stop()
-        self._sound_mark = 0
         if self.playback is not None:
             self.playback.close()
         self.playback = None
@@ -168,13 +169,8 @@ class CutView(QWidget):
 
     def _wants_sound(self) -> bool:
         playback = self.playback
-        return bool(
-            playback is not None
-            and not self.muted
-            and playback.playing
-            and audible(playback.speed)
-            and not playback.every_frame
-            and any(item.hero is not None and item.hero.has_audio for item in self.items)
+        return playback is not None and wants_sound(
+            self.muted, self.has_sound, playback.playing, playback.speed, playback.every_frame
         )
 
     def _sync_sound(self) -> None:
@@ -182,15 +178,15 @@ class CutView(QWidget):
         playback = self.playback
         if playback is None:
             return
-        if playback.starts != self._sound_mark:
-            self._sound_mark = playback.starts
-            self.sound.stop()
-            if self._wants_sound():
-                segment, frame, t0 = playback.start
-                spans = [Span(s.path, s.frame_in, s.frame_out, s.fps) for s in playback.segments[segment:]]
-                self.sound.play(CutFeed(spans, frame, speed=playback.speed), playback.clock, t0)
-        elif self.sound.playing and not self._wants_sound():
-            self.sound.stop()
+
+        def begin() -> tuple[CutFeed, Clock, float]:
+            segment, frame, t0 = playback.start
+            spans = [Span(s.path, s.frame_in, s.frame_out, s.fps) for s in playback.segments[segment:]]
+            return CutFeed(spans, frame, speed=playback.speed), playback.clock, t0
+
+        self.sound.keep_up(
+            (id(playback), playback.starts), playback.starts > 0 and self._wants_sound(), begin
+        )
 
     def play_pause(self) -> None:
         if self.playback is None:
@@ -247,7 +243,7 @@ class CutView(QWidget):
         fps = self.playback.segments[shown.segment].fps if self.playback else 24.0
         state = "playing" if self.playback and self.playback.playing else "paused"
         what = f"{item.hero.name}  frame {shown.frame.number}" if item.hero else "no hero yet: a gap"
-        if any(i.hero is not None and i.hero.has_audio for i in self.items) and self.playback is not None:
+        if self.has_sound and self.playback is not None:
             said = sound_state(
                 self.sound, self.muted, self.playback.playing, self.playback.speed, self.playback.every_frame
             )

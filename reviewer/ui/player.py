@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from PySide6.QtCore import QEvent, QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QLineF, QPoint, QRect, QSettings, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import (
     QAction,
     QColor,
@@ -34,12 +34,12 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QToolTip, QVBoxLayout, QWidge
 
 from reviewer.errors import MediaError
 from reviewer.media import cache
-from reviewer.media.audio import audible, waveform
+from reviewer.media.audio import waveform
 from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
-from reviewer.ui.audio import SoundOut, sound_state, take_feed
+from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.tasks import Tasks
 
 PREFETCH = 2
@@ -169,11 +169,14 @@ class ClipTimeline(QWidget):
         self.out_point: int | None = None
         self.strip: QImage | None = None
         self.wave: np.ndarray | None = None  # the sound's peaks (0..1) across the take, drawn over the strip
+        self._wave_key: tuple[int, int] | None = None  # the size the image was drawn at, for this wave
+        self._wave_image = QImage()
         self.markers: list[tuple[int, int, QColor]] = []  # (first, last, colour): notes, detected events
         self.describe: Callable[[int], str] = str
 
     def set_take(self, frames: int, strip: QImage | None) -> None:
-        self.frames, self.strip, self.position, self.wave = frames, strip, 0, None
+        self.frames, self.strip, self.position = frames, strip, 0
+        self.set_wave(None)
         self.in_point = self.out_point = None
         self.update()
 
@@ -218,20 +221,34 @@ class ClipTimeline(QWidget):
             p.drawLine(x, 0, x, self.height())
         p.end()
 
+    def set_wave(self, peaks: np.ndarray | None) -> None:
+        self.wave, self._wave_key = peaks, None
+        self.update()
+
     def _paint_wave(self, p: QPainter, area: QRect) -> None:
-        """The sound's envelope over the lower half of the strip, centred, on a dark band."""
+        """The sound's envelope over the lower half of the strip, on a dark band. Drawn once per take and
+        width into an image: the timeline repaints with every frame while playing."""
         assert self.wave is not None
         band = QRect(area.left(), area.center().y(), area.width(), area.height() // 2)
-        p.fillRect(band, QColor(0, 0, 0, 120))
-        width = max(1, band.width())
-        columns = np.arange(width) * len(self.wave) // width
-        peaks = np.maximum.reduceat(self.wave, columns) if len(self.wave) >= width else self.wave[columns]
-        half = band.height() / 2
-        middle = band.top() + half
-        p.setPen(QPen(QColor(120, 220, 160, 210), 1))
-        for x, peak in enumerate(peaks):
-            h = max(0.5, float(peak) * half)
-            p.drawLine(band.left() + x, int(middle - h), band.left() + x, int(middle + h))
+        key = (band.width(), band.height())
+        if self._wave_key != key:
+            self._wave_key, self._wave_image = key, self._render_wave(self.wave, band.width(), band.height())
+        p.drawImage(band.topLeft(), self._wave_image)
+
+    @staticmethod
+    def _render_wave(wave: np.ndarray, width: int, height: int) -> QImage:
+        image = QImage(max(1, width), max(1, height), QImage.Format.Format_ARGB32_Premultiplied)
+        image.fill(QColor(0, 0, 0, 120))
+        columns = np.arange(image.width()) * len(wave) // image.width()
+        peaks = np.maximum.reduceat(wave, columns) if len(wave) >= image.width() else wave[columns]
+        half = image.height() / 2
+        painter = QPainter(image)
+        painter.setPen(QPen(QColor(120, 220, 160, 210), 1))
+        painter.drawLines(
+            [QLineF(x, half - h, x, half + h) for x, h in enumerate(np.maximum(0.5, peaks * half).tolist())]
+        )
+        painter.end()
+        return image
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.LeftButton:
@@ -298,7 +315,6 @@ class PlayerWidget(QWidget):
         # is the master clock: ``sound`` slips ``clock`` to the device before every poll.
         self.muted = muted
         self.sound = SoundOut(self)
-        self._sound_mark: tuple[int, int] = (0, 0)  # (engine, play) the sound was last started for
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -459,8 +475,7 @@ class PlayerWidget(QWidget):
 
     def _wave_loaded(self, content_hash: str, peaks: np.ndarray | None) -> None:
         if self.take is not None and self.take["content_hash"] == content_hash:
-            self.timeline.wave = peaks
-            self.timeline.update()
+            self.timeline.set_wave(peaks)
 
     def set_signals(self, take_id: int, signals: dict | None) -> None:
         """What the analysis found in the take on screen, as coloured ranges on the timeline."""
@@ -614,29 +629,16 @@ class PlayerWidget(QWidget):
 
     def _wants_sound(self, engine: PlaybackEngine) -> bool:
         status = engine.status
-        return bool(
-            not self.muted
-            and self.take is not None
-            and self.take.get("has_audio")
-            and status.playing
-            and audible(status.speed)
-            and not self.clock.every_frame  # there the picture is the master: it may slow down
-            and engine.index is not None
-        )
+        has_sound = bool(self.take is not None and self.take.get("has_audio") and engine.index is not None)
+        return wants_sound(self.muted, has_sound, status.playing, status.speed, self.clock.every_frame)
 
     def _sync_sound(self, engine: PlaybackEngine) -> None:
-        """Start the sound with the first frame of each play, stop it when the play stops."""
-        mark = (id(engine), engine.starts)
-        if mark != self._sound_mark:
-            self._sound_mark = mark
-            self.sound.stop()
-            if engine.starts and self._wants_sound(engine):
-                self._start_sound(engine)
-        elif self.sound.playing and not self._wants_sound(engine):
-            self.sound.stop()
-
-    def _start_sound(self, engine: PlaybackEngine) -> None:
-        self.sound.play(take_feed(engine), self.clock, engine.start[1])
+        """The sound starts with the first frame of each play and stops when the play stops."""
+        self.sound.keep_up(
+            (id(engine), engine.starts),
+            engine.starts > 0 and self._wants_sound(engine),
+            lambda: (take_feed(engine), self.clock, engine.start[1]),
+        )
 
     def toggle_every_frame(self) -> None:
         """Show every frame (late if the machine cannot keep up) or keep time (skip frames)."""
