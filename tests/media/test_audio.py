@@ -4,7 +4,10 @@ the clock that follows the device."""
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -35,19 +38,30 @@ def ramp(start: int, stop: int) -> np.ndarray:
     return ((np.arange(start, stop) % 30000) - 15000).astype(np.int16)
 
 
-def ramp_take(path: Path, seconds: float = 2.0, sound_seconds: float | None = None, rate: int = RATE,
-              layout: str = "stereo") -> Path:  # fmt: skip
-    """A MOV with tiny H.264 pictures and lossless PCM sound carrying the ramp."""
+@contextmanager
+def sound_take(
+    path: Path, codec: str, layout: str, rate: int, seconds: float = 2.0
+) -> Iterator[tuple[Any, Any]]:
+    """A file with ``seconds`` of tiny 24 fps pictures (VP9 in WebM, else H.264) and one sound stream,
+    which the caller fills: yields the container and the stream."""
     with av.open(str(path), "w") as out:
-        video = out.add_stream("libx264", rate=24)
+        video = out.add_stream("libvpx-vp9" if path.suffix == ".webm" else "libx264", rate=24)
         video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
-        sound = out.add_stream("pcm_s16le", rate=rate)
+        sound = out.add_stream(codec, rate=rate)
         sound.layout = layout
         for i in range(int(seconds * 24)):
             frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), i * 5 % 255, np.uint8), format="rgb24")
             frame.pts = i
             out.mux(video.encode(frame))
         out.mux(video.encode(None))
+        yield out, sound
+        out.mux(sound.encode(None))
+
+
+def ramp_take(path: Path, seconds: float = 2.0, sound_seconds: float | None = None, rate: int = RATE,
+              layout: str = "stereo") -> Path:  # fmt: skip
+    """Tiny pictures and lossless PCM sound carrying the ramp."""
+    with sound_take(path, "pcm_s16le", layout, rate, seconds) as (out, sound):
         total = int((sound_seconds or seconds) * rate)
         channels = 2 if layout == "stereo" else 1
         for s in range(0, total, 1024):
@@ -56,7 +70,6 @@ def ramp_take(path: Path, seconds: float = 2.0, sound_seconds: float | None = No
                                                layout=layout)  # fmt: skip
             block.sample_rate, block.pts = rate, s
             out.mux(sound.encode(block))
-        out.mux(sound.encode(None))
     return path
 
 
@@ -238,17 +251,8 @@ def test_a_sound_that_ended_no_longer_holds_the_picture() -> None:
 
 
 def tone_take(path: Path, codec: str, layout: str, rate: int, sound_starts: float = 0.0) -> Path:
-    """Two seconds of 24 fps picture with a 440 Hz tone in ``codec``, starting ``sound_starts`` in."""
-    with av.open(str(path), "w") as out:
-        video = out.add_stream("libvpx-vp9" if path.suffix == ".webm" else "libx264", rate=24)
-        video.width, video.height, video.pix_fmt = 64, 64, "yuv420p"
-        sound = out.add_stream(codec, rate=rate)
-        sound.layout = layout
-        for i in range(48):
-            frame = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
-            frame.pts = i
-            out.mux(video.encode(frame))
-        out.mux(video.encode(None))
+    """Two seconds of picture with a 440 Hz tone in ``codec``, starting ``sound_starts`` in."""
+    with sound_take(path, codec, layout, rate) as (out, sound):
         channels = len(av.AudioLayout(layout).channels)
         size = sound.codec_context.frame_size or 960
         offset = round(sound_starts * rate)
@@ -257,7 +261,6 @@ def tone_take(path: Path, codec: str, layout: str, rate: int, sound_starts: floa
             block = av.AudioFrame.from_ndarray(np.tile(wave, (channels, 1)), format="fltp", layout=layout)
             block.sample_rate, block.pts = rate, s + offset
             out.mux(sound.encode(block))
-        out.mux(sound.encode(None))
     return path
 
 

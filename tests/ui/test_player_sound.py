@@ -4,14 +4,17 @@ as the master clock of the picture; muted by default, M toggles it, none backwar
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
 from pytestqt.qtbot import QtBot
 
 from reviewer.media.audio import OUTPUT_LATENCY_S
+from reviewer.media.playback import PlaybackEngine
+from reviewer.ui.audio import SoundOut
 from reviewer.ui.player import PlayerWidget
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
@@ -26,13 +29,18 @@ def take(path: Path, frames: int, audio: bool = True, take_id: int = 1) -> dict:
             "has_audio": audio}  # fmt: skip
 
 
+def shown(qtbot: QtBot, widget: QWidget, width: int, height: int) -> QWidget:
+    qtbot.addWidget(widget)
+    widget.resize(width, height)
+    widget.show()
+    qtbot.waitExposed(widget)
+    return widget
+
+
 @pytest.fixture
 def player(qtbot: QtBot, sound_device: SoundServer) -> Iterator[PlayerWidget]:
     widget = PlayerWidget(muted=False)
-    qtbot.addWidget(widget)
-    widget.resize(640, 400)
-    widget.show()
-    qtbot.waitExposed(widget)
+    shown(qtbot, widget, 640, 400)
     yield widget
     widget.close_all()
 
@@ -42,25 +50,36 @@ def talking(clip: ClipFactory) -> Path:
     return clip(".mp4", frames=120, audio=True, seed=4)  # 5 s, AAC stereo 48 kHz
 
 
-def lag(player: PlayerWidget) -> float | None:
+def heard(sound: SoundOut) -> float | None:
+    """The time (on the feed's clock: the take's container, or the cut's) of the sound leaving the device
+    now; None before it has properly started."""
+    if sound.feed is None or sound.consumed() < OUTPUT_LATENCY_S + 0.05:
+        return None
+    return sound.feed.start_s + (sound.consumed() - OUTPUT_LATENCY_S) * sound.feed.speed
+
+
+def lag(engine: PlaybackEngine | None, sound: SoundOut) -> float | None:
     """How far the picture on screen is ahead of the sound leaving the device, in seconds (a frame is
     shown from its time until the next frame's, so in sync this lies between minus a frame and 0)."""
-    engine, sound = player.engine, player.sound
-    if engine is None or engine.index is None or sound.feed is None or engine.current is None:
+    now = heard(sound)
+    if now is None or engine is None or engine.index is None or engine.current is None:
         return None
-    heard = sound.feed.start_s + max(0.0, sound.consumed() - OUTPUT_LATENCY_S) * sound.feed.speed
-    return engine.index.pts_seconds(engine.current.number) - heard
+    return engine.index.pts_seconds(engine.current.number) - now
+
+
+def sampled(qtbot: QtBot, measure: Callable[[], list[float | None]], seconds: float | None = None,
+            until: Callable[[], bool] | None = None) -> list[float]:  # fmt: skip
+    """``measure()`` every 15 ms of the event loop, for ``seconds`` or while ``until()`` holds."""
+    values: list[float] = []
+    end = time.monotonic() + (seconds or 60.0)
+    while time.monotonic() < end and (until is None or until()):
+        qtbot.wait(15)
+        values += [v for v in measure() if v is not None]
+    return values
 
 
 def lags_over(qtbot: QtBot, player: PlayerWidget, seconds: float) -> list[float]:
-    lags = []
-    end = time.monotonic() + seconds
-    while time.monotonic() < end:
-        qtbot.wait(15)
-        value = lag(player)
-        if value is not None and player.sound.consumed() > OUTPUT_LATENCY_S + 0.05:
-            lags.append(value)
-    return lags
+    return sampled(qtbot, lambda: [lag(player.engine, player.sound)], seconds)
 
 
 def in_sync(lags: list[float]) -> bool:
@@ -210,10 +229,7 @@ def test_the_cut_plays_one_sound_through_heroes_and_gaps_in_sync(
         ),
     ]
     cut = CutView()
-    qtbot.addWidget(cut)
-    cut.resize(640, 420)
-    cut.show()
-    qtbot.waitExposed(cut)
+    shown(qtbot, cut, 640, 420)
     try:
         cut.set_cut(items)
         assert cut.playback is not None and cut.playback.wait_ready()
@@ -222,14 +238,12 @@ def test_the_cut_plays_one_sound_through_heroes_and_gaps_in_sync(
         qtbot.waitUntil(lambda: cut.sound.playing and cut.sound.consumed() > 0.1, timeout=5000)
         feed = cut.sound.feed
         assert "sound" in cut.view.overlay
-        lags = []
-        while cut.playback.playing:
-            qtbot.wait(15)
-            last, sound = cut.playback.last, cut.sound
-            if last is None or sound.feed is None or sound.consumed() < OUTPUT_LATENCY_S + 0.05:
-                continue
-            heard = max(0.0, sound.consumed() - OUTPUT_LATENCY_S)  # the sound started at the cut's frame 0
-            lags.append(last.record / 24 - heard)
+
+        def cut_lag() -> list[float | None]:  # the cut's sound runs on the cut's clock, from its frame 0
+            last, now = cut.playback.last if cut.playback else None, heard(cut.sound)
+            return [None if last is None or now is None else last.record / 24 - now]
+
+        lags = sampled(qtbot, cut_lag, until=lambda: cut.playback is not None and cut.playback.playing)
         assert cut.sound.feed in (feed, None)  # one sound through the whole cut, never restarted
         assert len(lags) > 100 and in_sync(lags), (min(lags), max(lags))
         assert cut.shown[-1] == 95  # to the last frame of the last hero
@@ -244,10 +258,7 @@ def test_compare_plays_the_sound_of_the_take_under_the_cursor(
 
     a, b = clip(".mp4", frames=120, audio=True, seed=4), clip(".mp4", frames=120, audio=True, seed=2)
     view = CompareView()
-    qtbot.addWidget(view)
-    view.resize(900, 500)
-    view.show()
-    qtbot.waitExposed(view)
+    shown(qtbot, view, 900, 500)
     try:
         view.set_takes([take(a, 120), take(b, 120, take_id=2)], 2)
         qtbot.waitUntil(lambda: all(e.current is not None for e in view.engines()), timeout=5000)
@@ -255,19 +266,7 @@ def test_compare_plays_the_sound_of_the_take_under_the_cursor(
         view.play_pause()
         qtbot.waitUntil(lambda: view.sound.playing and view.sound.consumed() > 0.2, timeout=5000)
         assert view.sound.feed is not None and view.sound.feed.path == a
-
-        def lag_of(engine) -> float | None:  # type: ignore[no-untyped-def]
-            feed = view.sound.feed
-            if feed is None or engine.current is None or view.sound.consumed() < 0.1:
-                return None
-            heard = feed.start_s + max(0.0, view.sound.consumed() - OUTPUT_LATENCY_S)
-            return engine.index.pts_seconds(engine.current.number) - heard
-
-        lags: list[float] = []
-        end = time.monotonic() + 1.0
-        while time.monotonic() < end:
-            qtbot.wait(15)
-            lags += [v for v in (lag_of(e) for e in view.engines()) if v is not None]
+        lags = sampled(qtbot, lambda: [lag(e, view.sound) for e in view.engines()], 1.0)
         assert in_sync(lags), (min(lags), max(lags))  # both panes keep to the sound
         view.move_cursor(+1)  # Tab: the other take's sound, the panes playing on
         qtbot.waitUntil(lambda: view.sound.feed is not None and view.sound.feed.path == b, timeout=3000)
