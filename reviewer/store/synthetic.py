@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -22,6 +23,8 @@ SUBJECTS = ("a red truck", "a woman in a yellow coat", "a golden retriever", "a 
 ACTIONS = ("drives along a coastal road", "turns to the camera", "runs through tall grass",
            "is poured in slow motion", "in the rain", "rides a wave", "glides over rooftops",
            "picks up a coffee cup")  # fmt: skip
+FLAWS = ("hands morph", "flicker in the sky", "logo changes shape", "frozen frames", "face drifts",
+         "hold a beat longer", "great light, keep")  # fmt: skip
 STYLES = ("35mm film, golden hour", "studio lighting, macro", "handheld, documentary",
           "aerial drone shot", "anamorphic, shallow depth of field")  # fmt: skip
 
@@ -34,10 +37,19 @@ def fill(
     batch: int = 5000,
     decided: float = 0.6,
     keep: float = 0.15,
+    funnel: Sequence[float] = (),
+    notes: float = 0.0,
 ) -> None:
     """Add ``takes`` synthetic takes spread over ``shots`` shots: ``decided`` of them have a verdict at
-    triage, ``keep`` of those a keep (about 9% kept by default)."""
+    triage, ``keep`` of those a keep (about 9% kept by default).
+
+    ``funnel`` takes the decided ones further, one share per stage from triage on (``(0.1, 0.2, 0.3)``:
+    a tenth kept at triage, a fifth of those at the next stage, and so on; it replaces ``keep``), each
+    verdict an event of its own at a later time. ``notes``: the share of takes kept at triage that
+    carry a reviewer's note on a range of frames. States are the fold of the events, as a real review
+    leaves them."""
     rnd = random.Random(seed)
+    shares = tuple(funnel) or (keep,)
     now = dt.datetime.now(dt.UTC)
     with project.session() as session:
         root = m.MediaRoot(name=f"synthetic-{seed}", path="/nonexistent/synthetic")
@@ -73,29 +85,45 @@ def fill(
                 state: dict[str, Any] = {"take_id": take_id, "stage_pos": 0, "rejected": False, "rating": None,
                          "last_reviewer_id": None, "decided_at": None, "note_count": 0}  # fmt: skip
                 if is_decided:
-                    who = reviewers[rnd.randrange(len(reviewers))].id
-                    kept = rnd.random() < keep
-                    at = now - dt.timedelta(seconds=rnd.randrange(30 * 86400))
-                    state.update(
-                        stage_pos=1 if kept else 0, rejected=not kept, last_reviewer_id=who, decided_at=at
-                    )
-                    event: dict[str, Any] = {"take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
-                             "stage_id": stage_ids[0], "verdict": "keep" if kept else "reject",
-                             "tags_added": [], "tags_removed": []}  # fmt: skip
-                    if kept:
-                        state["rating"] = event["rating"] = rnd.randrange(1, 6)
-                    elif rnd.random() < 0.5:
-                        tag = defect[rnd.randrange(len(defect))]
-                        event["tags_added"] = [tag]
-                        tag_rows.append({"take_id": take_id, "tag_id": tag_ids[tag]})
-                    event_rows.append(event)
+                    at: dt.datetime | None = None
+                    for level, share in enumerate(shares):
+                        who = reviewers[rnd.randrange(len(reviewers))].id
+                        kept = rnd.random() < share
+                        if at is None:
+                            at = now - dt.timedelta(seconds=rnd.randrange(30 * 86400))
+                        else:  # the next stage's review, hours or days later
+                            at += dt.timedelta(hours=1 + rnd.randrange(48))
+                        state.update(
+                            stage_pos=level + kept, rejected=not kept, last_reviewer_id=who, decided_at=at
+                        )
+                        event: dict[str, Any] = {"take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
+                                 "stage_id": stage_ids[level], "verdict": "keep" if kept else "reject",
+                                 "tags_added": [], "tags_removed": [], "rating": None, "note": None,
+                                 "frame_in": None, "frame_out": None}  # fmt: skip
+                        if kept and level == 0:
+                            state["rating"] = event["rating"] = rnd.randrange(1, 6)
+                        elif not kept and rnd.random() < 0.5:
+                            tag = defect[rnd.randrange(len(defect))]
+                            event["tags_added"] = [tag]
+                            tag_rows.append({"take_id": take_id, "tag_id": tag_ids[tag]})
+                        event_rows.append(event)
+                        if kept and level == 0 and notes and rnd.random() < notes:
+                            first = rnd.randrange(100)
+                            at += dt.timedelta(seconds=20)
+                            event_rows.append({
+                                "take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
+                                "stage_id": None, "verdict": None, "note": f"{rnd.choice(FLAWS)} from f{first}", "frame_in": first,
+                                "frame_out": first + rnd.randrange(20), "tags_added": [], "tags_removed": [],
+                                "rating": None,
+                            })  # fmt: skip
+                            state.update(note_count=1, decided_at=at)
+                        if not kept:
+                            break
                 state_rows.append(state)
             session.execute(insert(m.Take), take_rows)
             session.execute(insert(m.TakeState), state_rows)
             if tag_rows:
                 session.execute(insert(m.TakeTag), tag_rows)
-            for event in event_rows:
-                event.setdefault("rating", None)
             if event_rows:
                 session.execute(insert(m.Event), event_rows)
         latest = select(func.max(m.Event.id)).where(m.Event.take_id == m.TakeState.take_id).scalar_subquery()
