@@ -156,10 +156,23 @@ def file_url(path: str) -> str:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def frame_range(start: int, frames: int, fps: float) -> opentime.TimeRange:
+    """``frames`` frames from frame ``start`` (a value: copied where it is set, so one serves every
+    take of the same length and rate, and takes come in a few lengths)."""
+    return opentime.TimeRange(opentime.RationalTime(start, fps), opentime.RationalTime(frames, fps))
+
+
+Namespaces = Callable[[Clip], dict[str, dict[str, Any]]]
+
+
 def timeline(
-    selection: Selection, reel: str | None = None, plain_paths: bool = False
+    selection: Selection, plain_paths: bool = False, extra: Namespaces | None = None
 ) -> otio.schema.Timeline:
-    """One video track: the clips in shot order at their own rates, notes as markers, provenance in metadata."""
+    """One video track: the clips in shot order at their own rates, notes as markers, provenance in metadata.
+
+    ``extra``: more metadata for each clip, by namespace (the same namespaces for every clip), for the
+    adapters that read their own (``cmx_3600``, ``ALE``)."""
     tl = otio.schema.Timeline(name=f"{selection.project} - {selection.stage}")
     tl.metadata[NAMESPACE] = {
         "project": selection.project,
@@ -169,42 +182,41 @@ def timeline(
         "contains_ai_generated_content": any(c.ai_generated for c in selection.clips),
     }
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
-    metadata = metadata_values([clip_metadata(c) for c in selection.clips])
+    extras = [extra(c) for c in selection.clips] if extra else []
+    spaces = [NAMESPACE, *(extras[0] if extras else ())]
+    dicts = [clip_metadata(c) for c in selection.clips]
+    if extras:  # clip after clip, each clip's namespaces in the order of ``spaces``
+        dicts = [d for own, more in zip(dicts, extras, strict=True) for d in (own, *more.values())]
+    metadata = iter(metadata_values(dicts))
     gaps = {g.before: g for g in selection.missing}
     gap_fps = float(selection.gap_rate())
-    for k, (c, values) in enumerate(zip(selection.clips, metadata, strict=True)):
+    # Each value is taken (moved) by the object it is set on: one per marker, converted in one pass.
+    signatures = iter(metadata_values([{"reviewer": n.reviewer} for c in selection.clips for n in c.notes]))
+    for k, c in enumerate(selection.clips):
         if k in gaps:
             track.append(gap(gaps.pop(k), gap_fps))
         fps = float(c.rate)
         reference = otio.schema.ExternalReference(
             target_url=c.path_text if plain_paths else file_url(c.path_text),
-            available_range=opentime.TimeRange(
-                opentime.RationalTime(0, fps), opentime.RationalTime(c.frame_count, fps)
-            ),
+            available_range=frame_range(0, c.frame_count, fps),
         )
         clip = otio.schema.Clip(
-            name=c.name,
-            media_reference=reference,
-            source_range=opentime.TimeRange(
-                opentime.RationalTime(c.first, fps), opentime.RationalTime(c.duration, fps)
-            ),
+            name=c.name, media_reference=reference, source_range=frame_range(c.first, c.duration, fps)
         )
-        clip.metadata[NAMESPACE] = values
-        if reel is not None:
-            clip.metadata["cmx_3600"] = {"reel": reel}
+        for space in spaces:
+            clip.metadata[space] = next(metadata)
         for note in c.notes:
             first = max(c.first, min(note.frame_in, c.last))
             last = max(first, min(note.frame_out, c.last))
-            clip.markers.append(
-                otio.schema.Marker(
-                    name=note.text,
-                    marked_range=opentime.TimeRange(
-                        opentime.RationalTime(first, fps), opentime.RationalTime(last - first + 1, fps)
-                    ),
-                    color=otio.schema.MarkerColor.RED,
-                    metadata={NAMESPACE: {"reviewer": note.reviewer}},
-                )
+            marker = otio.schema.Marker(
+                name=note.text,
+                marked_range=opentime.TimeRange(
+                    opentime.RationalTime(first, fps), opentime.RationalTime(last - first + 1, fps)
+                ),
+                color=otio.schema.MarkerColor.RED,
             )
+            marker.metadata[NAMESPACE] = next(signatures)
+            clip.markers.append(marker)
         track.append(clip)
     for missing in gaps.values():  # shots after the last hero
         track.append(gap(missing, gap_fps))
@@ -297,7 +309,7 @@ def edl_text(selection: Selection, rate: Fraction) -> str:
         )
     fps = float(rate)
     # File-based sources: AX reels, conformed by clip name and the file's path (a path, not a URL).
-    tl = timeline(selection, reel="AX", plain_paths=True)
+    tl = timeline(selection, plain_paths=True, extra=lambda c: {"cmx_3600": {"reel": "AX"}})
     text = otio.adapters.write_to_string(tl, "cmx_3600", rate=fps, style="nucoda")
     offset = start_timecode(rate)
     drop = rate in DROP_FRAME_RATES
@@ -326,20 +338,21 @@ ALE_COLUMNS = (
 )  # fmt: skip
 
 
+def ale_columns(c: Clip) -> dict[str, dict[str, Any]]:
+    """A clip's own ALE columns, each on one line (the file is one line per clip, tab separated)."""
+    values = {
+        "Tape": "AX", "Shot": c.shot, "Rank": str(c.rank), "Verdict": c.verdict,
+        "Rating": "" if c.rating is None else str(c.rating), "Tags": ", ".join(c.tags),
+        "Notes": " | ".join(f"f{n.frame_in}: {n.text}" for n in c.notes), "Reviewer": c.reviewer or "",
+        "AI Generated": "yes" if c.ai_generated else "no", "Generator": c.generator, "Model": c.model,
+        "Prompt": c.prompt, "Seed": c.seed, "Content Hash": c.content_hash,
+    }  # fmt: skip
+    return {"ALE": {key: " ".join(value.split()) for key, value in values.items()}}
+
+
 def ale_text(selection: Selection, rate: Fraction) -> str:
-    tl = timeline(selection)
-    for clip, c in zip(tl.find_clips(), selection.clips, strict=True):
-        clip.metadata["ALE"] = {
-            "Tape": "AX", "Source File": str(c.path), "Shot": c.shot, "Rank": str(c.rank), "Verdict": c.verdict,
-            "Rating": "" if c.rating is None else str(c.rating), "Tags": ", ".join(c.tags),
-            "Notes": " | ".join(f"f{n.frame_in}: {n.text}" for n in c.notes), "Reviewer": c.reviewer or "",
-            "AI Generated": "yes" if c.ai_generated else "no", "Generator": c.generator, "Model": c.model,
-            "Prompt": c.prompt, "Seed": c.seed, "Content Hash": c.content_hash,
-        }  # fmt: skip
-        for key, value in clip.metadata[
-            "ALE"
-        ].items():  # one line per clip, tab separated: no tabs or newlines
-            clip.metadata["ALE"][key] = " ".join(str(value).split())
+    # "Source File" is the adapter's, from each clip's media: a path, as Avid shows it, not a URL.
+    tl = timeline(selection, plain_paths=True, extra=ale_columns)
     text = otio.adapters.write_to_string(tl, "ale", columns=list(ALE_COLUMNS), fps=float(rate))
     # The header says the rate as editors and Avid write it: 23.976, not 23.976023976023978.
     return re.sub(r"(?m)^FPS\t.*$", f"FPS\t{rate_label(rate)}", text)

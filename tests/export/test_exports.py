@@ -142,6 +142,10 @@ def test_otio_round_trip_is_frame_exact(selection: Selection, tmp_path: Path) ->
     assert marker.marked_range == opentime.TimeRange(
         opentime.RationalTime(10, 24), opentime.RationalTime(5, 24)
     )
+    # Each note signed by its reviewer (ben wrote both: one converted value must not serve two markers).
+    assert [(c.name, mk.name, mk.metadata[NAMESPACE]["reviewer"]) for c in clips for mk in c.markers] == [
+        ("a.mp4", "the hand melts", "ben"), ("d.mp4", "flicker on the sign", "ben"),
+    ]  # fmt: skip
     assert opentime.to_timecode(tl.global_start_time, 24) == "01:00:00:00"
     assert tl.metadata[NAMESPACE]["contains_ai_generated_content"] is True
 
@@ -229,6 +233,10 @@ def test_ale_at_23976_says_so_and_reads_back(selection: Selection, tmp_path: Pat
         assert clip.source_range.duration.to_frames() == ours.duration
         assert clip.metadata["ALE"]["Shot"] == ours.shot
         assert clip.metadata["ALE"]["Content Hash"] == ours.content_hash
+        assert clip.media_reference.target_url == str(ours.path)  # "Source File": a path, as Avid has it
+        assert clip.metadata["ALE"]["Tags"] == ", ".join(ours.tags)
+        assert clip.metadata["ALE"]["Prompt"] == " ".join(ours.prompt.split())  # one line per clip
+    assert clips[0].metadata["ALE"]["Tags"] == "continuity"
 
 
 def test_csv_for_production_is_safe_in_a_spreadsheet(selection: Selection, tmp_path: Path) -> None:
