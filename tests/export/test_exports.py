@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import json
 import shutil
 import subprocess
+import time
 from fractions import Fraction
 from pathlib import Path
 from xml.etree import ElementTree
@@ -512,6 +514,39 @@ def test_export_from_the_gui(qtbot, proj: Path, tmp_path: Path) -> None:  # type
     qtbot.waitUntil(lambda: dialog.written and dialog.written[0].suffix == ".pdf", timeout=10_000)
     assert (tmp_path / "gui.pdf").read_bytes().startswith(b"%PDF")
     project.close()
+
+
+def test_the_dialog_stays_live_while_a_long_contact_sheet_is_drawn(qtbot, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A sheet of hundreds of takes takes seconds to draw: in the worker, so the GUI thread goes on
+    handling events (a timer every 10 ms is never held up for the length of the export)."""
+    from PySide6.QtCore import QTimer
+
+    from reviewer.store import synthetic
+    from reviewer.ui.export_dialog import ExportDialog
+
+    project = open_project(tmp_path / "many.trproj")
+    synthetic.fill(project, 1200, shots=6, seed=2, decided=1.0, keep=0.5, notes=0.5)
+    dialog = ExportDialog(project, ["Triage", "Shortlist", "Selects"])
+    qtbot.addWidget(dialog)
+    dialog.stage.setCurrentIndex(dialog.stage.findData("Triage"))
+    dialog.format.setCurrentIndex(dialog.format.findData("pdf"))
+    dialog.output.setText(str(tmp_path / "sheet.pdf"))
+    ticks: list[float] = []
+    timer = QTimer()
+    timer.timeout.connect(lambda: ticks.append(time.perf_counter()))
+    timer.start(10)
+    started = time.perf_counter()
+    dialog.start()
+    qtbot.waitUntil(lambda: dialog.written != [], timeout=60_000)
+    took = time.perf_counter() - started
+    timer.stop()
+    project.close()
+    kept = int(dialog.message.text().split()[0])
+    assert 500 < kept < 700 and dialog.message.text().endswith("written: sheet.pdf")
+    assert (tmp_path / "sheet.pdf").read_bytes().count(b"/Type /Page\n") == -(-kept // 4)  # 4 rows a page
+    assert took > 0.3  # long enough for the gaps to tell: on the GUI thread one gap would be all of it
+    gaps = [later - earlier for earlier, later in itertools.pairwise([started, *ticks])]
+    assert max(gaps) < took / 2, f"the GUI thread was held up {max(gaps):.2f} s of a {took:.2f} s export"
 
 
 def test_a_large_timeline_is_compact_and_every_clip_keeps_its_metadata(tmp_path: Path) -> None:
