@@ -225,15 +225,10 @@ _Q_TAKE_STATES = (
     .outerjoin(m.TakeState, m.TakeState.take_id == m.Take.id)
     .where(m.Take.id.in_(bindparam("b_ids", expanding=True)))
 )
-_EVENT_DEFAULTS: dict[str, Any] = {
-    "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
-    "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
-    "hero": None, "hero_shot_id": None, "vote": None,
-}  # fmt: skip
 
 
 def _insert_event(session: Db, **values: Any) -> int:
-    new_id: Any = session.execute(_I_EVENT, {**_EVENT_DEFAULTS, **values}).scalar_one()
+    new_id: Any = session.execute(_I_EVENT, {**m.EVENT_DEFAULTS, **values}).scalar_one()
     return int(new_id)
 
 

@@ -205,6 +205,15 @@ class Take(Base):
     state: Mapped[TakeState | None] = relationship(back_populates="take", uselist=False)
 
 
+# An event row's columns besides who, when and which take, as a plain insert must give them: one
+# statement inserts many rows only when each has every column.
+EVENT_DEFAULTS: dict[str, Any] = {
+    "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
+    "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
+    "hero": None, "hero_shot_id": None, "vote": None,
+}  # fmt: skip
+
+
 class Event(Base):
     """One decision, append-only: verdict at a stage, rating, tags added or removed, a note, a shot move.
 

@@ -63,8 +63,12 @@ def fill(
         tag_ids = {t.name: t.id for t in session.scalars(select(m.Tag))}
         first_id = (session.scalar(select(m.Take.id).order_by(m.Take.id.desc()).limit(1)) or 0) + 1
         defect = [name for name in tag_ids if name != "keeper"]
+        reviewer_ids = [r.id for r in reviewers]
         for start in range(0, takes, batch):
-            take_rows, state_rows, tag_rows, event_rows = [], [], [], []
+            take_rows: list[dict[str, Any]] = []
+            state_rows: list[dict[str, Any]] = []
+            tag_rows: list[dict[str, Any]] = []
+            event_rows: list[dict[str, Any]] = []
             for i in range(start, min(takes, start + batch)):
                 take_id = first_id + i
                 shot = shot_rows[i % shots]
@@ -85,40 +89,10 @@ def fill(
                 state: dict[str, Any] = {"take_id": take_id, "stage_pos": 0, "rejected": False, "rating": None,
                          "last_reviewer_id": None, "decided_at": None, "note_count": 0}  # fmt: skip
                 if is_decided:
-                    at: dt.datetime | None = None
-                    for level, share in enumerate(shares):
-                        who = reviewers[rnd.randrange(len(reviewers))].id
-                        kept = rnd.random() < share
-                        if at is None:
-                            at = now - dt.timedelta(seconds=rnd.randrange(30 * 86400))
-                        else:  # the next stage's review, hours or days later
-                            at += dt.timedelta(hours=1 + rnd.randrange(48))
-                        state.update(
-                            stage_pos=level + kept, rejected=not kept, last_reviewer_id=who, decided_at=at
-                        )
-                        event: dict[str, Any] = {"take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
-                                 "stage_id": stage_ids[level], "verdict": "keep" if kept else "reject",
-                                 "tags_added": [], "tags_removed": [], "rating": None, "note": None,
-                                 "frame_in": None, "frame_out": None}  # fmt: skip
-                        if kept and level == 0:
-                            state["rating"] = event["rating"] = rnd.randrange(1, 6)
-                        elif not kept and rnd.random() < 0.5:
-                            tag = defect[rnd.randrange(len(defect))]
-                            event["tags_added"] = [tag]
-                            tag_rows.append({"take_id": take_id, "tag_id": tag_ids[tag]})
-                        event_rows.append(event)
-                        if kept and level == 0 and notes and rnd.random() < notes:
-                            first = rnd.randrange(100)
-                            at += dt.timedelta(seconds=20)
-                            event_rows.append({
-                                "take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
-                                "stage_id": None, "verdict": None, "note": f"{rnd.choice(FLAWS)} from f{first}", "frame_in": first,
-                                "frame_out": first + rnd.randrange(20), "tags_added": [], "tags_removed": [],
-                                "rating": None,
-                            })  # fmt: skip
-                            state.update(note_count=1, decided_at=at)
-                        if not kept:
-                            break
+                    events, tags = _review(rnd, take_id, shares, stage_ids, reviewer_ids, defect,
+                                           now, notes, state)  # fmt: skip
+                    event_rows += events
+                    tag_rows += ({"take_id": take_id, "tag_id": tag_ids[tag]} for tag in tags)
                 state_rows.append(state)
             session.execute(insert(m.Take), take_rows)
             session.execute(insert(m.TakeState), state_rows)
@@ -130,3 +104,41 @@ def fill(
         session.execute(
             update(m.TakeState).where(m.TakeState.take_id >= first_id).values(last_event_id=latest)
         )
+
+
+def _review(
+    rnd: random.Random, take_id: int, shares: tuple[float, ...], stage_ids: list[int], reviewers: list[int],
+    defects: list[str], now: dt.datetime, notes: float, state: dict[str, Any],
+) -> tuple[list[dict[str, Any]], list[str]]:  # fmt: skip
+    """One take through the funnel: a verdict event per stage until a reject (or the end), a defect tag
+    on half the rejects, a note on ``notes`` of the takes kept at triage; ``state`` becomes their fold.
+    The events, and the tags the take ends with."""
+    events: list[dict[str, Any]] = []
+    tags: list[str] = []
+    at: dt.datetime | None = None
+    for level, share in enumerate(shares):
+        who = reviewers[rnd.randrange(len(reviewers))]
+        kept = rnd.random() < share
+        if at is None:
+            at = now - dt.timedelta(seconds=rnd.randrange(30 * 86400))
+        else:  # the next stage's review, hours or days later
+            at += dt.timedelta(hours=1 + rnd.randrange(48))
+        state.update(stage_pos=level + kept, rejected=not kept, last_reviewer_id=who, decided_at=at)
+        event = {**m.EVENT_DEFAULTS, "take_id": take_id, "reviewer_id": who, "at": at, "workstation": "ws",
+                 "stage_id": stage_ids[level], "verdict": m.VERDICT_KEEP if kept else m.VERDICT_REJECT}  # fmt: skip
+        if kept and level == 0:
+            state["rating"] = event["rating"] = rnd.randrange(1, 6)
+        elif not kept and rnd.random() < 0.5:
+            tags.append(defects[rnd.randrange(len(defects))])
+            event["tags_added"] = tags[-1:]
+        events.append(event)
+        if kept and level == 0 and notes and rnd.random() < notes:
+            first = rnd.randrange(100)
+            at += dt.timedelta(seconds=20)
+            events.append({**m.EVENT_DEFAULTS, "take_id": take_id, "reviewer_id": who, "at": at,
+                           "workstation": "ws", "note": f"{rnd.choice(FLAWS)} from f{first}", "frame_in": first,
+                           "frame_out": first + rnd.randrange(20)})  # fmt: skip
+            state.update(note_count=1, decided_at=at)
+        if not kept:
+            break
+    return events, tags
