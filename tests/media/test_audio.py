@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -217,11 +218,23 @@ def test_range_seconds_are_on_the_container_clock(clip: ClipFactory) -> None:
         reader.container.close()
 
 
-def test_the_clock_follows_the_device() -> None:
+@dataclass
+class Mastered:
+    clock: Clock
+    t0: float  # the clock time the sound starts at
+    master: AudioMaster
+    base: float  # a wall-clock time to count from
+
+
+@pytest.fixture
+def mastered() -> Mastered:
     clock = Clock()
     t0 = clock.now()
-    master = AudioMaster(clock, t0)
-    base = time.monotonic()
+    return Mastered(clock, t0, AudioMaster(clock, t0), time.monotonic())
+
+
+def test_the_clock_follows_the_device(mastered: Mastered) -> None:
+    clock, t0, master, base = mastered.clock, mastered.t0, mastered.master, mastered.base
     # The device has not started: the clock is held where the sound begins.
     master.follow(0.0, now=base + 0.1)
     assert clock.at(base + 0.1) == pytest.approx(t0, abs=OUTPUT_LATENCY_S + SYNC_DEADBAND_S)
@@ -239,11 +252,8 @@ def test_the_clock_follows_the_device() -> None:
     assert master.stalled
 
 
-def test_a_sound_that_ended_no_longer_holds_the_picture() -> None:
-    clock = Clock()
-    t0 = clock.now()
-    master = AudioMaster(clock, t0)
-    base = time.monotonic()
+def test_a_sound_that_ended_no_longer_holds_the_picture(mastered: Mastered) -> None:
+    clock, master, base = mastered.clock, mastered.master, mastered.base
     master.follow(1.0, now=base + 1.0)
     held = clock.at(base + 2.0)
     master.follow(1.0, ended=True, now=base + 2.0)

@@ -87,11 +87,16 @@ def in_sync(lags: list[float]) -> bool:
     return bool(lags) and all(-FRAME - 0.03 <= v <= 0.03 for v in lags)
 
 
+def sounding(qtbot: QtBot, sound: SoundOut, seconds: float = 0.1, timeout: int = 5000) -> None:
+    """Wait until ``sound`` plays and the device has taken ``seconds`` of it."""
+    qtbot.waitUntil(lambda: sound.playing and sound.consumed() > seconds, timeout=timeout)
+
+
 def start(qtbot: QtBot, player: PlayerWidget, path: Path, frames: int = 120) -> None:
     player.load(take(path, frames))
     qtbot.waitUntil(lambda: player.engine is not None and player.engine.current is not None, timeout=5000)
     qtbot.keyClick(player, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.1, timeout=5000)
+    sounding(qtbot, player.sound)
 
 
 def test_the_sound_plays_and_the_picture_keeps_to_it(
@@ -126,7 +131,7 @@ def test_the_sound_loops_with_the_in_out_range(qtbot: QtBot, player: PlayerWidge
     player.set_out(47)  # one second, looped
     player.seek(24)
     qtbot.keyClick(player, Qt.Key.Key_Space)
-    qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.1, timeout=5000)
+    sounding(qtbot, player.sound)
     feed = player.sound.feed
     assert feed is not None and feed.loop and (feed.lo_s, feed.hi_s) == pytest.approx((1.0, 2.0))
     frames = set()
@@ -204,7 +209,7 @@ def test_triage_starts_muted_and_m_toggles_the_sound(
         assert not player.sound.playing and player.view.overlay.endswith("muted")
         qtbot.keyClick(player, Qt.Key.Key_M)
         assert not window.cut_view.muted  # one switch for the player and the cut
-        qtbot.waitUntil(lambda: player.sound.playing and player.sound.consumed() > 0.2, timeout=3000)
+        sounding(qtbot, player.sound, 0.2, timeout=3000)
         assert player.engine.status.playing and in_sync(lags_over(qtbot, player, 0.5))
         qtbot.keyClick(player, Qt.Key.Key_M)
         assert not player.sound.playing and player.engine.status.playing and window.cut_view.muted
@@ -235,7 +240,7 @@ def test_the_cut_plays_one_sound_through_heroes_and_gaps_in_sync(
         assert cut.playback is not None and cut.playback.wait_ready()
         cut.set_muted(False)
         cut.play()
-        qtbot.waitUntil(lambda: cut.sound.playing and cut.sound.consumed() > 0.1, timeout=5000)
+        sounding(qtbot, cut.sound)
         feed = cut.sound.feed
         assert "sound" in cut.view.overlay
 
@@ -264,7 +269,7 @@ def test_compare_plays_the_sound_of_the_take_under_the_cursor(
         qtbot.waitUntil(lambda: all(e.current is not None for e in view.engines()), timeout=5000)
         view.set_muted(False)
         view.play_pause()
-        qtbot.waitUntil(lambda: view.sound.playing and view.sound.consumed() > 0.2, timeout=5000)
+        sounding(qtbot, view.sound, 0.2)
         assert view.sound.feed is not None and view.sound.feed.path == a
         lags = sampled(qtbot, lambda: [lag(e, view.sound) for e in view.engines()], 1.0)
         assert in_sync(lags), (min(lags), max(lags))  # both panes keep to the sound
