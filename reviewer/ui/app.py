@@ -60,7 +60,10 @@ def application(argv: list[str] | None = None) -> QApplication:
 def apply_theme(app: QApplication) -> None:
     app.setStyle("Fusion")
     app.setPalette(dark_palette())
-    app.setStyleSheet((resources.files("reviewer.resources") / "theme.qss").read_text(encoding="utf-8"))
+    folder = resources.files("reviewer.resources")
+    sheet = (folder / "theme.qss").read_text(encoding="utf-8")
+    # The sheet names its pictures by file name; Qt wants them where they are installed.
+    app.setStyleSheet(sheet.replace("url(check.svg)", f"url({folder / 'check.svg'!s})".replace("\\", "/")))
 
 
 def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:

@@ -146,3 +146,26 @@ def test_the_smoke_test_switch_opens_loads_and_quits(small_project: Path) -> Non
     # the session's sound server (PULSE_SERVER is in the environment): a device, named
     assert "\nsound: QtMultimedia, " in version.stdout
     assert "pipewire" not in version.stderr and "Using Qt multimedia" not in version.stderr  # no noise
+
+
+def test_check_boxes_show_on_the_dark_theme(qtbot: QtBot, qapp) -> None:  # type: ignore[no-untyped-def]
+    """Fusion draws a box's frame darker than the window: on the dark theme an unchecked box vanished.
+    The theme draws it light; a checked one is filled and ticked (the tick is a file the sheet finds)."""
+    from PySide6.QtWidgets import QCheckBox
+
+    apply_theme(qapp)
+    boxes = []
+    for checked in (False, True):
+        box = QCheckBox("Replace an existing file")
+        box.setChecked(checked)
+        qtbot.addWidget(box)
+        box.show()
+        qtbot.waitExposed(box)
+        image = box.grab().toImage()
+        height = image.height()
+        # The indicator sits at the left: its pixels, against the window's #1e1f21.
+        pixels = [image.pixelColor(x, y) for x in range(0, 20) for y in range(height)]
+        boxes.append(pixels)
+    assert max(c.lightness() for c in boxes[0]) > 90  # the empty box's frame is seen
+    assert sum(1 for c in boxes[1] if c.blue() > 150 and c.red() < 120) > 40  # filled blue
+    assert sum(1 for c in boxes[1] if min(c.red(), c.green(), c.blue()) > 220) > 4  # the white tick
