@@ -7,7 +7,6 @@ shows its traceback. Listing commands write JSON Lines with ``--json`` so script
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Sequence
@@ -21,6 +20,7 @@ from reviewer.review.decisions import Decision, decide, default_reviewer
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project, open_project
+from reviewer.untrusted import dumps, for_terminal
 
 
 class Progress:
@@ -67,13 +67,26 @@ def _ingestor(args: argparse.Namespace, project: Project) -> Any:
 
     def on_problem(path: str, reason: str) -> None:
         progress.clear_line()
-        print(f"unreadable: {path}: {reason}", file=sys.stderr)
+        print(f"unreadable: {for_terminal(path)}: {for_terminal(reason)}", file=sys.stderr)
 
-    return Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem)
+    def on_note(path: str, reason: str) -> None:
+        progress.clear_line()
+        print(f"stored without provenance: {for_terminal(path)}: {for_terminal(reason)}", file=sys.stderr)
+
+    def on_wait() -> None:
+        print("Another ingest into this project is running; waiting for it to finish…", file=sys.stderr)
+
+    return Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem, on_note=on_note,
+                    on_wait=on_wait)  # fmt: skip
 
 
 def cmd_ingest(args: argparse.Namespace) -> int:
+    from reviewer.store.db import project_url
+
+    new = "://" not in str(args.project) and not Path(project_url(args.project)[len("sqlite:///") :]).exists()
     project = _open(args, create=True)
+    if new and project.path is not None:
+        print(for_terminal(f"New project: {project.path}"), file=sys.stderr)
     try:
         ingestor = _ingestor(args, project)
         report = ingestor.run([Path(p) for p in args.paths], filmstrips=not args.no_filmstrips)
@@ -133,13 +146,13 @@ def cmd_takes(args: argparse.Namespace) -> int:
             out = sys.stdout
             for row in queries.take_rows(session, ids):
                 if args.json:
-                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
+                    out.write(dumps(row) + "\n")
                 else:
                     verdict = row["verdict"] or "-"
-                    out.write(
+                    out.write(for_terminal(
                         f"{row['id']:>6}  {row['shot'] or '-':<8} {row['stage']:<10} {verdict:<7} "
-                        f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}\n"
-                    )
+                        f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}"
+                    ) + "\n")  # fmt: skip
     finally:
         project.close()
     return 0
@@ -151,13 +164,9 @@ def cmd_problems(args: argparse.Namespace) -> int:
         with project.sessions() as session:
             for p in queries.problems(session):
                 if args.json:
-                    print(
-                        json.dumps(
-                            {"path": p.path, "reason": p.reason, "at": p.at.isoformat()}, ensure_ascii=False
-                        )
-                    )
+                    print(dumps({"path": p.path, "reason": p.reason, "at": p.at.isoformat()}))
                 else:
-                    print(f"{p.path}: {p.reason}")
+                    print(f"{for_terminal(p.path)}: {for_terminal(p.reason)}")
     finally:
         project.close()
     return 0
@@ -192,7 +201,7 @@ def cmd_roots(args: argparse.Namespace) -> int:
     for name, stored, here, takes in rows:
         state = "found" if Path(here).is_dir() else "NOT FOUND here: map it with --map STORED LOCAL"
         mapped = f" -> {here}" if here != stored else ""
-        print(f"{name}: {stored}{mapped}  ({takes:,} takes; {state})")
+        print(for_terminal(f"{name}: {stored}{mapped}  ({takes:,} takes; {state})"))
     print(f"this workstation's mapping: {local.path_map_file()}")
     return 0
 
@@ -214,11 +223,11 @@ def cmd_stats(args: argparse.Namespace) -> int:
     finally:
         project.close()
     if args.json:
-        print(json.dumps(f.as_dict(), ensure_ascii=False))
+        print(dumps(f.as_dict()))
         return 0
     print(f"{f.total} takes, {f.selected} selected")
     header = f"{'':<12}" + "".join(f"{s.name:>28}" for s in f.stages)
-    print(header)
+    print(for_terminal(header))
     print(f"{'':<12}" + "".join(f"{'reached kept rej pending':>28}" for _ in f.stages))
 
     def line(label: str, counts: list[queries.StageCount]) -> str:
@@ -227,7 +236,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
     print(line("all", f.stages))
     for code, counts in f.per_shot.items():
-        print(line(code, counts))
+        print(for_terminal(line(code, counts)))
     return 0
 
 
@@ -259,10 +268,10 @@ def cmd_decide(args: argparse.Namespace) -> int:
             row = next(queries.take_rows(session, [take_id]))
     finally:
         project.close()
-    print(
+    print(for_terminal(
         f"take {take_id}: stage {row['stage']}, verdict {row['verdict'] or '-'}, rating {row['rating']}, "
         f"tags {', '.join(row['tags']) or '-'} (event {change.event_ids[0]})"
-    )
+    ))  # fmt: skip
     return 0
 
 
@@ -287,10 +296,14 @@ def cmd_team(args: argparse.Namespace) -> int:
     finally:
         project.close()
     voted = ", ".join(names[k] for k in rules.voting if k < len(names)) or "none"
-    print(f"voted stages: {voted}; leads: {', '.join(rules.leads) or 'none (votes are advisory)'}")
+    print(
+        for_terminal(f"voted stages: {voted}; leads: {', '.join(rules.leads) or 'none (votes are advisory)'}")
+    )
     for k in rules.voting:
         if k in rules.revealed:
-            print(f"  {names[k]}: votes revealed by {rules.revealed[k]['by']} at {rules.revealed[k]['at']}")
+            print(for_terminal(
+                f"  {names[k]}: votes revealed by {rules.revealed[k]['by']} at {rules.revealed[k]['at']}"
+            ))  # fmt: skip
     return 0
 
 
@@ -346,15 +359,14 @@ def cmd_votes(args: argparse.Namespace) -> int:
     finally:
         project.close()
     if args.json:
-        json.dump({"stage": name, "revealed": rules.is_revealed(stage),
-                   "takes": [{"id": t, "name": names[t], **tallies[t].as_dict()} for t in waiting]},
-                  sys.stdout, indent=2)  # fmt: skip
-        print()
+        print(dumps({"stage": name, "revealed": rules.is_revealed(stage),
+                     "takes": [{"id": t, "name": names[t], **tallies[t].as_dict()} for t in waiting]},
+                    indent=2))  # fmt: skip
         return 0
     state = "revealed" if rules.is_revealed(stage) else "hidden until a lead reveals them"
-    print(f"{name}: {len(waiting)} takes waiting, votes {state}")
+    print(for_terminal(f"{name}: {len(waiting)} takes waiting, votes {state}"))
     for t in waiting:
-        print(f"  {t:>6}  {names[t]}: {tallies[t].text()}")
+        print(for_terminal(f"  {t:>6}  {names[t]}: {tallies[t].text()}"))
     return 0
 
 
@@ -377,7 +389,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
     if args.json:
         for r in board:
             hero = r.hero
-            print(json.dumps({
+            print(dumps({
                 "code": r.code, "title": r.title, "description": r.description, "target_frames": r.target_frames,
                 "takes": r.takes, "keepers": r.keepers, "best_rating": r.best_rating, "warning": r.warning,
                 "stages": [vars(c) for c in r.counts],
@@ -385,15 +397,15 @@ def cmd_shots(args: argparse.Namespace) -> int:
                     "take": hero.take_id, "name": hero.name, "path": hero.path,
                     "in": hero.frame_in, "out": hero.frame_out, "frames": hero.frames,
                 },
-            }, ensure_ascii=False))  # fmt: skip
+            }))  # fmt: skip
         return 0
     for r in board:
         chosen = f"{r.hero.name} [{r.hero.frame_in}-{r.hero.frame_out}]" if r.hero else "-"
         stages = "  ".join(f"{c.name} {c.pending}/{c.kept}/{c.rejected}" for c in r.counts)
         warning = f"  ! {r.warning}" if r.warning else ""
-        print(
+        print(for_terminal(
             f"{r.code:<10} {r.takes:>6} takes  {stages}  best {r.best_rating or '-'}  hero {chosen}{warning}"
-        )
+        ))  # fmt: skip
     return 0
 
 
@@ -405,7 +417,7 @@ def cmd_hero(args: argparse.Namespace) -> int:
         who = args.reviewer or default_reviewer()
         if args.clear:
             shots.clear_hero(project, args.take, who)
-            print(f"shot {args.take} has no hero now")
+            print(for_terminal(f"shot {args.take} has no hero now"))
             return 0
         with project.sessions() as session:
             take_id = queries.find_take(session, args.take)
@@ -419,7 +431,7 @@ def cmd_hero(args: argparse.Namespace) -> int:
             row = next(queries.take_rows(session, [take_id]))
     finally:
         project.close()
-    print(f"take {take_id} is the hero of {row['shot']}")
+    print(for_terminal(f"take {take_id} is the hero of {row['shot']}"))
     return 0
 
 
@@ -442,7 +454,7 @@ def cmd_frame(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise KnownError(f"Cannot write {out}: {exc.strerror}") from None
     height, width = frame.rgb.shape[:2]
-    print(f"frame {frame.number} of {path.name} ({width}x{height}) written to {out}")
+    print(for_terminal(f"frame {frame.number} of {path.name} ({width}x{height}) written to {out}"))
     return 0
 
 
@@ -467,8 +479,8 @@ def cmd_export(args: argparse.Namespace) -> int:
         written = write_pdf(selection, out, options)
     else:
         written = export(selection, fmt, out, options)
-    print(f"{selection.summary()}: {', '.join(str(p) for p in written[:3])}"
-          f"{' …' if len(written) > 3 else ''}")  # fmt: skip
+    print(for_terminal(f"{selection.summary()}: {', '.join(str(p) for p in written[:3])}"
+                       f"{' …' if len(written) > 3 else ''}"))  # fmt: skip
     return 0
 
 
@@ -478,7 +490,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     target = Path(args.dir or Path.home() / "TakeReviewerDemo")
     progress = Progress()
     project_file = write_demo(target, progress=progress, force=args.force)
-    print(f"Demo project written: {project_file}")
+    print(for_terminal(f"Demo project written: {project_file}"))
     if args.no_gui:
         return 0
     return _gui(str(project_file))
@@ -701,7 +713,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _gui(None)
         return int(func(args))
     except KnownError as exc:
-        print(f"reviewer: {exc}", file=sys.stderr)
+        print(f"reviewer: {for_terminal(exc, newlines=True)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("reviewer: interrupted", file=sys.stderr)

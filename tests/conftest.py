@@ -28,6 +28,7 @@ def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest
     monkeypatch.setenv("TAKE_REVIEWER_CACHE", str(cache))
     monkeypatch.setenv("TAKE_REVIEWER_USER", "tester")
     monkeypatch.setenv("TAKE_REVIEWER_CONFIG", str(cache / "config"))  # never the user's own keymap
+    monkeypatch.setenv("TAKE_REVIEWER_PROJECTS", str(cache / "projects"))  # new projects from the GUI
     return cache
 
 

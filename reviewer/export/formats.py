@@ -18,6 +18,7 @@ import operator
 import os
 import re
 import shutil
+import string
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from opentimelineio._otio import PyAny  # the binding `metadata[...] = ` passes 
 from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.export.selection import NAMESPACE, Clip, Missing, Selection, bulk, timecoder
+from reviewer.untrusted import NAME_MAX, byte_length, fit_bytes, strip_bidi
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 CSV_COLUMNS = (
@@ -71,7 +73,7 @@ def check_target(out: Path, force: bool) -> None:
 def atomic_file(out: Path, force: bool) -> Iterator[Path]:
     """A temporary path beside ``out``; renamed to ``out`` when the block succeeds, removed if it fails."""
     check_target(out, force)
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    tmp = out.with_name(f".{fit_bytes(out.name, NAME_MAX - 24)}.partial-{os.getpid()}")
     try:
         yield tmp
         if out.is_dir():
@@ -138,6 +140,7 @@ def metadata_values(dicts: list[dict[str, Any]]) -> list[Any]:
         json.dumps(
             {"OTIO_SCHEMA": "SerializableObjectWithMetadata.1", "name": "", "metadata": {"items": dicts}},
             ensure_ascii=False,
+            allow_nan=False,
         )
     )
     return [PyAny(d) for d in holder.metadata["items"]]
@@ -494,28 +497,59 @@ def write_json(selection: Selection, out: Path, options: Options) -> list[Path]:
     """One clip per line: readable, diffable, and written by json's C encoder (indenting is pure Python)."""
     data = json_data(selection)
     clips = data.pop("clips")
-    head = json.dumps(data, ensure_ascii=False)[:-1]
-    body = ",\n".join(json.dumps(clip, ensure_ascii=False) for clip in clips)
+    head = json.dumps(data, ensure_ascii=False, allow_nan=False)[:-1]
+    body = ",\n".join(json.dumps(clip, ensure_ascii=False, allow_nan=False) for clip in clips)
     return [write_text(out, f'{head}, "clips": [\n{body}\n]}}\n', options.force)]
 
 
 # --- the selects folder --------------------------------------------------------------------------------
 
-_UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\:*?\"<>|]+")
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f/\\:*?\"<>|]+")
 TEMPLATE_FIELDS = ("shot", "rank", "name", "stem", "ext", "take_id", "model", "seed", "rating")
+NAME_BYTES = NAME_MAX - 16  # room for the "_12" that keeps two takes apart and a ".partial" while copying
 
 
-def safe_name(text: str, limit: int = 180) -> str:
-    """A file name from untrusted text: no separators, no control characters, no leading dots, bounded."""
-    name = _UNSAFE.sub("_", text).strip(" ._")
+def safe_name(text: str, limit: int = NAME_BYTES) -> str:
+    """A file name from untrusted text: no separators, no control or bidi characters, no leading dots,
+    at most ``limit`` bytes of UTF-8 (file systems count bytes: 255 of them on Linux)."""
+    name = _UNSAFE.sub("_", strip_bidi(text)).strip(" ._")
     name = re.sub(r"_{2,}", "_", name)
+    name = fit_bytes(name, limit).rstrip(" .")
     if not name or name in (".", ".."):
         name = "take"
-    return name[:limit]
+    return name
+
+
+def check_template(template: str) -> None:
+    """Refuse a name template that uses anything but the documented fields: no attributes or items
+    (``{shot.__class__}``), no conversions, no nested fields; a message names what may be used."""
+    allowed = ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS)
+    try:
+        parts = list(string.Formatter().parse(template))
+    except ValueError as exc:
+        raise KnownError(
+            f"The name template {template!r} is not valid ({exc}); it may use {allowed}"
+        ) from None
+    for _literal, field_name, spec, conversion in parts:
+        if field_name is None:
+            continue
+        if field_name not in TEMPLATE_FIELDS:
+            shown = "{" + field_name + "}" if field_name else "{}"
+            raise KnownError(
+                f"The name template {template!r} uses {shown}, which is not a field: it may use {allowed}"
+            )
+        if conversion or (spec and "{" in spec):
+            raise KnownError(
+                f"The name template {template!r} converts or nests {{{field_name}}}: write the field plainly; "
+                f"it may use {allowed}"
+            )
 
 
 def selects_name(c: Clip, template: str) -> str:
+    check_template(template)
     path = Path(c.name)
+    suffix = safe_name(path.suffix.lower(), 16) if path.suffix.strip(".") else ""
+    suffix = "." + suffix if suffix and suffix != "take" else ""
     values = {
         "shot": c.shot, "rank": f"{c.rank:02d}", "name": path.stem, "stem": path.stem, "ext": path.suffix.lstrip("."),
         "take_id": str(c.take_id), "model": c.model, "seed": c.seed, "rating": "" if c.rating is None else str(c.rating),
@@ -526,7 +560,7 @@ def selects_name(c: Clip, template: str) -> str:
         raise KnownError(
             f"The name template {template!r} is not valid ({exc}); it may use {', '.join('{' + f + '}' for f in TEMPLATE_FIELDS)}"
         ) from None
-    return safe_name(text) + path.suffix.lower()
+    return safe_name(text, NAME_BYTES - byte_length(suffix)) + suffix
 
 
 def write_selects(selection: Selection, out: Path, options: Options) -> list[Path]:
@@ -538,7 +572,8 @@ def write_selects(selection: Selection, out: Path, options: Options) -> list[Pat
     missing = [c.path for c in selection.clips if not c.path.is_file()]
     if missing:
         raise KnownError(f"{len(missing)} media files are missing, e.g. {missing[0]}")
-    tmp = out.with_name(f".{out.name}.partial-{os.getpid()}")
+    check_template(options.template)
+    tmp = out.with_name(f".{fit_bytes(out.name, NAME_BYTES - 24)}.partial-{os.getpid()}")
     used: set[str] = set()
     written: list[Path] = []
     try:

@@ -12,6 +12,7 @@ import functools
 import gc
 import json
 import os
+import re
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -30,8 +31,10 @@ from reviewer.review.shots import cut
 from reviewer.store import local, queries
 from reviewer.store import models as m
 from reviewer.store.db import Project
+from reviewer.untrusted import json_value
 
 NAMESPACE = "take_reviewer"  # our key in OTIO metadata
+_RISKY_NUMBER = re.compile(r"NaN|Infinity|\d{19}|\d[eE][+-]?\d{3}")  # a scan in C before any walk in Python
 
 
 @dataclass(frozen=True)
@@ -80,12 +83,21 @@ class Clip:
 
     @property
     def params(self) -> dict[str, Any]:
+        """The generator's parameters as strict JSON can carry them (ingest stores them so; a project
+        written before, or by hand, may hold a NaN or a number no double holds: made text here)."""
         raw = self.params_raw
         if isinstance(raw, str):
+            if not raw or raw == "{}":
+                return {}
+            risky = _RISKY_NUMBER.search(raw) is not None
             try:
                 raw = json.loads(raw)
             except ValueError:
                 raw = {}
+            if risky:
+                raw = json_value(raw)
+        elif isinstance(raw, dict):
+            raw = json_value(raw)
         return dict(raw) if isinstance(raw, dict) else {}
 
     @property

@@ -6,7 +6,10 @@ moved, and keeps its decisions. Unreadable files are stored as problems with a o
 batch goes on. Posters come from the probe's own decode; filmstrips are a second phase in the same
 pool, so extracting them never holds up the probing of the next file.
 
-This process alone writes to the project (workers return plain data), in batched transactions.
+This process alone writes to the project (workers return plain data), in batched transactions. Two
+ingests into one project take turns: each holds the project's ingest lock from scanning until its takes
+are stored (the later one waits, says so, then finds the files the first stored unchanged). A full disk
+stops the run with a plain message; every batch stored before it is kept.
 """
 
 from __future__ import annotations
@@ -21,8 +24,10 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from reviewer.errors import ProjectError
 from reviewer.ingest import worker
 from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
@@ -30,10 +35,11 @@ from reviewer.media import cache
 from reviewer.media.analysis import VERSION, Analysis
 from reviewer.store import local
 from reviewer.store import models as m
-from reviewer.store.db import Project
+from reviewer.store.db import Project, retry_busy
 
 ProgressFn = Callable[[str, int, int], None]
 ProblemFn = Callable[[str, str], None]
+WaitFn = Callable[[], None]
 COMMIT_EVERY = 250
 INLINE_BELOW = 4  # fewer files than this are probed in this process: a pool would cost more than it saves
 
@@ -45,10 +51,17 @@ class IngestReport:
     moved: int = 0
     unchanged: int = 0
     problems: list[tuple[str, str]] = field(default_factory=list)
+    notes: list[tuple[str, str]] = field(
+        default_factory=list
+    )  # takes stored with a warning (metadata not read)
     filmstrips: int = 0
     probe_seconds: float = 0.0  # from the first file handed to a worker to the last result stored
     startup_seconds: float = 0.0  # of that, until the first result (worker processes starting)
     seconds: float = 0.0
+
+    def stored_text(self) -> str:
+        stored = self.added + self.updated + self.moved
+        return f"{stored} takes were stored before it stopped, and are kept."
 
     @property
     def readable(self) -> int:
@@ -129,8 +142,12 @@ class Ingestor:
         progress: ProgressFn | None = None,
         on_problem: ProblemFn | None = None,
         cancel: Callable[[], bool] | None = None,
+        on_note: ProblemFn | None = None,
+        on_wait: WaitFn | None = None,
     ) -> None:
         self.project = project
+        self.on_note = on_note or (lambda path, reason: None)
+        self.on_wait = on_wait
         self.workers = workers if workers is not None else (os.cpu_count() or 2)
         self.cache_root = str(cache_root or cache.cache_root())
         self.progress = progress or (lambda phase, done, total: None)
@@ -165,6 +182,24 @@ class Ingestor:
     def run(self, paths: Iterable[Path], *, filmstrips: bool = True) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
+        executor: Executor | None = None
+        seen_ids: set[int] = set()
+        try:
+            with self.project.exclusive("ingest", self.on_wait):
+                executor = self._probe_all(paths, report, seen_ids)
+            if filmstrips:
+                self._filmstrip_phase(executor, seen_ids, report)
+        except ProjectError as exc:
+            raise ProjectError(f"{exc} {report.stored_text()}") from None
+        finally:
+            if executor is not None:
+                executor.shutdown(wait=True, cancel_futures=True)
+        report.seconds = time.perf_counter() - started
+        return report
+
+    def _probe_all(self, paths: Iterable[Path], report: IngestReport, seen_ids: set[int]) -> Executor | None:
+        """Scan, probe and store every new or changed file (under the ingest lock); the pool, kept for
+        the analysis pass."""
         scan_errors: list[tuple[str, str]] = []
         files: list[tuple[int, Path, str]] = []  # root id, absolute path, relpath (posix)
         scanned_folders: list[tuple[int, str]] = []
@@ -189,7 +224,6 @@ class Ingestor:
             self._problem(report, path_text, reason)
 
         todo: list[tuple[int, Path, str]] = []
-        seen_ids: set[int] = set()
         for root_id, path, rel in files:
             entry = known.get((root_id, rel))
             if entry is not None:
@@ -209,13 +243,11 @@ class Ingestor:
         try:
             self._probe_phase(executor, jobs, by_path, report, seen_ids)
             self._mark_missing(scanned_folders, seen_ids)
-            if filmstrips:
-                self._filmstrip_phase(executor, seen_ids, report)
-        finally:
+        except BaseException:
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
-        report.seconds = time.perf_counter() - started
-        return report
+            raise
+        return executor
 
     def _executor(self, jobs: int) -> Executor | None:
         if self.workers <= 0 or jobs < INLINE_BELOW:
@@ -288,6 +320,9 @@ class Ingestor:
                     )
                     existing[(root_id, rel)] = take
                 setattr(report, kind, getattr(report, kind) + 1)
+                if result.probe.warning and "metadata not read" in result.probe.warning:
+                    report.notes.append((result.path, result.probe.warning))
+                    self.on_note(result.path, result.probe.warning)
                 self._fill(take, result, rel)
                 self._assign_shot(session, shots, take, result, rel)
                 touched.append(take)
@@ -459,12 +494,19 @@ def analyze_takes(
     progress("analysis", 0, total)
     batch: list[dict[str, Any]] = []
 
-    def store() -> None:
-        if not batch:
-            return
+    @retry_busy
+    def write() -> None:
         with project.session() as session:
             for values in batch:
                 session.merge(m.TakeAnalysis(**values))
+
+    def store() -> None:
+        if not batch:
+            return
+        try:
+            write()
+        except IntegrityError:  # another analysis of the same take (another window) stored it first
+            write()  # merge sees its row now, and updates it
         batch.clear()
 
     try:

@@ -6,7 +6,11 @@ VideoHelperSuite JSON ``comment``, A1111-style infotext in ``comment``), same-st
 only fill what earlier ones left empty.
 
 All of it is untrusted: every read is size-limited, every parse is defensive (garbage yields nothing,
-never an exception), and everything comes out as plain text with control characters removed.
+never an exception) and linear in the size of its input (no backtracking pattern meets untrusted text;
+a graph walk visits each node once), and everything comes out as plain text with control characters
+removed. Parameters are normalised to what strict JSON and OpenTimelineIO can carry: a number that does
+not fit a double, or is not finite, is kept as its text. A ``Budget`` bounds the time of one file's
+metadata work on top of that.
 """
 
 from __future__ import annotations
@@ -14,10 +18,13 @@ from __future__ import annotations
 import json
 import re
 import struct
+import time
 import zlib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+
+from reviewer.untrusted import json_value
 
 MAX_SIDECAR_BYTES = 4 << 20
 MAX_TEXT = 64 << 10
@@ -25,26 +32,55 @@ MAX_PARAM_TEXT = 2 << 10
 MAX_PARAMS = 200
 MAX_PNG_CHUNK = 8 << 20
 MAX_LINK_DEPTH = 12
+MAX_PARAMS_LINE = 64 << 10  # an A1111 parameters line: real ones with LoRA hashes are a few KB
+MAX_NODES = 5000  # nodes of one ComfyUI graph looked at
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 controls but newline and tab, DEL, C1 controls, and the explicit bidi embeddings, overrides and
+# isolates (a prompt needs none of them; U+202E makes text read backwards). Lone surrogates (from a
+# name that was not UTF-8) cannot be stored as text at all.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
-    """Any value as plain, bounded text: control characters (but newlines and tabs) removed."""
+    """Any value as plain, bounded text: control characters (but newlines and tabs) removed, a carriage
+    return made a newline, bidi overrides removed."""
     if value is None:
         return ""
     text = value if isinstance(value, str) else str(value)
-    text = _CONTROL.sub("", text[: limit * 2]).strip()
+    text = text[: limit * 2]
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _CONTROL.sub("", text).strip()
     if len(text) > limit:
         text = text[:limit] + " [...]"
     return text
+
+
+class OverBudget(Exception):
+    """One file's metadata took longer than its budget."""
+
+
+class Budget:
+    """A deadline that the parsers check between steps (each step is bounded, so one check per node,
+    chunk or sidecar is enough). ``Budget(None)`` never runs out."""
+
+    def __init__(self, seconds: float | None) -> None:
+        self.seconds = seconds
+        self.deadline = None if seconds is None else time.monotonic() + seconds
+
+    def check(self) -> None:
+        if self.deadline is not None and time.monotonic() > self.deadline:
+            raise OverBudget(f"reading its metadata took over {self.seconds:g} s")
+
+
+UNLIMITED = Budget(None)
 
 
 def _seed_text(value: Any) -> str:
     if isinstance(value, bool):
         return ""
     if isinstance(value, int):
-        return str(value)
+        return str(value) if -(10**40) < value < 10**40 else ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     if isinstance(value, str) and re.fullmatch(r"-?\d{1,40}", value.strip()):
@@ -89,7 +125,7 @@ def _scalar_params(items: dict[str, Any], skip: frozenset[str] | set[str] = froz
         if key in skip or len(out) >= MAX_PARAMS:
             continue
         if isinstance(value, bool | int | float):
-            out[clean_text(key, 100)] = value
+            out[clean_text(key, 100)] = json_value(value)
         elif isinstance(value, str):
             out[clean_text(key, 100)] = clean_text(value, MAX_PARAM_TEXT)
     return out
@@ -117,49 +153,58 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int)
 
 
-def _nodes(graph: Any) -> dict[str, dict[str, Any]]:
+def _nodes(graph: Any, budget: Budget = UNLIMITED) -> dict[str, dict[str, Any]]:
     if not isinstance(graph, dict):
         return {}
     out = {}
-    for node_id, node in graph.items():
+    for node_id, node in list(graph.items())[:MAX_NODES]:
         if isinstance(node, dict) and isinstance(node.get("class_type"), str):
             inputs = node.get("inputs")
             out[str(node_id)] = {
                 "class_type": node["class_type"],
                 "inputs": inputs if isinstance(inputs, dict) else {},
             }
+    budget.check()
     return out
 
 
-def _follow_text(nodes: dict[str, dict[str, Any]], link: Any, depth: int = 0) -> str:
-    """The prompt text at the end of a conditioning link (through combine/conditioning nodes)."""
+def _follow_text(
+    nodes: dict[str, dict[str, Any]], link: Any, seen: set[str] | None = None, depth: int = 0
+) -> str:
+    """The prompt text at the end of a conditioning link (through combine/conditioning nodes).
+
+    Each node is visited at most once per search, so a graph whose nodes link to each other many times
+    over (or in a circle) costs time in proportion to its size, not to the number of paths through it."""
     if depth > MAX_LINK_DEPTH or not _is_link(link):
         return ""
-    node = nodes.get(str(link[0]))
-    if node is None:
+    seen = set() if seen is None else seen
+    key = str(link[0])
+    node = nodes.get(key)
+    if node is None or key in seen:
         return ""
+    seen.add(key)
     inputs = node["inputs"]
-    for key in _TEXT_KEYS:
-        value = inputs.get(key)
+    for name in _TEXT_KEYS:
+        value = inputs.get(name)
         if isinstance(value, str) and value.strip():
             return value
         if _is_link(value):
-            found = _follow_text(nodes, value, depth + 1)
+            found = _follow_text(nodes, value, seen, depth + 1)
             if found:
                 return found
-    for key, value in inputs.items():
-        if key in ("clip", "model", "vae", "image", "images", "latent", "samples"):
+    for name, value in inputs.items():
+        if name in ("clip", "model", "vae", "image", "images", "latent", "samples"):
             continue
         if _is_link(value):
-            found = _follow_text(nodes, value, depth + 1)
+            found = _follow_text(nodes, value, seen, depth + 1)
             if found:
                 return found
     return ""
 
 
-def parse_comfy_prompt(graph: Any) -> Provenance:
+def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
     """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}``."""
-    nodes = _nodes(graph)
+    nodes = _nodes(graph, budget)
     prov = Provenance(generator="ComfyUI")
     if not nodes:
         return Provenance()
@@ -171,6 +216,7 @@ def parse_comfy_prompt(graph: Any) -> Provenance:
             if seed and not prov.seed:
                 prov.seed = seed
     for node in samplers:
+        budget.check()
         inputs = node["inputs"]
         if not prov.prompt:
             prov.prompt = _follow_text(nodes, inputs.get("positive")) or _follow_text(
@@ -180,6 +226,7 @@ def parse_comfy_prompt(graph: Any) -> Provenance:
             prov.negative_prompt = _follow_text(nodes, inputs.get("negative"))
         prov.params.update(_scalar_params({k: inputs[k] for k in _SAMPLER_PARAM_KEYS if k in inputs}))
         prov.params.setdefault("sampler_node", node["class_type"])
+    budget.check()
     for node in nodes.values():
         inputs = node["inputs"]
         cls = node["class_type"].lower()
@@ -211,7 +258,7 @@ def parse_comfy_workflow(workflow: Any) -> Provenance:
     if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
         return Provenance()
     prov = Provenance(generator="ComfyUI")
-    for node in workflow["nodes"][:5000]:
+    for node in workflow["nodes"][:MAX_NODES]:
         if not isinstance(node, dict):
             continue
         kind = str(node.get("type", "")).lower()
@@ -237,7 +284,49 @@ def parse_comfy_workflow(workflow: Any) -> Provenance:
 
 # --- A1111 infotext ----------------------------------------------------------------------------
 
-_PARAM_RE = re.compile(r'\s*([\w][\w \-/()]*):\s*("(?:\\.|[^\\"])*"|[^,]*)(?:,|$)')
+_KEY_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_ -/()")
+
+
+def infotext_params(line: str) -> list[tuple[str, str]]:
+    """``Steps: 20, Sampler: Euler a, Lora hashes: "a: 1, b: 2"`` as (key, value) pairs, in one pass.
+
+    A key is letters, digits, spaces and ``_-/()`` up to a colon; a value runs to the next comma, or is
+    a JSON-style quoted string. A stretch that is not ``key: value`` is passed over to the next comma.
+    Every character is looked at a bounded number of times (a regular expression with a repeated group
+    here took seconds on 16 KB without a colon)."""
+    pairs: list[tuple[str, str]] = []
+    n, pos = len(line), 0
+    while pos < n and len(pairs) < MAX_PARAMS:
+        while pos < n and line[pos] in " \t":
+            pos += 1
+        start = pos
+        while pos < n and (line[pos] in _KEY_CHARS or line[pos].isalnum()):
+            pos += 1
+        key = line[start:pos].strip()
+        if pos >= n or line[pos] != ":" or not key or not (key[0].isalnum() or key[0] == "_"):
+            comma = line.find(",", pos)
+            if comma < 0:
+                break
+            pos = comma + 1
+            continue
+        pos += 1
+        while pos < n and line[pos] in " \t":
+            pos += 1
+        if pos < n and line[pos] == '"':
+            end = pos + 1
+            while end < n and line[end] != '"':
+                end += 2 if line[end] == "\\" else 1
+            value = line[pos : end + 1]
+            pos = end + 1
+            comma = line.find(",", pos)
+            pos = n if comma < 0 else comma + 1
+        else:
+            comma = line.find(",", pos)
+            end = n if comma < 0 else comma
+            value = line[pos:end]
+            pos = end + 1
+        pairs.append((key, value))
+    return pairs
 
 
 def parse_infotext(text: str) -> Provenance:
@@ -247,8 +336,8 @@ def parse_infotext(text: str) -> Provenance:
     text = text[:MAX_SIDECAR_BYTES]
     lines = text.strip().splitlines()
     params_line = ""
-    if lines and re.match(r"^\s*Steps:\s*\d", lines[-1]):
-        params_line = lines.pop()
+    if lines and re.match(r"\s*Steps:\s*\d", lines[-1]):
+        params_line = lines.pop()[:MAX_PARAMS_LINE]
     prompt_lines: list[str] = []
     negative_lines: list[str] = []
     target = prompt_lines
@@ -260,18 +349,18 @@ def parse_infotext(text: str) -> Provenance:
     if not params_line:
         return Provenance()
     params: dict[str, Any] = {}
-    for key, value in _PARAM_RE.findall(params_line):
+    for key, value in infotext_params(params_line):
         value = value.strip()
-        if value.startswith('"') and value.endswith('"'):
+        if len(value) >= 2 and value.startswith('"') and value.endswith('"'):
             try:
                 value = json.loads(value)
             except ValueError:
                 value = value[1:-1]
         if len(params) < MAX_PARAMS:
             params[clean_text(key, 100)] = clean_text(value, MAX_PARAM_TEXT)
+    version = params.pop("Version", "")
     prov = Provenance(
-        generator=clean_text(params.pop("Version", "") and "A1111 " + str(params.get("Version", "")))
-        or "A1111",
+        generator=clean_text(f"A1111 {version}" if version else "A1111", 200),
         prompt=clean_text("\n".join(prompt_lines)),
         negative_prompt=clean_text("\n".join(negative_lines)),
         seed=_seed_text(params.pop("Seed", "")),
@@ -284,16 +373,18 @@ def parse_infotext(text: str) -> Provenance:
 # --- container tags ----------------------------------------------------------------------------
 
 
-def from_tags(tags: dict[str, str]) -> Provenance:
+def from_tags(tags: dict[str, str], budget: Budget = UNLIMITED) -> Provenance:
     """Provenance from a container's metadata tags (keys compared without case)."""
     lower = {k.lower(): v for k, v in tags.items() if isinstance(v, str)}
     prov = Provenance()
     graph = _loads(lower.get("prompt", ""))
+    budget.check()
     if graph is not None:
-        found = parse_comfy_prompt(graph)
+        found = parse_comfy_prompt(graph, budget)
         found.source = "tag:prompt (ComfyUI)"
         prov.fill_from(found)
     workflow = _loads(lower.get("workflow", ""))
+    budget.check()
     if workflow is not None:
         found = parse_comfy_workflow(workflow)
         found.source = "tag:workflow"
@@ -301,8 +392,9 @@ def from_tags(tags: dict[str, str]) -> Provenance:
     comment = lower.get("comment", "") or lower.get("description", "")
     if comment:
         data = _loads(comment)
+        budget.check()
         if isinstance(data, dict):
-            found = from_json_object(data)
+            found = from_json_object(data, budget)
             found.source = "tag:comment (JSON)"
             prov.fill_from(found)
         else:
@@ -312,16 +404,17 @@ def from_tags(tags: dict[str, str]) -> Provenance:
     return prov
 
 
-def from_json_object(data: dict[str, Any]) -> Provenance:
+def from_json_object(data: dict[str, Any], budget: Budget = UNLIMITED) -> Provenance:
     """A JSON sidecar or comment: a ComfyUI graph, a VHS ``{prompt, workflow}`` pair, or flat fields."""
     prov = Provenance()
-    if _nodes(data):
-        return parse_comfy_prompt(data)
+    if _nodes(data, budget):
+        return parse_comfy_prompt(data, budget)
     for key in ("prompt", "workflow"):
         value = data.get(key)
         inner = _loads(value) if isinstance(value, str) else value
-        if key == "prompt" and _nodes(inner):
-            prov.fill_from(parse_comfy_prompt(inner))
+        budget.check()
+        if key == "prompt" and _nodes(inner, budget):
+            prov.fill_from(parse_comfy_prompt(inner, budget))
         elif key == "workflow" and isinstance(inner, dict):
             prov.fill_from(parse_comfy_workflow(inner))
     flat = Provenance(
@@ -376,13 +469,14 @@ def _read_limited(path: Path, limit: int = MAX_SIDECAR_BYTES) -> bytes | None:
         return None
 
 
-def png_text_chunks(data: bytes) -> dict[str, str]:
+def png_text_chunks(data: bytes, budget: Budget = UNLIMITED) -> dict[str, str]:
     """The tEXt, zTXt and iTXt chunks of a PNG, decoded, each bounded; {} for anything else."""
     if not data.startswith(b"\x89PNG\r\n\x1a\n"):
         return {}
     out: dict[str, str] = {}
     pos = 8
     while pos + 8 <= len(data) and len(out) < 64:
+        budget.check()
         length, kind = struct.unpack(">I4s", data[pos : pos + 8])
         body = data[pos + 8 : pos + 8 + length]
         pos += 12 + length
@@ -425,24 +519,26 @@ def sidecars(video: Path) -> list[Path]:
     return found
 
 
-def from_sidecar(path: Path) -> Provenance:
+def from_sidecar(path: Path, budget: Budget = UNLIMITED) -> Provenance:
     data = _read_limited(path)
     if data is None:
         return Provenance()
     suffix = path.suffix.lower()
     prov = Provenance()
+    budget.check()
     if suffix == ".json":
         obj = _loads(data.decode("utf-8", "replace"))
+        budget.check()
         if isinstance(obj, dict):
-            prov = from_json_object(obj)
+            prov = from_json_object(obj, budget)
     elif suffix == ".txt":
         text = data.decode("utf-8", "replace")
         prov = parse_infotext(text)
         if prov.empty() and text.strip():
             prov = Provenance(prompt=clean_text(text))
     elif suffix == ".png":
-        chunks = png_text_chunks(data)
-        prov = from_tags(chunks)
+        chunks = png_text_chunks(data, budget)
+        prov = from_tags(chunks, budget)
         if "parameters" in chunks:
             prov.fill_from(parse_infotext(chunks["parameters"]))
     if not prov.empty():
@@ -477,10 +573,14 @@ def from_filename(path: Path) -> Provenance:
     )
 
 
-def read_provenance(video: Path, tags: dict[str, str]) -> Provenance:
-    """All the provenance known for ``video``: container tags, then sidecars, then the file name."""
-    prov = from_tags(tags)
+def read_provenance(video: Path, tags: dict[str, str], budget: Budget = UNLIMITED) -> Provenance:
+    """All the provenance known for ``video``: container tags, then sidecars, then the file name.
+
+    Raises ``OverBudget`` when ``budget`` runs out on the way."""
+    prov = from_tags(tags, budget)
     for sidecar in sidecars(video):
-        prov.fill_from(from_sidecar(sidecar))
+        prov.fill_from(from_sidecar(sidecar, budget))
+        budget.check()
     prov.fill_from(from_filename(video))
+    prov.params = json_value(prov.params)
     return prov

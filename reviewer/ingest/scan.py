@@ -2,7 +2,8 @@
 
 Anything with a video extension is a candidate, including things that only look like videos (a folder
 or a broken link named ``x.mp4``): they are yielded too, so that ingest reports them instead of
-passing over them silently.
+passing over them silently. So is a name that is not UTF-8 (bytes from another system's encoding):
+it cannot be stored or shown faithfully, so it is reported, with its bytes escaped, for renaming.
 """
 
 from __future__ import annotations
@@ -23,11 +24,30 @@ def is_video_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
 
 
+NOT_UTF8 = "the file name is not UTF-8 (written by another system's encoding): rename it to read it"
+
+
+def shown(path: Path | str) -> str:
+    """A path as text that can be stored and shown: bytes that are not UTF-8 as ``\\xNN``."""
+    return os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
+def _utf8(name: str) -> bool:
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def scan(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
     """Every video-named path under ``path`` (or ``path`` itself), sorted within each folder.
 
     Folders that cannot be listed are added to ``errors`` as ``(path, reason)`` and passed over.
     """
+    if not _utf8(str(path)):
+        errors.append((shown(path), NOT_UTF8))
+        return
     if not path.is_dir():
         if path.exists() or path.is_symlink():
             yield path
@@ -51,6 +71,10 @@ def scan(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
                 is_dir = entry.is_dir(follow_symlinks=False)
             except OSError:
                 is_dir = False
+            if not _utf8(entry.name):
+                if is_dir or is_video_name(entry.name):
+                    errors.append((shown(entry.path), NOT_UTF8))
+                continue
             if is_video_name(entry.name):
                 yield Path(entry.path)
             elif is_dir:

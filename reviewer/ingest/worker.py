@@ -3,19 +3,27 @@
 They run in worker processes (decoding and hashing in parallel, no shared state), never touch the
 database, and turn every failure of a file into a ``Failure`` with a one-line reason so one broken file
 never stops a batch. Only the process that owns the project writes what they return.
+
+A file's metadata (tags, sidecars) is read within ``METADATA_BUDGET_S``: the parsers check the budget
+between steps, and in a worker process an interval timer stops one that is stuck inside a step. A file
+over budget is stored without provenance and with the reason. A worker whose parent has died (killed,
+crashed) exits within a second instead of waiting for work that will never come.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import signal
+import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from reviewer.errors import MediaError
 from reviewer.ingest.hashing import content_hash
-from reviewer.ingest.provenance import Provenance, read_provenance
+from reviewer.ingest.provenance import Budget, OverBudget, Provenance, read_provenance
 from reviewer.media import cache
 from reviewer.media.analysis import analyze
 from reviewer.media.images import encode_jpeg
@@ -38,6 +46,42 @@ class Failure:
     reason: str
 
 
+METADATA_BUDGET_S = 5.0
+
+
+@contextlib.contextmanager
+def hard_limit(seconds: float) -> Iterator[None]:
+    """Raise ``OverBudget`` in this thread after ``seconds``, even inside one long step, where the
+    process lets us (the main thread of a process with SIGALRM: the pool's workers); elsewhere (an
+    ingest in a GUI thread) the parsers' own checks of the budget are the limit."""
+    usable = threading.current_thread() is threading.main_thread() and hasattr(signal, "setitimer")
+    if not usable or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None):
+        yield
+        return
+
+    def stop(_signum: int, _frame: Any) -> None:
+        raise OverBudget(f"reading its metadata took over {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def metadata(path: Path, tags: dict[str, str], seconds: float = METADATA_BUDGET_S) -> tuple[Provenance, str]:
+    """The file's provenance within its budget, and "" or the reason it was not read."""
+    try:
+        with hard_limit(seconds + 1.0):
+            return read_provenance(path, tags, Budget(seconds)), ""
+    except OverBudget as exc:
+        return Provenance(), f"metadata not read: {exc}"
+    except (RecursionError, MemoryError):
+        return Provenance(), "metadata not read: too deeply nested or too large"
+
+
 def probe_file(path: str, cache_root: str, poster_size: int = cache.POSTER_SIZE) -> Probed | Failure:
     """Hash, probe and read the provenance of one file, and put its poster in the cache."""
     p = Path(path)
@@ -48,8 +92,11 @@ def probe_file(path: str, cache_root: str, poster_size: int = cache.POSTER_SIZE)
         need_poster = not poster_file.exists()
         info, poster = probe(p, poster_size=poster_size if need_poster else 0)
         if poster is not None:
-            cache.write_atomic(poster_file, encode_jpeg(poster))
-        prov = read_provenance(p, info.tags)
+            with contextlib.suppress(OSError):  # a full or read-only cache: the poster is made again later
+                cache.write_atomic(poster_file, encode_jpeg(poster))
+        prov, why = metadata(p, info.tags)
+        if why:
+            info.warning = f"{info.warning}; {why}" if info.warning else why
         info.tags = {}  # read; no need to carry megabytes of workflow JSON back across the process boundary
         return Probed(path, st.st_size, st.st_mtime, digest, info, prov)
     except MediaError as exc:
@@ -91,6 +138,25 @@ def analyze_take(
 
 
 def worker_init() -> None:
-    """Workers run at lower priority so the reviewer's own session stays responsive during an ingest."""
+    """Workers run at lower priority so the reviewer's own session stays responsive during an ingest,
+    and exit when their parent dies."""
     with contextlib.suppress(OSError):
         os.nice(5)
+    watch_parent()
+
+
+def watch_parent(every: float = 0.5) -> None:
+    """Exit this process as soon as the process that started it is gone.
+
+    A pool worker of a parent that was killed (SIGKILL, a crash) would otherwise sit on its queue
+    for minutes, and keep multiprocessing's resource tracker alive with it. When the parent dies the
+    worker is handed to another process (init or a subreaper), so its parent id changes."""
+    parent = os.getppid()
+
+    def watch() -> None:
+        stopped = threading.Event()
+        while not stopped.wait(every):
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()

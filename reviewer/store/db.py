@@ -1,14 +1,21 @@
 """Opening a project: the engine, its connection settings, migrations with a backup, first-run seeding.
 
 A project is a SQLAlchemy URL. A plain path means one SQLite file (a folder means ``project.trproj``
-inside it). SQLite runs with WAL, ``synchronous=FULL``, foreign keys on and a busy timeout, so a
-decision is on disk when its transaction commits.
+inside it; a new file is given the ``.trproj`` ending). SQLite runs with WAL, ``synchronous=FULL``,
+foreign keys on and a busy timeout, so a decision is on disk when its transaction commits.
+
+A SQLite project on storage this user cannot write (a read-only share, an archive) opens read-only:
+everything can be looked at, and every write is refused with a message. Failures of the environment
+while writing (the disk is full, the file went read-only) become a ``ProjectError`` with a plain message;
+no message ever carries a database password (``store.secrets``). Migrating and seeding a project take
+the project's migration lock, so two programs opening a new project at once create it once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import os
 import random
 import sqlite3
 import time
@@ -29,6 +36,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from reviewer.errors import ProjectError
+from reviewer.store import locks, secrets
 from reviewer.store import models as m
 
 PROJECT_SUFFIX = ".trproj"
@@ -53,7 +61,16 @@ def project_url(target: str | Path) -> str:
     path = Path(text).expanduser()
     if path.is_dir():
         path = path / DEFAULT_PROJECT_FILE
+    elif path.suffix != PROJECT_SUFFIX and not path.exists() and not path.is_symlink():
+        path = path.with_name(path.name + PROJECT_SUFFIX)  # a new project is a .trproj file
     return f"sqlite:///{path.resolve()}"
+
+
+def _sqlite_pragmas_read_only(dbapi_conn: Any, _record: Any) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA query_only=ON")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    cur.close()
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -118,11 +135,14 @@ def head_revision() -> str:
 
 @dataclass
 class Project:
-    """An open project: the engine and the session factory every layer above uses."""
+    """An open project: the engine and the session factory every layer above uses.
+
+    ``url`` never holds a password (it is shown, and kept in settings)."""
 
     url: str
     engine: Engine
     sessions: sessionmaker[Session]
+    read_only: bool = False
 
     @property
     def is_sqlite(self) -> bool:
@@ -137,8 +157,23 @@ class Project:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
+        if self.read_only:
+            raise ProjectError(read_only_message(self.path))
         with self.sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def exclusive(self, name: str, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the project's lock ``name`` (say ``ingest``) against other processes for the block;
+        ``on_wait`` is called once if another holds it and this one waits."""
+        if self.path is not None:
+            with locks.file_lock(locks.lock_file(self.path, name), on_wait):
+                yield
+        elif self.engine.dialect.name == "postgresql":
+            with locks.server_lock(self.engine, name, on_wait):
+                yield
+        else:
+            yield
 
     def setting(self, key: str, default: Any = None) -> Any:
         with self.sessions() as session:
@@ -168,14 +203,33 @@ def _backup_sqlite(path: Path, revision: str) -> Path:
     return backup
 
 
-def _migrate(engine: Engine, project_path: Path | None) -> None:
+def read_only_message(path: Path | None) -> str:
+    where = f" ({path})" if path else ""
+    return (
+        f"This project is open read-only{where}: its storage cannot be written from this workstation, so "
+        "nothing can be recorded. Copy it somewhere writable to review in it."
+    )
+
+
+def _current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def _migrate(engine: Engine, project_path: Path | None, read_only: bool = False) -> None:
     cfg = _alembic_config()
     script = ScriptDirectory.from_config(cfg)
     head = head_revision()
-    with engine.connect() as conn:
-        current = MigrationContext.configure(conn).get_current_revision()
+    current = _current_revision(engine)
     if current == head:
         return
+    if read_only:
+        if current is None:
+            raise ProjectError(f"{project_path} is not a Take Reviewer project")
+        raise ProjectError(
+            f"This project (schema {current}) needs an upgrade to this version's schema {head}, and its "
+            f"storage is read-only here ({project_path}): open it once where it can be written."
+        )
     if current is not None:
         try:
             script.get_revision(current)
@@ -209,12 +263,57 @@ def default_defect_tags() -> list[str]:
     return [str(t) for t in json.loads(text)]
 
 
+def _needs_preparing(project: Project) -> bool:
+    if _current_revision(project.engine) != head_revision():
+        return True
+    with project.sessions() as session:
+        return (
+            session.scalar(select(m.Stage.id).limit(1)) is None
+            or session.scalar(select(m.Tag.id).limit(1)) is None
+        )
+
+
+def _sqlite_read_only(path: Path) -> bool:
+    """A project file this process cannot write, or in a folder where SQLite cannot make its journal."""
+    return path.exists() and not (os.access(path, os.W_OK) and os.access(path.parent, os.W_OK | os.X_OK))
+
+
+def _translate_errors(engine: Engine, where: str, password: str | None) -> None:
+    """The environment's failures while writing, as ``ProjectError``s with a plain message."""
+
+    @event.listens_for(engine, "handle_error")
+    def translate(context: Any) -> None:
+        orig = context.original_exception
+        text = str(orig).lower()
+        if "database or disk is full" in text or "no space left" in text or "disk full" in text:
+            raise ProjectError(
+                f"The disk holding the project is full ({where}): the last change was not recorded; "
+                "everything before it is kept. Free some space and go on."
+            ) from None
+        if "readonly database" in text or ("read-only" in text and isinstance(orig, sqlite3.Error)):
+            raise ProjectError(read_only_message(Path(where) if "://" not in where else None)) from None
+        if password and password in str(orig):
+            raise ProjectError(
+                f"Cannot use the project {where}: {secrets.scrub(str(orig), password)}"
+            ) from None
+
+
 def open_project(target: str | Path, *, create: bool = True) -> Project:
-    """Open (and migrate) a project; create it when ``create`` and it does not exist yet."""
+    """Open (and migrate) a project; create it when ``create`` and it does not exist yet.
+
+    A server database's password comes from the URL, else the system keyring, else libpq's own
+    ``$PGPASSWORD`` or ``~/.pgpass``; it is never part of ``Project.url`` or of a message."""
     url = project_url(target)
     parsed = make_url(url)
+    password = parsed.password if isinstance(parsed.password, str) else None
+    shown = secrets.without_password(url)
+    if parsed.get_backend_name() == "postgresql" and password is None:
+        password = secrets.keyring_password(parsed)
+        if password is not None:
+            parsed = parsed.set(password=password)
     is_sqlite = parsed.get_backend_name() == "sqlite"
     path: Path | None = None
+    read_only = False
     if is_sqlite and parsed.database:
         path = Path(parsed.database)
         if not path.exists():
@@ -226,22 +325,55 @@ def open_project(target: str | Path, *, create: bool = True) -> Project:
                 raise ProjectError(
                     f"Cannot create the project folder {path.parent}: {exc.strerror}"
                 ) from None
+            if not os.access(path.parent, os.W_OK | os.X_OK):
+                raise ProjectError(f"Cannot create a project in {path.parent}: that folder is read-only here")
         elif path.is_dir():
             raise ProjectError(f"{path} is a folder, not a project file")
-    kwargs: dict[str, Any] = {}
-    if is_sqlite:
-        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
-    engine = create_engine(url, **kwargs)
-    if is_sqlite:
-        event.listen(engine, "connect", _sqlite_pragmas)
+        read_only = _sqlite_read_only(path)
+    engine = _engine(parsed, path, read_only)
+    where = str(path) if path is not None else secrets.redact(shown)
+    _translate_errors(engine, where, password)
+    project = Project(url=shown, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False),
+                      read_only=read_only)  # fmt: skip
     try:
-        _migrate(engine, path)
+        if read_only:
+            _migrate(engine, path, read_only=True)
+        elif _needs_preparing(project):
+            with project.exclusive("migrate"):
+                _migrate(engine, path)
+                _seed(project)
     except ProjectError:
         engine.dispose()
         raise
     except DBAPIError as exc:
         engine.dispose()
-        raise ProjectError(f"Cannot open the project {path or url}: {exc.orig}") from None
-    project = Project(url=url, engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
-    _seed(project)
+        reason = secrets.scrub(str(exc.orig), password)
+        raise ProjectError(f"Cannot open the project {where}: {reason}") from None
     return project
+
+
+def _engine(url: Any, path: Path | None, read_only: bool) -> Engine:
+    kwargs: dict[str, Any] = {}
+    if path is not None:
+        kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        if read_only:
+            engine = create_engine(f"sqlite:///{_read_only_uri(path)}&uri=true", **kwargs)
+            event.listen(engine, "connect", _sqlite_pragmas_read_only)
+            return engine
+    engine = create_engine(url, **kwargs)
+    if path is not None:
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+def _read_only_uri(path: Path) -> str:
+    """SQLite's URI for reading a file we cannot write: ``mode=ro`` where it can share the journal's
+    index with writers (the folder is writable, or the index is there), else ``immutable=1``: the file
+    is read as it is, without locks (a read-only share or archive is not being written either)."""
+    from urllib.parse import quote
+
+    quoted = quote(str(path))
+    shm = path.with_name(path.name + "-shm")
+    if os.access(path.parent, os.W_OK | os.X_OK) or (shm.exists() and os.access(shm, os.R_OK)):
+        return f"file:{quoted}?mode=ro"
+    return f"file:{quoted}?immutable=1"

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from reviewer.store import local
 from reviewer.store import models as m
 from reviewer.store.dialect import text_match
+from reviewer.untrusted import json_value
 
 STATUS_PENDING = "pending"
 STATUS_KEPT = "kept"
@@ -220,7 +221,7 @@ def take_dict(
         "prompt": take.prompt or None,
         "negative_prompt": take.negative_prompt or None,
         "seed": take.seed or None,
-        "params": take.params or {},
+        "params": json_value(take.params or {}),
         "provenance_source": take.provenance_source or None,
         "ai_generated": take.ai_generated,
         "stage": stage,

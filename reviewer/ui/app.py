@@ -10,7 +10,7 @@ from importlib import resources
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, qVersion
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
+from PySide6.QtWidgets import QApplication, QWidget
 
 from reviewer import __version__
 from reviewer.errors import KnownError
@@ -70,7 +70,9 @@ def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
     """Environment errors as a message; anything else is a bug and is raised."""
     if not isinstance(exc, KnownError):
         raise exc
-    QMessageBox.warning(parent, title, str(exc))
+    from reviewer.ui.text import warn
+
+    warn(parent, title, str(exc))
 
 
 def qt_version() -> str:

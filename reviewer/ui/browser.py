@@ -48,6 +48,7 @@ from reviewer.review.session import describe_filter
 from reviewer.store import queries
 from reviewer.ui.shot_board import TAKE_IDS_MIME, encode_take_ids
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import tip
 
 POSTER = QSize(192, 108)
 TILE = QSize(POSTER.width() + 12, POSTER.height() + 34)
@@ -235,8 +236,10 @@ class TakeModel(QAbstractTableModel):
             return cat.cell(i, key)
         if role == Qt.ItemDataRole.ToolTipRole:
             if key == "prompt":
-                return cat.prompt[i] or None
-            return f"{cat.name[i]}\n{cat.shot_code(i) or 'no shot'} · {cat.status(i)}\n{cat.prompt[i][:300]}"
+                return tip(cat.prompt[i]) or None
+            return tip(
+                f"{cat.name[i]}\n{cat.shot_code(i) or 'no shot'} · {cat.status(i)}\n{cat.prompt[i][:300]}"
+            )
         if role == Qt.ItemDataRole.ForegroundRole and key == "verdict":
             return VERDICT_COLOURS.get(_verdict_key(cat, i))
         return None
@@ -584,7 +587,7 @@ class BinsModel(QAbstractListModel):
         if role == Qt.ItemDataRole.DisplayRole:
             return f"{name}  ({count:,})" if count >= 0 else name
         if role == Qt.ItemDataRole.ToolTipRole:
-            return describe_filter(f, [])
+            return tip(describe_filter(f, []))
         if role == Qt.ItemDataRole.UserRole:
             return f
         if role == Qt.ItemDataRole.UserRole + 1:

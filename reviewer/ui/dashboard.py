@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 
 from PySide6.QtCore import QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QHideEvent, QPainter, QPaintEvent, QShowEvent
-from PySide6.QtWidgets import QGridLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtGui import QColor, QHideEvent, QKeyEvent, QPainter, QPaintEvent, QShowEvent
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
 from reviewer.review.dashboard import Dashboard
 from reviewer.store.db import Project
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import plain_label, tip
 
 BAR = QColor("#3f6a8f")
 GOOD = QColor("#4d8f58")
@@ -34,7 +35,7 @@ class BarChart(QWidget):
 
     def set_bars(self, bars: Sequence[tuple[str, float, str, QColor]]) -> None:
         self.bars = list(bars)
-        self.setToolTip("\n".join(f"{label}: {text}" for label, _v, text, _c in self.bars))
+        self.setToolTip(tip("\n".join(f"{label}: {text}" for label, _v, text, _c in self.bars)))
         self.updateGeometry()
         self.update()
 
@@ -94,7 +95,7 @@ class DashboardWindow(QWidget):
             (self.funnel, self.throughput, self.models, self.prompts, self.defects, self.days, self.coverage)
         ):
             grid.addWidget(chart, k // 2, k % 2)
-        self.status = QLabel("Loading…")
+        self.status = plain_label("Loading…")
         layout = QVBoxLayout(self)
         layout.addLayout(grid, 1)
         layout.addWidget(self.status)
@@ -109,6 +110,13 @@ class DashboardWindow(QWidget):
 
     def hideEvent(self, event: QHideEvent) -> None:
         self.timer.stop()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        """Escape closes it, as it closes every other window of its kind (dialogs, Qt's own)."""
+        if event.key() == Qt.Key.Key_Escape and not event.modifiers():
+            self.close()
+            return
+        super().keyPressEvent(event)
 
     def refresh(self) -> None:
         self.tasks.run(self.load, self.project, done=self.show_data, failed=self._failed, key="dashboard")

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
@@ -31,6 +30,7 @@ from reviewer.store import models as m
 from reviewer.store.db import Project
 from reviewer.ui.contact_sheet import write_pdf
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import plain_label
 
 CHOICES = [
     *((fmt, text) for fmt, (_writer, text) in FORMATS.items()),
@@ -83,7 +83,7 @@ class ExportDialog(QDialog):
         self.link = QCheckBox("Hard links instead of copies (selects)")
         self.template = QLineEdit("{shot}_{rank}_{name}")
         self.template.setToolTip("{shot} {rank} {name} {stem} {ext} {take_id} {model} {seed} {rating}")
-        self.message = QLabel()
+        self.message = plain_label()
         self.message.setObjectName("export-message")
         self.message.setWordWrap(True)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

@@ -41,6 +41,7 @@ from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
 from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import tip
 
 PREFETCH = 2
 PREVIEW = QSize(192, 108)
@@ -260,7 +261,7 @@ class ClipTimeline(QWidget):
             self.scrubbed.emit(frame)
         else:
             self.hovered.emit(frame, int(event.position().x()))
-        QToolTip.showText(event.globalPosition().toPoint(), self.describe(frame), self)
+        QToolTip.showText(event.globalPosition().toPoint(), tip(self.describe(frame)), self)
 
     def leaveEvent(self, event: QEvent) -> None:
         self.left.emit()
@@ -507,7 +508,7 @@ class PlayerWidget(QWidget):
             if n.frame_in is not None
         ]
         self.timeline.markers = self.note_markers + self.signal_markers
-        self.timeline.setToolTip("\n".join(f"{n.reviewer}: {n.text}" for n in notes))
+        self.timeline.setToolTip(tip("\n".join(f"{n.reviewer}: {n.text}" for n in notes)))
         self.timeline.update()
 
     def close_all(self) -> None:

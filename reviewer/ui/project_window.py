@@ -42,7 +42,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QListView,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -102,6 +101,7 @@ from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import ask, plain_label, tip, warn
 
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
@@ -227,7 +227,7 @@ class FunnelBar(QToolBar):
         self.setMovable(False)
         self.chosen = chosen
         self.buttons: list[QToolButton] = []
-        self.total = QLabel()
+        self.total = plain_label()
         self.total.setObjectName("funnel")
         self.addWidget(self.total)
 
@@ -247,7 +247,7 @@ class FunnelBar(QToolBar):
             button.setText(
                 f"→ {s.name}: {s.reached:,}  ({s.pending:,} to do · {s.kept:,} kept · {s.rejected:,} out)"
             )
-            button.setToolTip(f"Show the takes waiting at {s.name}")
+            button.setToolTip(tip(f"Show the takes waiting at {s.name}"))
         extra = f"   ·   {problems} unreadable files" if problems else ""
         self.total.setText(f"{funnel.total:,} takes{extra}   ·   selected {funnel.selected:,}  ")
 
@@ -424,7 +424,7 @@ class ProjectWindow(QMainWindow):
         # a long message must not widen the window
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
-        self.analysis_label = QLabel()
+        self.analysis_label = plain_label()
         self.analysis_label.setObjectName("analysis-progress")
         self.analysis_stop = QPushButton("Stop")
         self.analysis_stop.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -432,10 +432,10 @@ class ProjectWindow(QMainWindow):
         self.analysis_stop.hide()
         self.statusBar().addPermanentWidget(self.analysis_label)
         self.statusBar().addPermanentWidget(self.analysis_stop)
-        self.live_label = QLabel()  # what others did a moment ago
+        self.live_label = plain_label()  # what others did a moment ago: their names are data
         self.live_label.setObjectName("live")
         self.statusBar().addPermanentWidget(self.live_label)
-        self.reviewer_label = QLabel()
+        self.reviewer_label = plain_label()
         self.statusBar().addPermanentWidget(self.reviewer_label)
         self.analysis_cancel = threading.Event()
         self.analysis_running = False
@@ -858,7 +858,7 @@ class ProjectWindow(QMainWindow):
         self.bin_timer.start()
 
     def _board_error(self, title: str, exc: KnownError) -> None:
-        QMessageBox.warning(self, title, str(exc))
+        warn(self, title, str(exc))
 
     def new_shot(self) -> None:
         after = self.shot_board.selected_code()
@@ -1054,7 +1054,7 @@ class ProjectWindow(QMainWindow):
             try:
                 save_bin(self.project, name, self.filter)
             except KnownError as exc:
-                QMessageBox.warning(self, "Save bin", str(exc))
+                warn(self, "Save bin", str(exc))
             self._refresh_counts()
 
     def delete_current_bin(self) -> None:
@@ -1185,11 +1185,7 @@ class ProjectWindow(QMainWindow):
 
     def _confirm(self, label: str, count: int) -> bool:
         verb = {"Kept": "Keep", "Rejected": "Reject", "Cleared": "Clear the verdict of"}.get(label, label)
-        answer = QMessageBox.question(
-            self, "Take Reviewer", f"{verb} {count:,} takes? Ctrl+Z undoes it.",
-            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Cancel,
-        )  # fmt: skip
-        return answer == QMessageBox.StandardButton.Yes
+        return ask(self, "Take Reviewer", f"{verb} {count:,} takes? Ctrl+Z undoes it.")
 
     def _decision_failed(self, exc: Exception) -> None:
         self.status_label.setText(str(exc))
@@ -1240,7 +1236,7 @@ class ProjectWindow(QMainWindow):
     def _live_failed(self, exc: Exception) -> None:
         self.live_busy = False
         self.live_label.setText("Others' changes: cannot read the project")
-        self.live_label.setToolTip(str(exc))
+        self.live_label.setToolTip(tip(exc))
 
     def _live_read(self, result: tuple[live.Seen, Update | None]) -> None:
         """Show what others decided since the last poll, leaving the reviewer's current take alone."""
@@ -1273,7 +1269,7 @@ class ProjectWindow(QMainWindow):
             "Just now: "
             + ", ".join(f"{name} {n} change{'s' if n != 1 else ''}" for name, n in counts.most_common(3))
         )
-        self.live_label.setToolTip(f"Last change by others at {time.strftime('%H:%M:%S')}")
+        self.live_label.setToolTip(tip(f"Last change by others at {time.strftime('%H:%M:%S')}"))
 
     def _after_change(self, change: Change) -> None:
         """Re-read the changed takes and repaint what shows them (the funnel and bins a moment later)."""

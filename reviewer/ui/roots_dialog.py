@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFileDialog,
     QHeaderView,
-    QLabel,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.store import local
 from reviewer.store.db import Project
+from reviewer.ui.text import plain_label
 
 
 def roots_of(project: Project) -> list[tuple[str, str, str, int]]:
@@ -39,7 +39,7 @@ class RootsDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
         self.table.setSelectionBehavior(QTableWidget.SelectionBehavior.SelectRows)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        note = QLabel(
+        note = plain_label(
             "Shared storage may be mounted at another path on each workstation. The mapping is kept on this "
             f"workstation only ({local.path_map_file()}), never in the project."
         )

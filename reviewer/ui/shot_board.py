@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.review.shots import ShotRow
 from reviewer.store import queries
+from reviewer.ui.text import tip
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 ALL_SHOTS = "All takes"
@@ -148,11 +149,13 @@ class ShotBoardModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             if name == "stage" and counts:
                 c = counts[index.column() - len(self.COLUMNS)]
-                return f"{c.name}: {c.reached} reached, {c.pending} waiting, {c.kept} kept, {c.rejected} rejected"
+                return tip(
+                    f"{c.name}: {c.reached} reached, {c.pending} waiting, {c.kept} kept, {c.rejected} rejected"
+                )
             if shot is not None and name in ("Shot", "Title"):
-                return "\n".join(t for t in (shot.code, shot.title, shot.description) if t)
+                return tip("\n".join(t for t in (shot.code, shot.title, shot.description) if t))
             if shot is not None and shot.hero is not None and name == "Hero":
-                return (
+                return tip(
                     f"{shot.hero.name}\nframes {shot.hero.frame_in}–{shot.hero.frame_out}\n{shot.hero.path}"
                 )
         if role == Qt.ItemDataRole.ForegroundRole and name == "Status" and shot is not None and shot.warning:
@@ -237,7 +240,7 @@ class ShotBoard(QWidget):
         self.buttons: dict[str, QToolButton] = {}
         row = QHBoxLayout()
         row.setContentsMargins(2, 2, 2, 2)
-        for key, text, tip in (
+        for key, text, hint in (
             ("new", "New", "New shot after the selected one"),
             ("edit", "Edit…", "Rename the shot, change its title, description or target length"),
             ("up", "▲", "Move the shot up the board"),
@@ -248,7 +251,7 @@ class ShotBoard(QWidget):
         ):
             button = QToolButton()
             button.setText(text)
-            button.setToolTip(tip)
+            button.setToolTip(hint)
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             row.addWidget(button)
             self.buttons[key] = button

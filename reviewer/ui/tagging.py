@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from reviewer.review.decisions import HistoryEntry, Note
+from reviewer.ui.text import tip
 
 ELIDE_AT = 240
 _LONG_RUN = re.compile(r"\S{24,}")
@@ -248,7 +249,7 @@ class TaggingPanel(QScrollArea):
     def set_chip_keys(self, keys: dict[str, str]) -> None:
         for name, chip in self.chips.items():
             key = keys.get(name)
-            chip.setToolTip(f"{name}  ({key})" if key else name)
+            chip.setToolTip(tip(f"{name}  ({key})" if key else name))
 
     def show_take(self, take: dict[str, Any] | None) -> None:
         self.take = take
@@ -274,7 +275,7 @@ class TaggingPanel(QScrollArea):
                 long.set_text("")
             return
         self.title.setText(breakable(take["name"]))
-        self.title.setToolTip(take.get("path", ""))
+        self.title.setToolTip(tip(take.get("path", "")))
         verdict = take.get("verdict")
         where = f"{take['stage']}: {verdict}" if verdict else f"{take['stage']}: to review"
         if take.get("stage_position", 0) > 0 and not verdict:

@@ -1,15 +1,19 @@
 """The welcome screen: the demo project, opening a project, a new project from a folder, recent projects.
 
 Writing the demo and ingesting a folder run in the background with a progress bar; the window stays
-responsive and the work can be cancelled.
+responsive and the work can be cancelled. A new project from a folder is written where the user says
+(by default the projects folder, named after the folder of takes), never into the media folder.
+Recent projects are kept as project files (a folder and its ``project.trproj`` are one entry) and
+database URLs without their password; a password typed into a URL goes to the system keyring.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
@@ -28,9 +32,11 @@ from PySide6.QtWidgets import (
 
 from reviewer import __version__
 from reviewer.errors import KnownError
-from reviewer.store.db import DEFAULT_PROJECT_FILE, PROJECT_SUFFIX, open_project
+from reviewer.store import secrets
+from reviewer.store.db import DEFAULT_PROJECT_FILE, PROJECT_SUFFIX, open_project, project_url
 from reviewer.ui.app import show_error
 from reviewer.ui.tasks import Tasks
+from reviewer.ui.text import plain_label, warn
 
 RECENT_KEY = "recent_projects"
 MAX_RECENT = 12
@@ -38,6 +44,16 @@ MAX_RECENT = 12
 
 def demo_folder() -> Path:
     return Path.home() / "TakeReviewerDemo"
+
+
+def projects_folder() -> Path:
+    """Where new projects go unless the user says otherwise: $TAKE_REVIEWER_PROJECTS, else
+    "Take Reviewer" in their documents folder."""
+    chosen = os.environ.get("TAKE_REVIEWER_PROJECTS")
+    if chosen:
+        return Path(chosen).expanduser()
+    documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
+    return Path(documents or Path.home()) / "Take Reviewer"
 
 
 def show_about(parent: QWidget) -> None:
@@ -66,9 +82,18 @@ def recent_projects() -> list[str]:
     return [str(v) for v in items if v]
 
 
+def recent_key(target: str) -> str:
+    """How a project is remembered: its project file (a folder means the file inside it), or its URL
+    without a password."""
+    if "://" in target:
+        return secrets.without_password(target)
+    return project_url(target)[len("sqlite:///") :]
+
+
 def remember_project(target: str) -> None:
-    items = [target, *(p for p in recent_projects() if p != target)][:MAX_RECENT]
-    QSettings().setValue(RECENT_KEY, items)
+    key = recent_key(target)
+    items = [key, *(p for p in (recent_key(r) for r in recent_projects()) if p != key)]
+    QSettings().setValue(RECENT_KEY, list(dict.fromkeys(items))[:MAX_RECENT])
 
 
 class WelcomeWindow(QWidget):
@@ -112,8 +137,9 @@ class WelcomeWindow(QWidget):
         self.recent.itemActivated.connect(lambda item: self.open_project(item.data(Qt.ItemDataRole.UserRole)))
         self.progress = QProgressBar()
         self.progress.hide()
-        self.status = QLabel("")
+        self.status = plain_label("")
         self.status.setObjectName("subtitle")
+        self.status.setWordWrap(True)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.hide()
         self.cancel_button.clicked.connect(self._cancel.set)
@@ -201,33 +227,53 @@ class WelcomeWindow(QWidget):
 
     def choose_folder(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, "A folder of takes", str(Path.home()))
-        if folder:
-            self.ingest_folder(Path(folder))
+        if not folder:
+            return
+        target = self.choose_project_file(Path(folder))
+        if target is not None:
+            self.ingest_folder(Path(folder), target)
+
+    def choose_project_file(self, folder: Path) -> Path | None:
+        """Where to keep the new project: the projects folder by default, named after the takes' folder
+        (an existing project chosen here gets the folder's takes added)."""
+        suggested = projects_folder() / f"{folder.name or 'takes'}{PROJECT_SUFFIX}"
+        suggested.parent.mkdir(parents=True, exist_ok=True)
+        path, _ = QFileDialog.getSaveFileName(
+            self, "Where to keep the new project", str(suggested),
+            f"Take Reviewer projects (*{PROJECT_SUFFIX})", options=QFileDialog.Option.DontConfirmOverwrite,
+        )  # fmt: skip
+        if not path:
+            return None
+        chosen = Path(path)
+        return chosen if chosen.suffix == PROJECT_SUFFIX else chosen.with_name(chosen.name + PROJECT_SUFFIX)
 
     def choose_shared(self) -> None:
-        """A shared project by its database URL; the password comes from the environment ($PGPASSWORD) or
-        ~/.pgpass, never from this dialog or the settings."""
+        """A shared project by its database URL. A password typed into the URL goes to the system keyring
+        (never into the settings); without one it comes from the keyring, $PGPASSWORD or ~/.pgpass."""
         url, ok = QInputDialog.getText(
             self, "Open a shared project",
-            "Database URL of the team's project (the password is read from $PGPASSWORD or ~/.pgpass):",
+            "Database URL of the team's project (a password given here is kept in the system keyring):",
             text="postgresql+psycopg://user@host/project",
         )  # fmt: skip
         url = url.strip()
         if ok and url:
-            if (
-                "@" in url.split("://", 1)[-1].split("/", 1)[0]
-                and ":" in url.split("://", 1)[-1].split("@", 1)[0]
-            ):
-                QMessageBox.warning(
-                    self, "Take Reviewer", "Leave the password out of the URL: set $PGPASSWORD instead."
-                )
-                return
             self.open_project(url)
 
-    def ingest_folder(self, folder: Path) -> None:
+    def keep_password(self, target: str) -> None:
+        """A URL with a password in it: the password into the system keyring, so the URL can be
+        remembered without it; where there is no keyring, say so."""
+        url = secrets.parse(target)
+        if url is None or not url.password:
+            return
+        try:
+            secrets.save_password(target, str(url.password))
+        except secrets.KeyringMissing as exc:
+            warn(self, "Take Reviewer", str(exc))
+
+    def ingest_folder(self, folder: Path, target: Path | None = None) -> None:
         from reviewer.ingest.ingest import Ingestor
 
-        target = folder / DEFAULT_PROJECT_FILE
+        target = target or projects_folder() / f"{folder.name or 'takes'}{PROJECT_SUFFIX}"
 
         def work() -> str:
             project = open_project(target)
@@ -265,8 +311,11 @@ class WelcomeWindow(QWidget):
         try:
             project = open_project(target, create=False)
         except KnownError as exc:
+            if not self.isVisible():
+                self.show()  # the message over the welcome screen, not over a window not shown yet
             show_error(self, "Cannot open the project", exc)
             return
+        self.keep_password(target)
         remember_project(target)
         self.refresh_recent()
         window = ProjectWindow(project)

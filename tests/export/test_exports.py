@@ -302,7 +302,9 @@ def test_safe_names() -> None:
     assert safe_name("../../etc/passwd") == "etc_passwd"
     assert safe_name("a\x00b\nc") == "a_b_c"
     assert safe_name("..") == "take" and safe_name("") == "take"
-    assert len(safe_name("x" * 1000)) == 180
+    assert len(safe_name("x" * 1000).encode()) <= 255 - 16  # bytes, with room for "_12" and the suffix
+    accented = safe_name("é" * 200)  # 400 bytes: cut between letters, never inside one
+    assert accented == "é" * ((255 - 16) // 2) and len(accented.encode()) <= 239
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils (pdftotext) is not installed")

@@ -88,6 +88,7 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
     place(clip(".mp4", seed=11), folder / "SH030" / "x.mp4")
     w = WelcomeWindow()
     qtbot.addWidget(w)
+    folder.chmod(0o555)  # media storage is often read-only; the project is never written there anyway
     w.ingest_folder(folder)
     assert not w.demo_button.isEnabled()  # busy while it reads
     qtbot.waitUntil(lambda: w.project_window is not None, timeout=30_000)
@@ -96,7 +97,43 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
     qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == 1, timeout=10_000)
-    assert (folder / "project.trproj").exists()
+    # In the projects folder, named after the folder of takes; nothing written beside the media.
+    assert window.project.path == welcome_module.projects_folder() / "renders.trproj"
+    assert sorted(p.name for p in folder.iterdir()) == ["SH030"]
+    assert recent_projects() == [str(window.project.path)]
+    folder.chmod(0o755)
+
+
+def test_choosing_a_new_project_asks_where_and_suggests_the_projects_folder(
+    qtbot: QtBot, tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    from PySide6.QtWidgets import QFileDialog
+
+    asked: list[str] = []
+
+    def answer(_parent, _title, suggested, _filter, **_k):  # type: ignore[no-untyped-def]
+        asked.append(suggested)
+        return str(tmp_path / "elsewhere" / "spot"), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
+    w = WelcomeWindow()
+    qtbot.addWidget(w)
+    chosen = w.choose_project_file(tmp_path / "media" / "renders")
+    assert asked == [str(welcome_module.projects_folder() / "renders.trproj")]
+    assert chosen == tmp_path / "elsewhere" / "spot.trproj"  # the ending added
+
+
+def test_recent_projects_name_a_project_once(qtbot: QtBot, tmp_path: Path) -> None:
+    from reviewer.store.db import open_project
+
+    demo = tmp_path / "Demo"
+    open_project(demo / "project.trproj").close()
+    welcome_module.remember_project(str(demo))  # `reviewer open ~/TakeReviewerDemo`
+    welcome_module.remember_project(str(demo / "project.trproj"))  # the welcome screen's demo button
+    welcome_module.remember_project(str(demo) + "/")
+    assert recent_projects() == [str(demo / "project.trproj")]
+    welcome_module.remember_project("postgresql://anna:secret@db/spot")
+    assert recent_projects()[0] == "postgresql://anna@db/spot"  # never the password
 
 
 def test_welcome_offers_a_shared_project_and_says_what_it_is_made_of(qtbot: QtBot, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -112,11 +149,9 @@ def test_welcome_offers_a_shared_project_and_says_what_it_is_made_of(qtbot: QtBo
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("postgresql+psycopg://anna@db/spot", True))
     w.choose_shared()
     assert opened == ["postgresql+psycopg://anna@db/spot"]
-    warned: list[str] = []
-    monkeypatch.setattr(QMessageBox, "warning", lambda _p, _t, text: warned.append(text))
     monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("postgresql://anna:secret@db/spot", True))
-    w.choose_shared()
-    assert opened == ["postgresql+psycopg://anna@db/spot"] and "Leave the password out" in warned[0]
+    w.choose_shared()  # a password in the URL is taken (for the keyring, never the settings: test_hostile)
+    assert opened[-1] == "postgresql://anna:secret@db/spot"
     names = dict(versions(qt="6"))
     assert {"Take Reviewer", "Qt", "FFmpeg (libavcodec)", "SQLite", "PyAV"} <= set(names)
     shown: list[str] = []
