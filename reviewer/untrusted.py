@@ -88,6 +88,15 @@ def strict_loads(text: str) -> Any:
     return json.loads(text, parse_constant=refuse)
 
 
+_LINE_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ufffe\uffff\ud800-\udfff]+")
+
+
+def one_line(text: str) -> str:
+    """``text`` for a line-based or XML file (EDL, ALE, FCP XML): every control character, line break
+    and character XML 1.0 cannot hold made a space, so a name can neither end a line nor break the XML."""
+    return _LINE_UNSAFE.sub(" ", text) if _LINE_UNSAFE.search(text) else text
+
+
 def strip_bidi(text: str) -> str:
     return _BIDI.sub("", text)
 

@@ -33,7 +33,7 @@ from opentimelineio._otio import PyAny  # the binding `metadata[...] = ` passes 
 from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.export.selection import NAMESPACE, Clip, Missing, Selection, bulk, timecoder
-from reviewer.untrusted import NAME_MAX, byte_length, fit_bytes, strip_bidi
+from reviewer.untrusted import NAME_MAX, byte_length, fit_bytes, one_line, strip_bidi
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 CSV_COLUMNS = (
@@ -170,13 +170,15 @@ Namespaces = Callable[[Clip], dict[str, dict[str, Any]]]
 
 
 def timeline(
-    selection: Selection, plain_paths: bool = False, extra: Namespaces | None = None
+    selection: Selection, plain_paths: bool = False, extra: Namespaces | None = None, lines: bool = False
 ) -> otio.schema.Timeline:
     """One video track: the clips in shot order at their own rates, notes as markers, provenance in metadata.
 
     ``extra``: more metadata for each clip, by namespace (the same namespaces for every clip), for the
-    adapters that read their own (``cmx_3600``, ``ALE``)."""
-    tl = otio.schema.Timeline(name=f"{selection.project} - {selection.stage}")
+    adapters that read their own (``cmx_3600``, ``ALE``). ``lines``: names, notes and paths made one
+    line each and fit for XML (EDL, ALE and FCP XML cannot carry a control character in them)."""
+    text: Callable[[str], str] = one_line if lines else str
+    tl = otio.schema.Timeline(name=text(f"{selection.project} - {selection.stage}"))
     tl.metadata[NAMESPACE] = {
         "project": selection.project,
         "stage": selection.stage,
@@ -200,11 +202,11 @@ def timeline(
             track.append(gap(gaps.pop(k), gap_fps))
         fps = float(c.rate)
         reference = otio.schema.ExternalReference(
-            target_url=c.path_text if plain_paths else file_url(c.path_text),
+            target_url=text(c.path_text) if plain_paths else file_url(c.path_text),
             available_range=frame_range(0, c.frame_count, fps),
         )
         clip = otio.schema.Clip(
-            name=c.name, media_reference=reference, source_range=frame_range(c.first, c.duration, fps)
+            name=text(c.name), media_reference=reference, source_range=frame_range(c.first, c.duration, fps)
         )
         for space in spaces:
             clip.metadata[space] = next(metadata)
@@ -212,7 +214,7 @@ def timeline(
             first = max(c.first, min(note.frame_in, c.last))
             last = max(first, min(note.frame_out, c.last))
             marker = otio.schema.Marker(
-                name=note.text,
+                name=text(note.text),
                 marked_range=opentime.TimeRange(
                     opentime.RationalTime(first, fps), opentime.RationalTime(last - first + 1, fps)
                 ),
@@ -312,7 +314,7 @@ def edl_text(selection: Selection, rate: Fraction) -> str:
         )
     fps = float(rate)
     # File-based sources: AX reels, conformed by clip name and the file's path (a path, not a URL).
-    tl = timeline(selection, plain_paths=True, extra=lambda c: {"cmx_3600": {"reel": "AX"}})
+    tl = timeline(selection, plain_paths=True, extra=lambda c: {"cmx_3600": {"reel": "AX"}}, lines=True)
     text = otio.adapters.write_to_string(tl, "cmx_3600", rate=fps, style="nucoda")
     offset = start_timecode(rate)
     drop = rate in DROP_FRAME_RATES
@@ -350,12 +352,12 @@ def ale_columns(c: Clip) -> dict[str, dict[str, Any]]:
         "AI Generated": "yes" if c.ai_generated else "no", "Generator": c.generator, "Model": c.model,
         "Prompt": c.prompt, "Seed": c.seed, "Content Hash": c.content_hash,
     }  # fmt: skip
-    return {"ALE": {key: " ".join(value.split()) for key, value in values.items()}}
+    return {"ALE": {key: " ".join(one_line(value).split()) for key, value in values.items()}}
 
 
 def ale_text(selection: Selection, rate: Fraction) -> str:
     # "Source File" is the adapter's, from each clip's media: a path, as Avid shows it, not a URL.
-    tl = timeline(selection, plain_paths=True, extra=ale_columns)
+    tl = timeline(selection, plain_paths=True, extra=ale_columns, lines=True)
     text = otio.adapters.write_to_string(tl, "ale", columns=list(ALE_COLUMNS), fps=float(rate))
     # The header says the rate as editors and Avid write it: 23.976, not 23.976023976023978.
     return re.sub(r"(?m)^FPS\t.*$", f"FPS\t{rate_label(rate)}", text)
@@ -384,7 +386,13 @@ def _write_all(texts: list[tuple[Path, str]], options: Options) -> list[Path]:
 def write_fcpxml(selection: Selection, out: Path, options: Options) -> list[Path]:
     """FCP7 XML (xmeml) through the OpenTimelineIO FCP adapter, for Premiere and Resolve."""
     need_timecode(selection, "FCP XML")
-    tl = timeline(selection)
+    odd = [c for c in selection.clips if one_line(c.path_text) != c.path_text]
+    if odd:  # the file's path is the link in FCP XML, and XML 1.0 has no way to write these characters
+        raise KnownError(
+            f"{len(odd)} takes have control characters in their file path, e.g. {one_line(odd[0].path_text)!r}, "
+            "which FCP XML cannot hold: rename them, or export OTIO, EDL, ALE, CSV or JSON"
+        )
+    tl = timeline(selection, lines=True)
     return [write_text(out, otio.adapters.write_to_string(tl, "fcp_xml"), options.force)]
 
 

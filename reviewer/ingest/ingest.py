@@ -177,6 +177,11 @@ class Ingestor:
         roots[root.id] = base
         return root.id, base
 
+    @staticmethod
+    def _deepest(roots: dict[int, Path], path: Path, default: tuple[int, Path]) -> tuple[int, Path]:
+        under = [(rid, root) for rid, root in roots.items() if root in path.parents]
+        return max(under, key=lambda item: len(item[1].parts)) if under else default
+
     # --- the run ------------------------------------------------------------------------------
 
     def run(self, paths: Iterable[Path], *, filmstrips: bool = True) -> IngestReport:
@@ -211,7 +216,10 @@ class Ingestor:
                 if given.is_dir():
                     scanned_folders.append((root_id, PurePosixPath(given.relative_to(root)).as_posix()))
                 for path in scan(given, scan_errors):
-                    files.append((root_id, path, PurePosixPath(path.relative_to(root)).as_posix()))
+                    # the deepest root holding the file: ingesting a folder above an existing root
+                    # must find the takes already stored under that root, not store them again
+                    file_root, base = self._deepest(roots, path, (root_id, root))
+                    files.append((file_root, path, PurePosixPath(path.relative_to(base)).as_posix()))
             known = {
                 (t.root_id, t.relpath): (t.id, t.size, t.mtime, t.missing)
                 for t in session.execute(
@@ -220,8 +228,7 @@ class Ingestor:
                     )
                 )
             }
-        for path_text, reason in scan_errors:
-            self._problem(report, path_text, reason)
+        self._store_problems(scan_errors, report)
 
         todo: list[tuple[int, Path, str]] = []
         for root_id, path, rel in files:
@@ -330,19 +337,29 @@ class Ingestor:
             seen_ids.update(t.id for t in touched)
             if probed:
                 session.execute(delete(m.Problem).where(m.Problem.path.in_([r.path for r in probed])))
-            known_problems = {
-                p.path: p
-                for p in session.scalars(
-                    select(m.Problem).where(m.Problem.path.in_([f.path for f in failures]))
-                )
-            }
-            for failure in failures:
-                self._problem(report, failure.path, failure.reason)
-                problem = known_problems.get(failure.path)
-                if problem is None:
-                    session.add(m.Problem(path=failure.path, reason=failure.reason))
-                else:
-                    problem.reason, problem.at = failure.reason, m.utcnow()
+            self._add_problems(session, [(f.path, f.reason) for f in failures], report)
+
+    def _store_problems(self, problems: list[tuple[str, str]], report: IngestReport) -> None:
+        if problems:
+            with self.project.session() as session:
+                self._add_problems(session, problems, report)
+
+    def _add_problems(self, session: Session, problems: list[tuple[str, str]], report: IngestReport) -> None:
+        """Each unreadable path reported and stored (``reviewer problems``), once, with its latest reason."""
+        known = {
+            p.path: p
+            for p in session.scalars(
+                select(m.Problem).where(m.Problem.path.in_([path for path, _ in problems]))
+            )
+        }
+        for path, reason in problems:
+            self._problem(report, path, reason)
+            problem = known.get(path)
+            if problem is None:
+                known[path] = problem = m.Problem(path=path, reason=reason)
+                session.add(problem)
+            else:
+                problem.reason, problem.at = reason, m.utcnow()
 
     @staticmethod
     def _moved_or_new(

@@ -71,8 +71,10 @@ def hard_limit(seconds: float) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def metadata(path: Path, tags: dict[str, str], seconds: float = METADATA_BUDGET_S) -> tuple[Provenance, str]:
-    """The file's provenance within its budget, and "" or the reason it was not read."""
+def metadata(path: Path, tags: dict[str, str], seconds: float | None = None) -> tuple[Provenance, str]:
+    """The file's provenance within its budget (``METADATA_BUDGET_S`` unless given), and "" or the
+    reason it was not read."""
+    seconds = METADATA_BUDGET_S if seconds is None else seconds
     try:
         with hard_limit(seconds + 1.0):
             return read_provenance(path, tags, Budget(seconds)), ""

@@ -15,8 +15,8 @@ from reviewer.ingest.ingest import Ingestor, ingest
 from reviewer.ingest.shots import shot_from_path
 from reviewer.media import cache
 from reviewer.review.decisions import Decision, decide
+from reviewer.store import local, queries
 from reviewer.store import models as m
-from reviewer.store import queries
 from reviewer.store.db import Project, open_project
 from tests.conftest import ClipFactory, place
 
@@ -209,3 +209,13 @@ def test_project_opened_read_only_by_second_process_sees_ingest(project: Project
     with other.sessions() as session:
         assert len(list(session.scalars(select(m.Take.id)))) == 5
     other.close()
+
+
+def test_ingest_of_a_folder_above_a_media_root_keeps_each_take_once(project: Project, media: Path) -> None:
+    ingest(project, [media / "SH010"], workers=0)  # the root is media/SH010
+    report = ingest(project, [media], workers=0)  # then the folder above it
+    assert report.unchanged == 2 and report.added == 3
+    with project.sessions() as session:
+        roots = local.root_paths(session)
+        paths = [str(Path(roots[t.root_id]) / t.relpath) for t in session.scalars(select(m.Take))]
+    assert len(paths) == len(set(paths)) == 5
