@@ -18,7 +18,7 @@ from sqlalchemy import select
 from reviewer.errors import KnownError
 from reviewer.review.decisions import Decision, decide, default_reviewer
 from reviewer.store import models as m
-from reviewer.store import queries
+from reviewer.store import queries, secrets
 from reviewer.store.db import Project, open_project
 from reviewer.untrusted import dumps, for_terminal
 
@@ -178,7 +178,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     started = time.monotonic()
     copied = migrate(args.source, args.target, progress=Progress())
     print(
-        f"{copied.takes:,} takes and {copied.events:,} events copied to {redact(args.target)} in "
+        f"{copied.takes:,} takes and {copied.events:,} events copied to {secrets.redact(args.target)} in "
         f"{time.monotonic() - started:.1f} s; every table has the same rows on both sides"
     )
     return 0
@@ -204,15 +204,6 @@ def cmd_roots(args: argparse.Namespace) -> int:
         print(for_terminal(f"{name}: {stored}{mapped}  ({takes:,} takes; {state})"))
     print(f"this workstation's mapping: {local.path_map_file()}")
     return 0
-
-
-def redact(target: str) -> str:
-    """A database URL without its password, for messages."""
-    if "://" not in target:
-        return target
-    from sqlalchemy.engine import make_url
-
-    return make_url(target).render_as_string(hide_password=True)
 
 
 def cmd_stats(args: argparse.Namespace) -> int:

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.dialect import text_match
+from reviewer.untrusted import for_terminal as shown
 
 NO_SHOT = "(no shot)"
 
@@ -216,7 +217,9 @@ class Catalog:
         self.ids = np.fromiter(ids, np.int64, n)
         self.row_of = {int(t): i for i, t in enumerate(self.ids)}
         self.shot = self.shots.encode(s or NO_SHOT for s in shot)
-        self.name, self.relpath, self.content_hash = list(name), list(relpath), list(chash)
+        # names as shown: a control or bidi character visible as an escape ("take\u202egpm.mp4" must not
+        # read as "take4pm.mpg"); the file itself is found through relpath
+        self.name, self.relpath, self.content_hash = [shown(x) for x in name], list(relpath), list(chash)
         self.duration = np.fromiter(duration, np.float64, n)
         self.width = np.fromiter(width, np.int32, n)
         self.height = np.fromiter(height, np.int32, n)

@@ -24,7 +24,7 @@ except ImportError:  # Windows
 
 
 def lock_file(project_file: Path, name: str) -> Path:
-    return project_file.with_name(f"{project_file.name}.{name}-lock")
+    return project_file.with_name(f".{project_file.name}.{name}-lock")  # hidden: nobody needs to see it
 
 
 @contextlib.contextmanager

@@ -15,6 +15,7 @@ from sqlalchemy import Table, func, select, text, update
 
 from reviewer.errors import KnownError
 from reviewer.store import models as m
+from reviewer.store import secrets
 from reviewer.store.db import Project, open_project
 
 BATCH = 5000
@@ -51,7 +52,9 @@ def migrate(source: str, target: str, progress: Callable[[str, int, int], None] 
             if session.scalar(select(func.count()).select_from(m.Take)) or session.scalar(
                 select(func.count()).select_from(m.Event)
             ):
-                raise KnownError(f"{target} already holds a project: migrate into a new, empty one")
+                raise KnownError(
+                    f"{secrets.redact(target)} already holds a project: migrate into a new, empty one"
+                )
         return _copy(src, dst, progress)
     finally:
         src.close()

@@ -110,13 +110,15 @@ def run_gui(project: str | None, quit_after_load: bool = False) -> int:
 
 
 def _load_and_quit(app: QApplication, target: str) -> int:
+    from reviewer.store import secrets
     from reviewer.store.db import open_project
     from reviewer.ui.project_window import ProjectWindow
+    from reviewer.untrusted import for_terminal
 
     try:
         project = open_project(target, create=False)
     except KnownError as exc:
-        print(f"reviewer: {exc}", file=sys.stderr)
+        print(f"reviewer: {for_terminal(exc, newlines=True)}", file=sys.stderr)
         return 1
     window = ProjectWindow(project)
     window.analysis_started = True  # a smoke test opens and leaves; it does not analyse
@@ -132,5 +134,6 @@ def _load_and_quit(app: QApplication, target: str) -> int:
     timer.stop()
     deadline.stop()
     window.close()
-    print(f"opened {target}: {len(window.catalog) if window.catalog else 0} takes loaded", file=sys.stderr)
+    shown = secrets.redact(target)
+    print(f"opened {shown}: {len(window.catalog) if window.catalog else 0} takes loaded", file=sys.stderr)
     return code

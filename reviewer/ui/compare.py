@@ -33,6 +33,7 @@ from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.compare import FIELDS, differing_fields, field_text, word_diff
 from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.player import FRAME_CACHE_BYTES, POLL_MS, VideoView
+from reviewer.untrusted import for_terminal
 
 MODES = ("side by side", "wipe", "difference")
 CURSOR = "#e3c14b"
@@ -129,7 +130,7 @@ class CompareView(QWidget):
         self.mode = MODES[0]
         self.wipe = 0.5
         self.target: int | None = None  # the frame asked for while paused: quick steps add up
-        self.describe: Callable[[dict[str, Any]], str] = lambda take: take.get("name", "")
+        self.describe: Callable[[dict[str, Any]], str] = lambda take: for_terminal(take.get("name", ""))
         # The sound of the take under the cursor, the master clock of all panes; muted as the window is.
         self.muted = True
         self.sound = SoundOut(self)
@@ -264,7 +265,7 @@ class CompareView(QWidget):
                 )
             rows.append(
                 f"<p style='margin:2px'><b style='color:{CURSOR if pane is self.panes[self.at] else '#ccc'}'>"
-                f"{pane.letter}</b> {html.escape(take.get('name', ''))}{''.join(' · ' + f for f in fields)}<br>"
+                f"{pane.letter}</b> {html.escape(for_terminal(take.get('name', '')))}{''.join(' · ' + f for f in fields)}<br>"
                 f"<i>prompt</i> {marked or '—'}</p>"
             )
         same = "" if differ else "<p style='margin:2px;color:#9a9a9a'>Same provenance in every take.</p>"

@@ -102,6 +102,7 @@ from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks
 from reviewer.ui.text import ask, plain_label, tip, warn
+from reviewer.untrusted import for_terminal
 
 FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
@@ -130,7 +131,7 @@ def load_catalog(project: Project, limit: int | None) -> Loaded:
         defects = [
             t for (t,) in conn.execute(select(m.Tag.name).where(m.Tag.kind == "defect").order_by(m.Tag.id))
         ]
-    name = project.setting("name") or (project.path.stem if project.path else project.url)
+    name = for_terminal(project.setting("name") or (project.path.stem if project.path else project.url))
     return catalog, int(total), int(problems), str(name), tags, defects, funnel
 
 
@@ -1814,7 +1815,7 @@ class ProjectWindow(QMainWindow):
         verdict = take.get("verdict")
         state = f"{take.get('stage')}{': ' + verdict if verdict else ''}"
         stars = "★" * int(take.get("rating") or 0)
-        return f"{take.get('name')}   {state}   {stars}"
+        return f"{for_terminal(take.get('name', ''))}   {state}   {stars}"
 
     def toggle_table(self) -> None:
         table = self.browser_stack.currentWidget() is not self.table

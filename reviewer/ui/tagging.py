@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from reviewer.review.decisions import HistoryEntry, Note
 from reviewer.ui.text import tip
+from reviewer.untrusted import for_terminal
 
 ELIDE_AT = 240
 _LONG_RUN = re.compile(r"\S{24,}")
@@ -274,8 +275,8 @@ class TaggingPanel(QScrollArea):
             for long in (self.prompt, self.negative, self.params):
                 long.set_text("")
             return
-        self.title.setText(breakable(take["name"]))
-        self.title.setToolTip(tip(take.get("path", "")))
+        self.title.setText(breakable(for_terminal(take["name"])))
+        self.title.setToolTip(tip(for_terminal(take.get("path", ""))))
         verdict = take.get("verdict")
         where = f"{take['stage']}: {verdict}" if verdict else f"{take['stage']}: to review"
         if take.get("stage_position", 0) > 0 and not verdict:

@@ -145,6 +145,25 @@ def test_no_label_or_tooltip_renders_data_as_markup(
     next(gen, None)
 
 
+def test_names_show_their_control_and_bidi_characters(
+    qtbot: QtBot, tmp_path: Path, clip: ClipFactory
+) -> None:
+    """A name with U+202E would read backwards ("take\u202egpm.mp4" as "take4pm.mpg"): shown escaped."""
+    media = tmp_path / "media"
+    place(clip(".mp4", seed=1, frames=24), media / "SH010" / "take\u202egpm\x1b[2J.mp4")
+    path = tmp_path / "p.trproj"
+    project = open_project(path)
+    ingest(project, [media], workers=0)
+    project.close()
+    gen = shown_window(qtbot, path, 1)
+    window: ProjectWindow = next(gen)
+    window.grid.setCurrentIndex(window.model.index(0, 0))
+    qtbot.waitUntil(lambda: window.current_row is not None)
+    assert window.model.index(0, 1).data() == "take\\u202egpm\\x1b[2J.mp4"
+    assert window.panel.title.text().replace("\u200b", "") == "take\\u202egpm\\x1b[2J.mp4"
+    next(gen, None)
+
+
 def test_messages_are_plain_text(qtbot: QtBot, monkeypatch: pytest.MonkeyPatch) -> None:
     shown: list[tuple[Qt.TextFormat, str]] = []
     monkeypatch.setattr(QMessageBox, "exec", lambda box: shown.append((box.textFormat(), box.text())) or 0)
