@@ -35,7 +35,7 @@ from reviewer.review.decisions import Decision, decide
 from reviewer.store import models as m
 from reviewer.store import queries, secrets
 from reviewer.store.db import open_project
-from reviewer.untrusted import dumps, fit_bytes, for_terminal, one_line, strict_loads
+from reviewer.untrusted import dumps, fit_bytes, for_terminal, one_line, strict_loads, strip_bidi
 from tests.conftest import ClipFactory, place
 
 ESCAPES = "\x1b]0;pwned\x07\x1b[2J"
@@ -100,6 +100,11 @@ def strict_outputs(project_target: Path | str, stage: str, out: Path) -> None:
             kwargs = {"rate": 24} if fmt == "edl" else {}
             timeline = otio.adapters.read_from_string(text, adapter, **kwargs)
             assert len(list(timeline.find_clips())) == len(selection.clips)
+    copied = export(selection, "selects", out / "selects", Options())
+    assert len(copied) == len(selection.clips) + 1  # and shot_list.csv
+    for path in copied:
+        assert path.is_file() and len(path.name.encode()) <= 255
+        assert one_line(path.name) == path.name and strip_bidi(path.name) == path.name
 
 
 # --- 1. a hang in the infotext parser; a time budget per file ---------------------------------------

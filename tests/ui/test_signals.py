@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QMessageBox
 from pytestqt.qtbot import QtBot
 from sqlalchemy import func, select
@@ -76,11 +77,13 @@ def test_a_verdict_for_many_takes_asks_first_and_undoes_in_one(
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
     asked: list[str] = []
 
-    def question(_parent, _title, text, *_args):  # type: ignore[no-untyped-def]
-        asked.append(text)
-        return answers.pop(0)
+    def answer(box: QMessageBox) -> int:  # the question as shown, answered as a person would
+        assert box.textFormat() == Qt.TextFormat.PlainText
+        assert box.defaultButton() is box.button(QMessageBox.StandardButton.Cancel)
+        asked.append(box.text())
+        return answers.pop(0).value
 
-    monkeypatch.setattr(QMessageBox, "question", question)
+    monkeypatch.setattr(QMessageBox, "exec", answer)
     window.grid.selectAll()
     window.give_verdict("reject")
     assert asked == ["Reject 300 takes? Ctrl+Z undoes it."]
