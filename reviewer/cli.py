@@ -450,26 +450,18 @@ def cmd_frame(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from reviewer.export.formats import FORMATS, Options, export
+    from reviewer.export.formats import Options, export, formats
     from reviewer.export.selection import select_clips, select_heroes
 
     fmt = args.format.lower()
-    if fmt not in FORMATS and fmt != "pdf":
-        raise KnownError(f"Unknown format {args.format!r}: choose one of {', '.join([*FORMATS, 'pdf'])}")
-    project = open_project(args.project, create=False)
-    try:
+    if fmt not in formats():
+        export_formats = ", ".join(formats())
+        raise KnownError(f"Unknown format {args.format!r}: choose one of {export_formats}")
+    with open_project(args.project, create=False) as project:
         selection = select_heroes(project) if args.heroes else select_clips(project, args.stage)
-    finally:
-        project.close()
     options = Options(force=args.force, split_by_rate=args.split_by_rate, excel=args.excel, template=args.template,
                       link=args.link)  # fmt: skip
-    out = Path(args.output)
-    if fmt == "pdf":
-        from reviewer.ui.contact_sheet import write_pdf
-
-        written = write_pdf(selection, out, options)
-    else:
-        written = export(selection, fmt, out, options)
+    written = export(selection, fmt, Path(args.output), options)
     print(for_terminal(f"{selection.summary()}: {', '.join(str(p) for p in written[:3])}"
                        f"{' …' if len(written) > 3 else ''}"))  # fmt: skip
     return 0

@@ -4,7 +4,7 @@ Timelines are built with the ``opentimelineio`` library and written by its adapt
 otio-fcp, otio-ale); CSV and JSON are ours. Every file is written beside its target under a temporary
 name and renamed into place at the end, so a failed export leaves nothing half-written; an existing
 target is replaced only with ``force``. The contact sheet (a PDF, drawn with Qt) lives in
-``reviewer.ui.contact_sheet``.
+``reviewer.ui.contact_sheet`` and registers itself here as the format ``pdf`` (``formats()``).
 """
 
 from __future__ import annotations
@@ -636,14 +636,66 @@ FORMATS: dict[str, tuple[Writer, str]] = {
     "selects": (write_selects, "folder of the kept takes, renamed, with the shot list"),
 }
 SUFFIXES = {"otio": ".otio", "otioz": ".otioz", "edl": ".edl", "fcpxml": ".xml", "ale": ".ale", "csv": ".csv",
-            "json": ".json", "selects": "", "pdf": ".pdf"}  # fmt: skip
+            "json": ".json", "selects": ""}  # fmt: skip
+
+# Formats drawn by other layers register themselves through this entry point group (the contact sheet:
+# ``pdf``, drawn with Qt in reviewer.ui.contact_sheet), so this layer never imports them and ``export``
+# is the one way to write any format. From a source tree that is not installed, the package's own
+# entry points are not known: the same table stands in for them.
+PLUGIN_GROUP = "take_reviewer.export_formats"
+OWN_PLUGINS = {"pdf": "reviewer.ui.contact_sheet:register"}
+UNAVAILABLE: dict[str, str] = {}  # format -> why it cannot be written here (its plugin failed to load)
+_plugins_loaded = False
+
+
+def register_format(name: str, writer: Writer, description: str, suffix: str) -> None:
+    FORMATS[name] = (writer, description)
+    SUFFIXES[name] = suffix
+    UNAVAILABLE.pop(name, None)
+
+
+def formats() -> dict[str, tuple[Writer, str]]:
+    """Every format that can be written, the registered plugins loaded on first use."""
+    global _plugins_loaded
+    if not _plugins_loaded:
+        _plugins_loaded = True
+        for name, target in _plugin_targets().items():
+            if name in FORMATS:
+                continue
+            try:
+                _load(target)()
+            except ImportError as exc:  # e.g. Qt's libraries missing on a headless server
+                UNAVAILABLE[name] = f"{name} cannot be written on this machine: {exc}"
+    return FORMATS
+
+
+def _plugin_targets() -> dict[str, str]:
+    from importlib.metadata import PackageNotFoundError, distribution, entry_points
+
+    try:
+        distribution("take-reviewer")
+    except PackageNotFoundError:
+        targets = dict(OWN_PLUGINS)
+    else:
+        targets = {}
+    targets.update({ep.name: ep.value for ep in entry_points(group=PLUGIN_GROUP)})
+    return targets
+
+
+def _load(target: str) -> Callable[[], None]:
+    import importlib
+
+    module, _, attr = target.partition(":")
+    found: Callable[[], None] = getattr(importlib.import_module(module), attr)
+    return found
 
 
 def export(selection: Selection, fmt: str, out: Path, options: Options) -> list[Path]:
     """Write ``selection`` as ``fmt`` to ``out``; the paths written."""
-    entry = FORMATS.get(fmt)
+    entry = formats().get(fmt)
     if entry is None:
-        known = ", ".join([*FORMATS, "pdf"])
-        raise KnownError(f"Unknown format {fmt!r}: choose one of {known}")
+        if fmt in UNAVAILABLE:
+            raise KnownError(UNAVAILABLE[fmt])
+        raise KnownError(f"Unknown format {fmt!r}: choose one of {', '.join(formats())}")
     with bulk():
         return entry[0](selection, out.expanduser(), options)

@@ -187,6 +187,12 @@ class Project:
     def close(self) -> None:
         self.engine.dispose()
 
+    def __enter__(self) -> Project:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
 
 def _backup_sqlite(path: Path, revision: str) -> Path:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")

@@ -7,13 +7,17 @@ from __future__ import annotations
 
 import sys
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QCoreApplication, Qt, QTimer, qVersion
 from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette, QPixmap
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication
 
 from reviewer import __version__
 from reviewer.errors import KnownError
+
+if TYPE_CHECKING:
+    from reviewer.ui.welcome import WelcomeWindow
 
 ORGANISATION = "TakeReviewer"
 APPLICATION = "Take Reviewer"
@@ -66,15 +70,6 @@ def apply_theme(app: QApplication) -> None:
     app.setStyleSheet(sheet.replace("url(check.svg)", f"url({folder / 'check.svg'!s})".replace("\\", "/")))
 
 
-def show_error(parent: QWidget | None, title: str, exc: BaseException) -> None:
-    """Environment errors as a message; anything else is a bug and is raised."""
-    if not isinstance(exc, KnownError):
-        raise exc
-    from reviewer.ui.text import warn
-
-    warn(parent, title, str(exc))
-
-
 def qt_version() -> str:
     return qVersion()
 
@@ -91,15 +86,23 @@ def app_icon() -> QIcon:
     return icon
 
 
+def welcome_window() -> WelcomeWindow:
+    """The welcome screen, wired: a project it opens gets a workspace window."""
+    from reviewer.ui.project_window import ProjectWindow
+    from reviewer.ui.welcome import WelcomeWindow
+
+    welcome = WelcomeWindow()
+    welcome.project_opened.connect(lambda project: welcome.hand_over(ProjectWindow(project)))
+    return welcome
+
+
 def run_gui(project: str | None, quit_after_load: bool = False) -> int:
     """The GUI; with ``quit_after_load`` (a smoke test) it opens ``project`` with no dialogs and exits
     once every take is loaded (0), or at once with the reason on stderr (1)."""
-    from reviewer.ui.welcome import WelcomeWindow
-
     app = application()
     if project and quit_after_load:
         return _load_and_quit(app, project)
-    welcome = WelcomeWindow()
+    welcome = welcome_window()
     if project:
         welcome.open_project(project)
         if welcome.project_window is None:

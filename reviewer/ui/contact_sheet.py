@@ -14,7 +14,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from reviewer import __version__
-from reviewer.export.formats import Options, atomic_file, rate_label
+from reviewer.export.formats import Options, atomic_file, rate_label, register_format
 from reviewer.export.selection import Clip, Missing, Selection
 from reviewer.media import cache
 
@@ -191,3 +191,8 @@ def _row(painter: QPainter, rect: QRectF, clip: Clip) -> None:
             7.5,
             colour="#555555",
         )
+
+
+def register() -> None:
+    """The ``pdf`` format in the export table (the entry point ``take_reviewer.export_formats``)."""
+    register_format("pdf", write_pdf, "contact sheet for approval (.pdf)", ".pdf")

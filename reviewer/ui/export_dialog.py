@@ -24,18 +24,16 @@ from PySide6.QtWidgets import (
 from sqlalchemy import select
 
 from reviewer.errors import KnownError
-from reviewer.export.formats import FORMATS, SUFFIXES, Options, export
+from reviewer.export.formats import SUFFIXES, Options, export, formats
 from reviewer.export.selection import Selection, select_clips, select_heroes
 from reviewer.store import models as m
 from reviewer.store.db import Project
-from reviewer.ui.contact_sheet import write_pdf
 from reviewer.ui.tasks import Tasks
 from reviewer.ui.text import plain_label
 
-CHOICES = [
-    *((fmt, text) for fmt, (_writer, text) in FORMATS.items()),
-    ("pdf", "contact sheet for approval (.pdf)"),
-]
+
+def choices() -> list[tuple[str, str]]:
+    return [(fmt, text) for fmt, (_writer, text) in formats().items()]
 
 
 HEROES = None  # the stage box's data for the cut
@@ -46,8 +44,6 @@ def run_export(
 ) -> tuple[Selection, list[Path]]:
     """Runs in a worker: read the selection (the cut when ``stage`` is None) and write it."""
     selection = select_heroes(project) if stage is HEROES else select_clips(project, stage)
-    if fmt == "pdf":
-        return selection, write_pdf(selection, out, options)
     return selection, export(selection, fmt, out, options)
 
 
@@ -65,7 +61,7 @@ class ExportDialog(QDialog):
         self.tasks = Tasks(self, max_threads=1)
         self.written: list[Path] = []
         self.format = QComboBox()
-        for fmt, text in CHOICES:
+        for fmt, text in choices():
             self.format.addItem(f"{fmt} — {text}", fmt)
         self.stage = QComboBox()
         self.stage.addItem("The cut: each shot's hero over its trim", HEROES)

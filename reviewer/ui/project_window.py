@@ -97,6 +97,7 @@ from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutE
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
+from reviewer.ui.messages import show_about
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
@@ -1916,9 +1917,7 @@ class ProjectWindow(QMainWindow):
         self.status_label.setText(f"{len(others)} near-duplicates of this take")
 
     def about(self) -> None:
-        from reviewer.ui.welcome import show_about
-
-        show_about(self)
+        show_about(self, self.project)
 
     def media_roots(self) -> None:
         """Where the shared media roots are found on this workstation; mapping one reloads the takes."""

@@ -16,14 +16,12 @@ from pathlib import Path
 from PySide6.QtCore import QSettings, QStandardPaths, Qt, Signal
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
-    QApplication,
     QFileDialog,
     QHBoxLayout,
     QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
-    QMessageBox,
     QProgressBar,
     QPushButton,
     QVBoxLayout,
@@ -34,7 +32,7 @@ from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.store import secrets
 from reviewer.store.db import DEFAULT_PROJECT_FILE, PROJECT_SUFFIX, open_project, project_url
-from reviewer.ui.app import show_error
+from reviewer.ui.messages import show_about, show_error
 from reviewer.ui.tasks import Tasks
 from reviewer.ui.text import plain_label, warn
 
@@ -54,26 +52,6 @@ def projects_folder() -> Path:
         return Path(chosen).expanduser()
     documents = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.DocumentsLocation)
     return Path(documents or Path.home()) / "Take Reviewer"
-
-
-def show_about(parent: QWidget) -> None:
-    from PySide6.QtCore import qVersion
-
-    from reviewer.about import versions
-    from reviewer.ui.audio import sound_output
-
-    project = getattr(parent, "project", None)
-    rows = "\n".join(
-        f"{name}: {version}" for name, version in versions(project, qt=qVersion(), sound=sound_output())
-    )
-    box = QMessageBox(parent)
-    box.setWindowTitle("About Take Reviewer")
-    box.setIconPixmap(QApplication.windowIcon().pixmap(64, 64))
-    box.setTextFormat(Qt.TextFormat.PlainText)
-    box.setText(f"Take Reviewer {__version__}\nFrom thousands of generated takes to a shot list.")
-    box.setInformativeText(rows)
-    box.setObjectName("about")
-    box.exec()
 
 
 def recent_projects() -> list[str]:
@@ -97,7 +75,12 @@ def remember_project(target: str) -> None:
 
 
 class WelcomeWindow(QWidget):
+    """The first window. It opens projects and says so (``project_opened``); what window a project
+    gets is the application's business (``reviewer.ui.app.welcome_window`` wires it), so this module
+    imports no workspace."""
+
     progressed = Signal(str, int, int)  # phase, done, total: emitted from worker threads, queued to the GUI
+    project_opened = Signal(object)  # the open Project, emitted on the GUI thread
 
     def __init__(self) -> None:
         super().__init__()
@@ -306,8 +289,6 @@ class WelcomeWindow(QWidget):
     # --- opening ----------------------------------------------------------------------------
 
     def open_project(self, target: str) -> None:
-        from reviewer.ui.project_window import ProjectWindow
-
         try:
             project = open_project(target, create=False)
         except KnownError as exc:
@@ -318,7 +299,10 @@ class WelcomeWindow(QWidget):
         self.keep_password(target)
         remember_project(target)
         self.refresh_recent()
-        window = ProjectWindow(project)
+        self.project_opened.emit(project)
+
+    def hand_over(self, window: QWidget) -> None:
+        """The project's window is up: show it and step aside."""
         window.show()
         self.project_window = window
         self.hide()

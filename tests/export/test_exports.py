@@ -573,3 +573,34 @@ def test_a_large_timeline_is_compact_and_every_clip_keeps_its_metadata(tmp_path:
             meta["provenance"]["prompt"] == ours.prompt and dict(meta["provenance"]["params"]) == ours.params
         )
         assert clip.media_reference.target_url == otio.url_utils.url_from_filepath(ours.path_text)
+
+
+def test_the_pdf_is_a_registered_format_written_by_export_from_the_command_line(tmp_path: Path, clip) -> None:  # type: ignore[no-untyped-def]
+    """The contact sheet is drawn with Qt in reviewer.ui; it registers itself as a format (an entry
+    point), so the command line writes it through ``export`` like any other, importing no GUI module."""
+    import subprocess
+    import sys
+
+    from reviewer.export.formats import formats
+    from tests.conftest import place
+
+    assert "pdf" in formats()
+    media = tmp_path / "media"
+    place(clip(".mp4", frames=12, seed=1), media / "SH010" / "a.mp4")
+    project = tmp_path / "p.trproj"
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "reviewer", *args], capture_output=True, text=True, timeout=120
+        )
+
+    assert run("ingest", str(project), str(media), "--workers", "0").returncode == 0
+    assert run("decide", str(project), "a.mp4", "--keep").returncode == 0
+    result = run("export", str(project), "-f", "pdf", "--stage", "Triage", "-o", str(tmp_path / "sheet.pdf"))
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF")
+    wrong = run("export", str(project), "-f", "gif", "--stage", "Triage", "-o", str(tmp_path / "x"))
+    assert (
+        wrong.returncode == 1
+        and "choose one of otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf" in wrong.stderr
+    )

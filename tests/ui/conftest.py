@@ -12,8 +12,8 @@ from pytestqt.qtbot import QtBot
 from reviewer.ingest.ingest import ingest
 from reviewer.review.decisions import Decision, decide
 from reviewer.store.db import open_project
+from reviewer.ui.app import welcome_window
 from reviewer.ui.project_window import ProjectWindow
-from reviewer.ui.welcome import WelcomeWindow
 from tests.conftest import ClipFactory, place
 
 
@@ -28,7 +28,7 @@ def _private_settings(tmp_path: Path) -> Iterator[None]:
 def open_window(qtbot: QtBot, project: Path, takes: int | None = 3) -> ProjectWindow:
     """The project opened from the welcome screen, its rows loaded (``takes`` of them shown; None: any
     number, once the stacks are found and folded)."""
-    welcome = WelcomeWindow()
+    welcome = welcome_window()
     qtbot.addWidget(welcome)
     welcome.open_project(str(project))
     window = welcome.project_window

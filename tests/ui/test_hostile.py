@@ -26,10 +26,11 @@ from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import open_project
 from reviewer.ui import welcome as welcome_module
+from reviewer.ui.app import welcome_window
 from reviewer.ui.export_dialog import ExportDialog
 from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.text import is_tip, warn
-from reviewer.ui.welcome import WelcomeWindow, recent_projects
+from reviewer.ui.welcome import recent_projects
 from tests.conftest import ClipFactory, place
 from tests.test_hostile import PASSWORD, MemoryKeyring, need_root, tmpfs
 from tests.ui.test_workspace import press, shown_window
@@ -181,7 +182,7 @@ def test_the_welcome_screen_never_stores_a_password(qtbot: QtBot, pg_url: str, t
     backend = MemoryKeyring()
     keyring.set_keyring(backend)
     try:
-        w = WelcomeWindow()
+        w = welcome_window()
         qtbot.addWidget(w)
         with_password = pg_url.replace("@/", f":{PASSWORD}@/")
         w.open_project(with_password)
@@ -220,7 +221,7 @@ def test_without_a_keyring_the_password_is_not_kept_and_the_user_is_told(
     told: list[str] = []
     monkeypatch.setattr(welcome_module, "warn", lambda _p, _t, text: told.append(text))
     try:
-        w = WelcomeWindow()
+        w = welcome_window()
         qtbot.addWidget(w)
         w.open_project(pg_url.replace("@/", f":{PASSWORD}@/"))
         assert isinstance(w.project_window, ProjectWindow)
@@ -270,7 +271,7 @@ def test_a_missing_project_shows_its_message_over_the_welcome_screen(
         seen.append([type(w).__name__ for w in QApplication.topLevelWidgets() if w.isVisible()])
 
     monkeypatch.setattr(welcome_module, "show_error", record)
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     w.open_project(str(tmp_path / "missing.trproj"))  # as `reviewer open missing.trproj` does
     assert seen == [["WelcomeWindow"]]  # shown, painted, the message over it; no empty window

@@ -15,8 +15,8 @@ from reviewer.media.synth import Defect
 from reviewer.store import models as m
 from reviewer.store import queries, synthetic
 from reviewer.store.db import open_project
+from reviewer.ui.app import welcome_window
 from reviewer.ui.project_window import ProjectWindow
-from reviewer.ui.welcome import WelcomeWindow
 from tests.conftest import ClipFactory, place
 from tests.ui.conftest import open_window
 
@@ -31,7 +31,7 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
         clip(".mp4", frames=48, seed=3, defects=[Defect("freeze", 10, 40)]), folder / "SH010" / "frozen.mp4"
     )
     place(clip(".mp4", frames=48, seed=4, defects=[Defect("cut", 24, 48)]), folder / "SH020" / "cut.mp4")
-    welcome = WelcomeWindow()
+    welcome = welcome_window()
     qtbot.addWidget(welcome)
     welcome.ingest_folder(folder)
     qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)

@@ -9,16 +9,16 @@ from pytestqt.modeltest import ModelTester
 from pytestqt.qtbot import QtBot
 
 from reviewer.ui import welcome as welcome_module
-from reviewer.ui.app import apply_theme
+from reviewer.ui.app import apply_theme, welcome_window
 from reviewer.ui.commands import CommandModel
 from reviewer.ui.project_window import ProjectWindow
-from reviewer.ui.welcome import WelcomeWindow, recent_projects
+from reviewer.ui.welcome import recent_projects
 from tests.ui.conftest import open_window
 
 
 def test_welcome_offers_the_three_ways_in(qtbot: QtBot, qapp) -> None:  # type: ignore[no-untyped-def]
     apply_theme(qapp)
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     w.show()
     qtbot.waitExposed(w)
@@ -73,7 +73,7 @@ def test_a_project_that_cannot_open_keeps_the_welcome_screen(
 ) -> None:  # type: ignore[no-untyped-def]
     shown: list[str] = []
     monkeypatch.setattr(welcome_module, "show_error", lambda parent, title, exc: shown.append(str(exc)))
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     w.open_project(str(tmp_path / "missing.trproj"))
     assert w.project_window is None
@@ -86,7 +86,7 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
 
     folder = tmp_path / "renders"
     place(clip(".mp4", seed=11), folder / "SH030" / "x.mp4")
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     folder.chmod(0o555)  # media storage is often read-only; the project is never written there anyway
     w.ingest_folder(folder)
@@ -116,7 +116,7 @@ def test_choosing_a_new_project_asks_where_and_suggests_the_projects_folder(
         return str(tmp_path / "elsewhere" / "spot"), ""
 
     monkeypatch.setattr(QFileDialog, "getSaveFileName", answer)
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     chosen = w.choose_project_file(tmp_path / "media" / "renders")
     assert asked == [str(welcome_module.projects_folder() / "renders.trproj")]
@@ -141,7 +141,7 @@ def test_welcome_offers_a_shared_project_and_says_what_it_is_made_of(qtbot: QtBo
 
     from reviewer.about import versions
 
-    w = WelcomeWindow()
+    w = welcome_window()
     qtbot.addWidget(w)
     assert w.shared_button.text() == "Open a shared project…"
     opened: list[str] = []
