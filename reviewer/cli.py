@@ -84,26 +84,21 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     from reviewer.store.db import project_url
 
     new = "://" not in str(args.project) and not Path(project_url(args.project)[len("sqlite:///") :]).exists()
-    project = _open(args, create=True)
-    if new and project.path is not None:
-        print(for_terminal(f"New project: {project.path}"), file=sys.stderr)
-    try:
-        ingestor = _ingestor(args, project)
-        report = ingestor.run([Path(p) for p in args.paths], filmstrips=not args.no_filmstrips)
-    finally:
-        project.close()
+    with _open(args, create=True) as project:
+        if new and project.path is not None:
+            print(for_terminal(f"New project: {project.path}"), file=sys.stderr)
+        report = _ingestor(args, project).run(
+            [Path(p) for p in args.paths], filmstrips=not args.no_filmstrips
+        )
     print(report.summary())
     return 0
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
-    project = _open(args)
-    try:
+    with _open(args) as project:
         report = _ingestor(args, project).analyze(force=args.force)
         with project.sessions() as session:
             broken = queries.broken_counts(session)
-    finally:
-        project.close()
     print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
     if broken["total"]:
         parts = ", ".join(f"{n} {k}" for k, n in broken.items() if k != "total" and n)
@@ -126,49 +121,39 @@ def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
 
 
 def cmd_takes(args: argparse.Namespace) -> int:
-    project = _open(args)
-    try:
-        with project.sessions() as session:
-            f = _filter(args, project)
-            if args.duplicates_of:
-                from reviewer.review.duplicates import near_duplicates
+    with _open(args) as project, project.sessions() as session:
+        f = _filter(args, project)
+        if args.duplicates_of:
+            from reviewer.review.duplicates import near_duplicates
 
-                take = queries.find_take(session, args.duplicates_of)
-                if take is None:
-                    raise KnownError(f"No take {args.duplicates_of!r} in this project")
-                f.ids = [t for t, _d in near_duplicates(session, take)] or [-1]
-            ids: list[int] = list(session.scalars(queries.select_takes(session, f)))
-            if args.broken:
-                broken = set(
-                    session.scalars(select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != ""))
-                )
-                ids = [t for t in ids if t in broken]
-            out = sys.stdout
-            for row in queries.take_rows(session, ids):
-                if args.json:
-                    out.write(dumps(row) + "\n")
-                else:
-                    verdict = row["verdict"] or "-"
-                    out.write(for_terminal(
-                        f"{row['id']:>6}  {row['shot'] or '-':<8} {row['stage']:<10} {verdict:<7} "
-                        f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}"
-                    ) + "\n")  # fmt: skip
-    finally:
-        project.close()
+            take = queries.find_take(session, args.duplicates_of)
+            if take is None:
+                raise KnownError(f"No take {args.duplicates_of!r} in this project")
+            f.ids = [t for t, _d in near_duplicates(session, take)] or [-1]
+        ids: list[int] = list(session.scalars(queries.select_takes(session, f)))
+        if args.broken:
+            broken = set(session.scalars(select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != "")))
+            ids = [t for t in ids if t in broken]
+        out = sys.stdout
+        for row in queries.take_rows(session, ids):
+            if args.json:
+                out.write(dumps(row) + "\n")
+            else:
+                verdict = row["verdict"] or "-"
+                out.write(for_terminal(
+                    f"{row['id']:>6}  {row['shot'] or '-':<8} {row['stage']:<10} {verdict:<7} "
+                    f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}"
+                ) + "\n")  # fmt: skip
     return 0
 
 
 def cmd_problems(args: argparse.Namespace) -> int:
-    project = _open(args)
-    try:
-        with project.sessions() as session:
-            for p in queries.problems(session):
-                if args.json:
-                    print(dumps({"path": p.path, "reason": p.reason, "at": p.at.isoformat()}))
-                else:
-                    print(f"{for_terminal(p.path)}: {for_terminal(p.reason)}")
-    finally:
-        project.close()
+    with _open(args) as project, project.sessions() as session:
+        for p in queries.problems(session):
+            if args.json:
+                print(dumps({"path": p.path, "reason": p.reason, "at": p.at.isoformat()}))
+            else:
+                print(f"{for_terminal(p.path)}: {for_terminal(p.reason)}")
     return 0
 
 
@@ -192,12 +177,8 @@ def cmd_roots(args: argparse.Namespace) -> int:
         local.set_mapping(stored, str(Path(here).expanduser()))
     if args.unmap:
         local.set_mapping(args.unmap, None)
-    project = open_project(args.project, create=False)
-    try:
-        with project.sessions() as session:
-            rows = local.roots(session)
-    finally:
-        project.close()
+    with open_project(args.project, create=False) as project, project.sessions() as session:
+        rows = local.roots(session)
     for name, stored, here, takes in rows:
         state = "found" if Path(here).is_dir() else "NOT FOUND here: map it with --map STORED LOCAL"
         mapped = f" -> {here}" if here != stored else ""
@@ -207,12 +188,8 @@ def cmd_roots(args: argparse.Namespace) -> int:
 
 
 def cmd_stats(args: argparse.Namespace) -> int:
-    project = _open(args)
-    try:
-        with project.sessions() as session:
-            f = queries.funnel(session)
-    finally:
-        project.close()
+    with _open(args) as project, project.sessions() as session:
+        f = queries.funnel(session)
     if args.json:
         print(dumps(f.as_dict()))
         return 0
@@ -233,8 +210,7 @@ def cmd_stats(args: argparse.Namespace) -> int:
 
 def cmd_decide(args: argparse.Namespace) -> int:
     verdict = "keep" if args.keep else "reject" if args.reject else "clear" if args.clear else None
-    project = _open(args)
-    try:
+    with _open(args) as project:
         with project.sessions() as session:
             take_id = queries.find_take(session, args.take)
         if take_id is None:
@@ -257,8 +233,6 @@ def cmd_decide(args: argparse.Namespace) -> int:
         change = decide(project, take_id, decision, args.reviewer or default_reviewer())
         with project.sessions() as session:
             row = next(queries.take_rows(session, [take_id]))
-    finally:
-        project.close()
     print(for_terminal(
         f"take {take_id}: stage {row['stage']}, verdict {row['verdict'] or '-'}, rating {row['rating']}, "
         f"tags {', '.join(row['tags']) or '-'} (event {change.event_ids[0]})"
@@ -278,14 +252,11 @@ def _stage_position(project: Project, name: str) -> tuple[int, str]:
 def cmd_team(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
-    project = _open(args)
-    try:
+    with _open(args) as project:
         voting = [_stage_position(project, s)[0] for s in args.voting] if args.voting is not None else None
         rules = votes.set_rules(project, voting=voting, leads=args.lead)
         with project.sessions() as session:
             names = queries.stage_names(session)
-    finally:
-        project.close()
     voted = ", ".join(names[k] for k in rules.voting if k < len(names)) or "none"
     print(
         for_terminal(f"voted stages: {voted}; leads: {', '.join(rules.leads) or 'none (votes are advisory)'}")
@@ -314,13 +285,10 @@ def _takes(project: Project, refs: Sequence[str]) -> list[int]:
 def cmd_vote(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
-    project = _open(args)
-    try:
+    with _open(args) as project:
         change = votes.cast(
             project, _takes(project, args.takes), "keep" if args.keep else "reject", args.reviewer
         )
-    finally:
-        project.close()
     print(
         f"voted {'keep' if args.keep else 'reject'} on {len(change.take_ids)} takes (hidden until revealed)"
     )
@@ -331,8 +299,7 @@ def cmd_votes(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
     viewer = args.reviewer or default_reviewer()
-    project = _open(args)
-    try:
+    with _open(args) as project:
         stage, name = _stage_position(project, args.stage)
         if args.reveal or args.hide:
             votes.reveal(project, stage, viewer, show=bool(args.reveal))
@@ -347,8 +314,6 @@ def cmd_votes(args: argparse.Namespace) -> int:
             )
             tallies = votes.tally(session, stage, waiting, viewer, rules.is_revealed(stage))
             names = {r["id"]: r["name"] for r in queries.take_rows(session, waiting)}
-    finally:
-        project.close()
     if args.json:
         print(dumps({"stage": name, "revealed": rules.is_revealed(stage),
                      "takes": [{"id": t, "name": names[t], **tallies[t].as_dict()} for t in waiting]},
@@ -364,8 +329,7 @@ def cmd_votes(args: argparse.Namespace) -> int:
 def cmd_shots(args: argparse.Namespace) -> int:
     from reviewer.review import shots
 
-    project = _open(args)
-    try:
+    with _open(args) as project:
         if args.import_csv:
             result = shots.import_csv(project, Path(args.import_csv), fps=args.fps)
             print(f"{len(result.created)} shots created, {len(result.updated)} updated")
@@ -375,8 +339,6 @@ def cmd_shots(args: argparse.Namespace) -> int:
             shots.reorder(project, args.order)
         with project.sessions() as session:
             board = shots.board(session)
-    finally:
-        project.close()
     if args.json:
         for r in board:
             hero = r.hero
@@ -403,8 +365,7 @@ def cmd_shots(args: argparse.Namespace) -> int:
 def cmd_hero(args: argparse.Namespace) -> int:
     from reviewer.review import shots
 
-    project = _open(args)
-    try:
+    with _open(args) as project:
         who = args.reviewer or default_reviewer()
         if args.clear:
             shots.clear_hero(project, args.take, who)
@@ -420,8 +381,6 @@ def cmd_hero(args: argparse.Namespace) -> int:
         shots.set_hero(project, take_id, frame_in, frame_out, who)
         with project.sessions() as session:
             row = next(queries.take_rows(session, [take_id]))
-    finally:
-        project.close()
     print(for_terminal(f"take {take_id} is the hero of {row['shot']}"))
     return 0
 
