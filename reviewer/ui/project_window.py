@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable
@@ -22,12 +21,10 @@ import numpy as np
 from PySide6.QtCore import (
     QByteArray,
     QModelIndex,
-    QObject,
     QPersistentModelIndex,
     QSettings,
     Qt,
     QTimer,
-    Signal,
 )
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -101,7 +98,7 @@ from reviewer.ui.messages import show_about
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
-from reviewer.ui.tasks import Tasks
+from reviewer.ui.tasks import TaskCancelled, Tasks, TaskState
 from reviewer.ui.text import ask, plain_label, tip, warn
 from reviewer.untrusted import for_terminal
 
@@ -182,15 +179,17 @@ def text_rows(project: Project, catalog: Catalog, text: str) -> tuple[str, np.nd
         return text, catalog.text_rows(session, text)
 
 
-def run_analysis(project: Project, cancel: threading.Event, progress: Callable[[str, int, int], None]) -> int:
-    """The analysis pass over the takes that have none yet (in worker processes); how many were done."""
+def run_analysis(project: Project, state: TaskState) -> int:
+    """The analysis pass over the takes that have none yet (in worker processes); how many were done.
+    Stopped through ``state`` (what was analysed is kept)."""
     from reviewer.ingest.ingest import Cancelled, Ingestor
 
-    ingestor = Ingestor(project, progress=progress, cancel=cancel.is_set)
+    ingestor = Ingestor(project, progress=lambda _phase, done, total: state.progress(done, total),
+                        cancel=lambda: state.cancelled)  # fmt: skip
     try:
         return ingestor.analyze().filmstrips
     except Cancelled:
-        return -1
+        raise TaskCancelled from None
 
 
 def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
@@ -212,12 +211,6 @@ def load_board(project: Project) -> list[shots.ShotRow]:
 
 def bulk_decide(project: Project, take_ids: list[int], decision: Decision, reviewer: str) -> Change:
     return decide(project, take_ids, decision, reviewer)
-
-
-class Relay(QObject):
-    """Progress from a worker thread to the GUI thread (a queued signal)."""
-
-    progressed = Signal(str, int, int)
 
 
 class FunnelBar(QToolBar):
@@ -439,11 +432,10 @@ class ProjectWindow(QMainWindow):
         self.statusBar().addPermanentWidget(self.live_label)
         self.reviewer_label = plain_label()
         self.statusBar().addPermanentWidget(self.reviewer_label)
-        self.analysis_cancel = threading.Event()
         self.analysis_running = False
         self.analysis_started = False
-        self.relay = Relay(self)
-        self.relay.progressed.connect(self._analysis_progress)
+        # a failure no one handles is the environment's (a lease renewal on a server gone away): said here
+        self.tasks.on_failure = self.status_label.setText
 
         self.bin_timer = QTimer(self)
         self.bin_timer.setSingleShot(True)
@@ -1869,27 +1861,29 @@ class ProjectWindow(QMainWindow):
         if self.analysis_running:
             return
         self.analysis_running = True
-        self.analysis_cancel.clear()
         self.tasks.run(
-            run_analysis, self.project, self.analysis_cancel, self.relay.progressed.emit,
-            done=self._analysis_done, failed=self._analysis_failed, key="analysis",
+            run_analysis, self.project, done=self._analysis_done, failed=self._analysis_failed,
+            progress=self._analysis_progress, cancelled=self._analysis_stopped, key="analysis",
         )  # fmt: skip
 
     def stop_analysis(self) -> None:
-        self.analysis_cancel.set()
-        self.analysis_label.setText("Stopping the analysis…")
+        if self.tasks.cancel("analysis"):
+            self.analysis_label.setText("Stopping the analysis…")
 
-    def _analysis_progress(self, phase: str, done: int, total: int) -> None:
+    def _analysis_progress(self, done: int, total: int) -> None:
         if total and done < total:
             self.analysis_label.setText(f"Analysing takes: {done:,} of {total:,}")
             self.analysis_stop.show()
 
+    def _analysis_stopped(self) -> None:
+        self.analysis_running = False
+        self.analysis_stop.hide()
+        self.analysis_label.setText("Analysis stopped (F5 or reopening goes on with it)")
+
     def _analysis_done(self, count: int) -> None:
         self.analysis_running = False
         self.analysis_stop.hide()
-        if count < 0:
-            self.analysis_label.setText("Analysis stopped (F5 or reopening goes on with it)")
-        elif count:
+        if count:
             self.analysis_label.setText(f"{count:,} takes analysed")
             self.reload()  # the signals join the catalogue: filters, columns, bins
         else:
@@ -1961,7 +1955,7 @@ class ProjectWindow(QMainWindow):
             self.lease_timer.stop()
             team.release(self.project, self.reviewer)  # reopening resumes the session and claims again
         self._save_layout()
-        self.analysis_cancel.set()
+        self.tasks.cancel("analysis")
         app = QApplication.instance()
         if app is not None:
             app.removeEventFilter(self.typing_guard)

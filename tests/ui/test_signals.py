@@ -73,7 +73,7 @@ def test_a_verdict_for_many_takes_asks_first_and_undoes_in_one(
     qtbot: QtBot, big: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = open_window(qtbot, big, 300)
-    window.analysis_cancel.set()  # no files behind these rows: nothing to analyse
+    window.stop_analysis()  # no files behind these rows: nothing to analyse
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
     asked: list[str] = []
 
@@ -110,7 +110,7 @@ def count_events(path: Path) -> int:
 
 def test_ctrl_d_is_bound(qtbot: QtBot, big: Path) -> None:
     window = open_window(qtbot, big, 300)
-    window.analysis_cancel.set()
+    window.stop_analysis()
     action = window.commands.actions["view.duplicates"]
     assert action.shortcut().toString() == "Ctrl+D"
     action.trigger()  # nothing analysed: says so, changes nothing
