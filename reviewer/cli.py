@@ -9,7 +9,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +22,49 @@ from reviewer.store import models as m
 from reviewer.store import queries, secrets
 from reviewer.store.db import Project, open_project
 from reviewer.untrusted import dumps, for_terminal
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    help: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    handler: Callable[[argparse.Namespace], int]
+
+
+COMMANDS: list[Command] = []
+ORDER = [
+    "open",
+    "analyze",
+    "ingest",
+    "takes",
+    "problems",
+    "roots",
+    "migrate",
+    "stats",
+    "team",
+    "vote",
+    "votes",
+    "decide",
+    "shots",
+    "hero",
+    "frame",
+    "export",
+    "demo",
+]  # as ``reviewer --help`` lists them
+
+
+def command(
+    name: str, help: str, arguments: Callable[[argparse.ArgumentParser], None]
+) -> Callable[[Callable[[argparse.Namespace], int]], Callable[[argparse.Namespace], int]]:
+    """Register a subcommand: its name, its one-line help, the function that declares its arguments
+    (written just above the handler) and the handler."""
+
+    def register(handler: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+        COMMANDS.append(Command(name, help, arguments, handler))
+        return handler
+
+    return register
 
 
 class Progress:
@@ -80,6 +124,16 @@ def _ingestor(args: argparse.Namespace, project: Project) -> Any:
                     on_wait=on_wait)  # fmt: skip
 
 
+def _ingest_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
+    )
+    p.add_argument("--no-filmstrips", action="store_true", help="probe and posters only; filmstrips later")
+
+
+@command("ingest", "add the video files under PATHs to a project (creates it)", _ingest_arguments)
 def cmd_ingest(args: argparse.Namespace) -> int:
     from reviewer.store.db import project_url
 
@@ -94,6 +148,19 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _analyze_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
+    )
+    p.add_argument("--force", action="store_true", help="analyse again even where a current analysis exists")
+
+
+@command(
+    "analyze",
+    "the quality signals of every take (frozen, black, cuts, flicker, duplicates, sound)",
+    _analyze_arguments,
+)
 def cmd_analyze(args: argparse.Namespace) -> int:
     with _open(args) as project:
         report = _ingestor(args, project).analyze(force=args.force)
@@ -120,6 +187,20 @@ def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
     return f
 
 
+def _takes_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--stage", help="only takes that reached this stage (see --status)")
+    p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
+    p.add_argument("--shot", action="append", help="only this shot (repeatable)")
+    p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
+    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument("--text", help="full-text search over prompts, names and models")
+    p.add_argument("--broken", action="store_true", help="only takes the analysis says look broken")
+    p.add_argument("--duplicates-of", metavar="TAKE", help="only near-duplicates of this take (by picture)")
+
+
+@command("takes", "list takes (JSON Lines with --json)", _takes_arguments)
 def cmd_takes(args: argparse.Namespace) -> int:
     with _open(args) as project, project.sessions() as session:
         f = _filter(args, project)
@@ -147,6 +228,12 @@ def cmd_takes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _problems_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+
+
+@command("problems", "list the files that could not be read", _problems_arguments)
 def cmd_problems(args: argparse.Namespace) -> int:
     with _open(args) as project, project.sessions() as session:
         for p in queries.problems(session):
@@ -157,6 +244,16 @@ def cmd_problems(args: argparse.Namespace) -> int:
     return 0
 
 
+def _migrate_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", help="the project to copy (a .trproj file, a folder or a database URL)")
+    p.add_argument("target", help="the new project (a new .trproj file, or an empty PostgreSQL database URL)")
+
+
+@command(
+    "migrate",
+    "copy a whole project into a new one, between a SQLite file and PostgreSQL (either way)",
+    _migrate_arguments,
+)
 def cmd_migrate(args: argparse.Namespace) -> int:
     from reviewer.store.transfer import migrate
 
@@ -169,6 +266,17 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _roots_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--map", nargs=2, metavar=("STORED", "LOCAL"), help="read STORED/... from LOCAL/... here")
+    p.add_argument("--unmap", metavar="STORED", help="forget a mapping")
+
+
+@command(
+    "roots",
+    "the media roots and where this workstation finds them (map shared storage mounted elsewhere)",
+    _roots_arguments,
+)
 def cmd_roots(args: argparse.Namespace) -> int:
     from reviewer.store import local
 
@@ -187,6 +295,12 @@ def cmd_roots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _stats_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+
+
+@command("stats", "the funnel: counts per stage, overall and per shot", _stats_arguments)
 def cmd_stats(args: argparse.Namespace) -> int:
     with _open(args) as project, project.sessions() as session:
         f = queries.funnel(session)
@@ -208,6 +322,24 @@ def cmd_stats(args: argparse.Namespace) -> int:
     return 0
 
 
+def _decide_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("take", help="take id, path or unique file name")
+    verdict = p.add_mutually_exclusive_group()
+    verdict.add_argument("--keep", action="store_true")
+    verdict.add_argument("--reject", action="store_true")
+    verdict.add_argument("--clear", action="store_true")
+    p.add_argument("--stage", help="the stage the verdict is for (default: where the take stands)")
+    p.add_argument("--rating", type=int, choices=range(0, 6), metavar="0-5")
+    p.add_argument("--tag", action="append", help="add a tag (repeatable)")
+    p.add_argument("--untag", action="append", help="remove a tag (repeatable)")
+    p.add_argument("--note", help="a note, at --frame or over --range if given")
+    p.add_argument("--frame", type=int, help="the frame a note is pinned to")
+    p.add_argument("--range", type=int, nargs=2, metavar=("IN", "OUT"), help="the frame range of a note")
+    _reviewer_option(p)
+
+
+@command("decide", "record a decision on a take (for scripts)", _decide_arguments)
 def cmd_decide(args: argparse.Namespace) -> int:
     verdict = "keep" if args.keep else "reject" if args.reject else "clear" if args.clear else None
     with _open(args) as project:
@@ -249,6 +381,15 @@ def _stage_position(project: Project, name: str) -> tuple[int, str]:
     raise KnownError(f"No stage called {name!r} in this project (stages: {', '.join(names)})")
 
 
+def _team_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--voting", nargs="*", metavar="STAGE", help="the stages voted on (none: no votes)")
+    p.add_argument(
+        "--lead", nargs="*", metavar="NAME", help="the reviewers whose verdict settles a voted stage"
+    )
+
+
+@command("team", "team rules: the stages the team votes on, and the leads who decide them", _team_arguments)
 def cmd_team(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
@@ -282,6 +423,16 @@ def _takes(project: Project, refs: Sequence[str]) -> list[int]:
     return ids
 
 
+def _vote_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("takes", nargs="+", help="take ids, paths or unique file names")
+    how = p.add_mutually_exclusive_group(required=True)
+    how.add_argument("--keep", action="store_true")
+    how.add_argument("--reject", action="store_true")
+    _reviewer_option(p)
+
+
+@command("vote", "a blind vote, keep or reject, on takes waiting at a voted stage", _vote_arguments)
 def cmd_vote(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
@@ -295,6 +446,17 @@ def cmd_vote(args: argparse.Namespace) -> int:
     return 0
 
 
+def _votes_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--stage", "-s", required=True)
+    shown = p.add_mutually_exclusive_group()
+    shown.add_argument("--reveal", action="store_true", help="show everyone's votes to everyone (leads only)")
+    shown.add_argument("--hide", action="store_true", help="hide them again for a new round (leads only)")
+    p.add_argument("--json", action="store_true")
+    _reviewer_option(p)
+
+
+@command("votes", "the votes at a stage, as you may see them; a lead reveals them", _votes_arguments)
 def cmd_votes(args: argparse.Namespace) -> int:
     from reviewer.review import votes
 
@@ -326,6 +488,24 @@ def cmd_votes(args: argparse.Namespace) -> int:
     return 0
 
 
+def _shots_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument(
+        "--import",
+        dest="import_csv",
+        metavar="CSV",
+        help="shots from a CSV (code, title, description, target duration)",
+    )
+    p.add_argument(
+        "--fps", type=float, default=24.0, help="rate for durations given in seconds or timecode (24)"
+    )
+    p.add_argument("--add", metavar="CODE", help="add a shot at the end of the board")
+    p.add_argument("--title", help="the added shot's title")
+    p.add_argument("--order", nargs="+", metavar="CODE", help="put these shots first, in this order")
+    p.add_argument("--json", action="store_true")
+
+
+@command("shots", "the shot board: counts, best rating, hero; import or add shots", _shots_arguments)
 def cmd_shots(args: argparse.Namespace) -> int:
     from reviewer.review import shots
 
@@ -362,6 +542,15 @@ def cmd_shots(args: argparse.Namespace) -> int:
     return 0
 
 
+def _hero_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("take", help="take id, path or unique file name (with --clear: the shot code)")
+    p.add_argument("--trim", type=int, nargs=2, metavar=("IN", "OUT"), help="the hero's frame range")
+    p.add_argument("--clear", action="store_true", help="the shot named has no hero any more")
+    _reviewer_option(p)
+
+
+@command("hero", "make a take the hero of its shot (or --clear a shot's hero)", _hero_arguments)
 def cmd_hero(args: argparse.Namespace) -> int:
     from reviewer.review import shots
 
@@ -385,6 +574,15 @@ def cmd_hero(args: argparse.Namespace) -> int:
     return 0
 
 
+def _frame_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("file")
+    where = p.add_mutually_exclusive_group(required=True)
+    where.add_argument("--frame", type=int, help="frame number, from 0")
+    where.add_argument("--time", type=float, help="seconds from the first frame")
+    p.add_argument("-o", "--output", required=True, help="the PNG file to write")
+
+
+@command("frame", "write one frame of a video file as a PNG still (frame-exact)", _frame_arguments)
 def cmd_frame(args: argparse.Namespace) -> int:
     from reviewer.media.frames import FrameReader
     from reviewer.media.images import encode_png
@@ -408,6 +606,30 @@ def cmd_frame(args: argparse.Namespace) -> int:
     return 0
 
 
+def _export_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument(
+        "--format", "-f", required=True, help="otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf"
+    )
+    which = p.add_mutually_exclusive_group(required=True)
+    which.add_argument("--stage", "-s", help="the takes kept at this stage (e.g. Shortlist), whole")
+    which.add_argument(
+        "--heroes", action="store_true", help="the cut: each shot's hero with its trim, in shot order"
+    )
+    p.add_argument("-o", "--output", required=True, help="the file to write (a new folder for selects)")
+    p.add_argument("--force", action="store_true", help="replace an existing file")
+    p.add_argument("--split-by-rate", action="store_true", help="edl, ale: one file per frame rate")
+    p.add_argument("--excel", action="store_true", help="csv: UTF-8 with a byte order mark, for Excel")
+    p.add_argument("--template", default="{shot}_{rank}_{name}", help="selects: file names ({shot} {rank} {name} "
+                   "{stem} {ext} {take_id} {model} {seed} {rating})")  # fmt: skip
+    p.add_argument("--link", action="store_true", help="selects: hard links instead of copies where possible")
+
+
+@command(
+    "export",
+    "write the cut (--heroes) or the takes kept at a stage as a shot list: otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf",
+    _export_arguments,
+)
 def cmd_export(args: argparse.Namespace) -> int:
     from reviewer.export.formats import Options, export, formats
     from reviewer.export.selection import select_clips, select_heroes
@@ -426,6 +648,13 @@ def cmd_export(args: argparse.Namespace) -> int:
     return 0
 
 
+def _demo_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("dir", nargs="?", help="where to write it (default: ~/TakeReviewerDemo)")
+    p.add_argument("--no-gui", action="store_true", help="only write it")
+    p.add_argument("--force", action="store_true", help="write it again even if it exists")
+
+
+@command("demo", "write a demo project made of generated takes and open it", _demo_arguments)
 def cmd_demo(args: argparse.Namespace) -> int:
     from reviewer.demo import write_demo
 
@@ -438,6 +667,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _gui(str(project_file))
 
 
+def _open_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project", help="project file, folder or database URL")
+    p.add_argument("--quit-after-load", action="store_true",
+                   help="exit once every take is loaded (0) or the project failed to open (1): a smoke test")  # fmt: skip
+
+
+@command("open", "open a project in the GUI", _open_arguments)
 def cmd_open(args: argparse.Namespace) -> int:
     return _gui(args.project, quit_after_load=args.quit_after_load)
 
@@ -460,176 +696,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="store_true", help="the versions of this build and its parts")
     sub = parser.add_subparsers(dest="command")
-
-    p = sub.add_parser("open", help="open a project in the GUI")
-    p.add_argument("project", help="project file, folder or database URL")
-    p.add_argument("--quit-after-load", action="store_true",
-                   help="exit once every take is loaded (0) or the project failed to open (1): a smoke test")  # fmt: skip
-    p.set_defaults(func=cmd_open)
-
-    p = sub.add_parser(
-        "analyze", help="the quality signals of every take (frozen, black, cuts, flicker, duplicates, sound)"
-    )
-    p.add_argument("project")
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
-    )
-    p.add_argument("--force", action="store_true", help="analyse again even where a current analysis exists")
-    p.set_defaults(func=cmd_analyze)
-
-    p = sub.add_parser("ingest", help="add the video files under PATHs to a project (creates it)")
-    p.add_argument("project")
-    p.add_argument("paths", nargs="+", metavar="PATH")
-    p.add_argument(
-        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
-    )
-    p.add_argument("--no-filmstrips", action="store_true", help="probe and posters only; filmstrips later")
-    p.set_defaults(func=cmd_ingest)
-
-    p = sub.add_parser("takes", help="list takes (JSON Lines with --json)")
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
-    p.add_argument("--stage", help="only takes that reached this stage (see --status)")
-    p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
-    p.add_argument("--shot", action="append", help="only this shot (repeatable)")
-    p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
-    p.add_argument("--model", action="append", help="only this model (repeatable)")
-    p.add_argument("--text", help="full-text search over prompts, names and models")
-    p.add_argument("--broken", action="store_true", help="only takes the analysis says look broken")
-    p.add_argument("--duplicates-of", metavar="TAKE", help="only near-duplicates of this take (by picture)")
-    p.set_defaults(func=cmd_takes)
-
-    p = sub.add_parser("problems", help="list the files that could not be read")
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_problems)
-
-    p = sub.add_parser(
-        "roots",
-        help="the media roots and where this workstation finds them (map shared storage mounted elsewhere)",
-    )
-    p.add_argument("project")
-    p.add_argument("--map", nargs=2, metavar=("STORED", "LOCAL"), help="read STORED/... from LOCAL/... here")
-    p.add_argument("--unmap", metavar="STORED", help="forget a mapping")
-    p.set_defaults(func=cmd_roots)
-
-    p = sub.add_parser(
-        "migrate",
-        help="copy a whole project into a new one, between a SQLite file and PostgreSQL (either way)",
-    )
-    p.add_argument("source", help="the project to copy (a .trproj file, a folder or a database URL)")
-    p.add_argument("target", help="the new project (a new .trproj file, or an empty PostgreSQL database URL)")
-    p.set_defaults(func=cmd_migrate)
-
-    p = sub.add_parser("stats", help="the funnel: counts per stage, overall and per shot")
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_stats)
-
-    p = sub.add_parser("team", help="team rules: the stages the team votes on, and the leads who decide them")
-    p.add_argument("project")
-    p.add_argument("--voting", nargs="*", metavar="STAGE", help="the stages voted on (none: no votes)")
-    p.add_argument(
-        "--lead", nargs="*", metavar="NAME", help="the reviewers whose verdict settles a voted stage"
-    )
-    p.set_defaults(func=cmd_team)
-
-    p = sub.add_parser("vote", help="a blind vote, keep or reject, on takes waiting at a voted stage")
-    p.add_argument("project")
-    p.add_argument("takes", nargs="+", help="take ids, paths or unique file names")
-    how = p.add_mutually_exclusive_group(required=True)
-    how.add_argument("--keep", action="store_true")
-    how.add_argument("--reject", action="store_true")
-    _reviewer_option(p)
-    p.set_defaults(func=cmd_vote)
-
-    p = sub.add_parser("votes", help="the votes at a stage, as you may see them; a lead reveals them")
-    p.add_argument("project")
-    p.add_argument("--stage", "-s", required=True)
-    shown = p.add_mutually_exclusive_group()
-    shown.add_argument("--reveal", action="store_true", help="show everyone's votes to everyone (leads only)")
-    shown.add_argument("--hide", action="store_true", help="hide them again for a new round (leads only)")
-    p.add_argument("--json", action="store_true")
-    _reviewer_option(p)
-    p.set_defaults(func=cmd_votes)
-
-    p = sub.add_parser("decide", help="record a decision on a take (for scripts)")
-    p.add_argument("project")
-    p.add_argument("take", help="take id, path or unique file name")
-    verdict = p.add_mutually_exclusive_group()
-    verdict.add_argument("--keep", action="store_true")
-    verdict.add_argument("--reject", action="store_true")
-    verdict.add_argument("--clear", action="store_true")
-    p.add_argument("--stage", help="the stage the verdict is for (default: where the take stands)")
-    p.add_argument("--rating", type=int, choices=range(0, 6), metavar="0-5")
-    p.add_argument("--tag", action="append", help="add a tag (repeatable)")
-    p.add_argument("--untag", action="append", help="remove a tag (repeatable)")
-    p.add_argument("--note", help="a note, at --frame or over --range if given")
-    p.add_argument("--frame", type=int, help="the frame a note is pinned to")
-    p.add_argument("--range", type=int, nargs=2, metavar=("IN", "OUT"), help="the frame range of a note")
-    _reviewer_option(p)
-    p.set_defaults(func=cmd_decide)
-
-    p = sub.add_parser("shots", help="the shot board: counts, best rating, hero; import or add shots")
-    p.add_argument("project")
-    p.add_argument(
-        "--import",
-        dest="import_csv",
-        metavar="CSV",
-        help="shots from a CSV (code, title, description, target duration)",
-    )
-    p.add_argument(
-        "--fps", type=float, default=24.0, help="rate for durations given in seconds or timecode (24)"
-    )
-    p.add_argument("--add", metavar="CODE", help="add a shot at the end of the board")
-    p.add_argument("--title", help="the added shot's title")
-    p.add_argument("--order", nargs="+", metavar="CODE", help="put these shots first, in this order")
-    p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_shots)
-
-    p = sub.add_parser("hero", help="make a take the hero of its shot (or --clear a shot's hero)")
-    p.add_argument("project")
-    p.add_argument("take", help="take id, path or unique file name (with --clear: the shot code)")
-    p.add_argument("--trim", type=int, nargs=2, metavar=("IN", "OUT"), help="the hero's frame range")
-    p.add_argument("--clear", action="store_true", help="the shot named has no hero any more")
-    _reviewer_option(p)
-    p.set_defaults(func=cmd_hero)
-
-    p = sub.add_parser("frame", help="write one frame of a video file as a PNG still (frame-exact)")
-    p.add_argument("file")
-    where = p.add_mutually_exclusive_group(required=True)
-    where.add_argument("--frame", type=int, help="frame number, from 0")
-    where.add_argument("--time", type=float, help="seconds from the first frame")
-    p.add_argument("-o", "--output", required=True, help="the PNG file to write")
-    p.set_defaults(func=cmd_frame)
-
-    p = sub.add_parser(
-        "export",
-        help="write the cut (--heroes) or the takes kept at a stage as a shot list: otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf",
-    )
-    p.add_argument("project")
-    p.add_argument(
-        "--format", "-f", required=True, help="otio, otioz, edl, fcpxml, ale, csv, json, selects, pdf"
-    )
-    which = p.add_mutually_exclusive_group(required=True)
-    which.add_argument("--stage", "-s", help="the takes kept at this stage (e.g. Shortlist), whole")
-    which.add_argument(
-        "--heroes", action="store_true", help="the cut: each shot's hero with its trim, in shot order"
-    )
-    p.add_argument("-o", "--output", required=True, help="the file to write (a new folder for selects)")
-    p.add_argument("--force", action="store_true", help="replace an existing file")
-    p.add_argument("--split-by-rate", action="store_true", help="edl, ale: one file per frame rate")
-    p.add_argument("--excel", action="store_true", help="csv: UTF-8 with a byte order mark, for Excel")
-    p.add_argument("--template", default="{shot}_{rank}_{name}", help="selects: file names ({shot} {rank} {name} "
-                   "{stem} {ext} {take_id} {model} {seed} {rating})")  # fmt: skip
-    p.add_argument("--link", action="store_true", help="selects: hard links instead of copies where possible")
-    p.set_defaults(func=cmd_export)
-
-    p = sub.add_parser("demo", help="write a demo project made of generated takes and open it")
-    p.add_argument("dir", nargs="?", help="where to write it (default: ~/TakeReviewerDemo)")
-    p.add_argument("--no-gui", action="store_true", help="only write it")
-    p.add_argument("--force", action="store_true", help="write it again even if it exists")
-    p.set_defaults(func=cmd_demo)
+    for c in sorted(COMMANDS, key=lambda c: ORDER.index(c.name)):
+        p = sub.add_parser(c.name, help=c.help)
+        c.arguments(p)
+        p.set_defaults(func=c.handler)
     return parser
 
 
