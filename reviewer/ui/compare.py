@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
 from reviewer.media.frames import FrameCache
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.compare import FIELDS, differing_fields, field_text, word_diff
+from reviewer.ui import transport
 from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.player import FRAME_CACHE_BYTES, POLL_MS, VideoView
 from reviewer.untrusted import for_terminal
@@ -274,20 +275,16 @@ class CompareView(QWidget):
     # --- transport: every command goes to every pane -------------------------------------------
 
     def handlers(self) -> dict[str, Callable[[], None]]:
-        return {
-            "player.play_pause": self.play_pause,
-            "player.pause": self.pause,
-            "player.shuttle_forward": lambda: self.shuttle(+1),
-            "player.shuttle_backward": lambda: self.shuttle(-1),
-            "player.step_forward": lambda: self.step(1),
-            "player.step_backward": lambda: self.step(-1),
-            "player.second_forward": lambda: self.step(self._fps()),
-            "player.second_backward": lambda: self.step(-self._fps()),
-            "player.first_frame": lambda: self.seek(0),
-            "player.last_frame": lambda: self.seek(self._last()),
-            "player.speed_down": lambda: self._change_speed(-1),
-            "player.speed_up": lambda: self._change_speed(+1),
-        }
+        return transport.handlers(self)
+
+    def step_seconds(self, seconds: int) -> None:
+        self.step(seconds * self._fps())
+
+    def first_frame(self) -> None:
+        self.seek(0)
+
+    def last_frame(self) -> None:
+        self.seek(self._last())
 
     def set_muted(self, muted: bool) -> None:
         """Sound (of the take under the cursor) on or off; on while playing, the panes play on with it."""
@@ -380,7 +377,7 @@ class CompareView(QWidget):
         for engine in self.engines():
             engine.play(direction * speed)
 
-    def _change_speed(self, direction: int) -> None:
+    def change_speed(self, direction: int) -> None:
         master = self._master()
         if master is None:
             return

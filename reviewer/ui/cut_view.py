@@ -18,6 +18,7 @@ from reviewer.media.audio import CutFeed, Span
 from reviewer.media.cut import CutPlayback, Segment, Shown
 from reviewer.media.playback import Clock
 from reviewer.review.shots import CutItem
+from reviewer.ui import transport
 from reviewer.ui.audio import SoundOut, sound_state, wants_sound
 from reviewer.ui.player import POLL_MS, VideoView, timecode
 
@@ -149,15 +150,18 @@ class CutView(QWidget):
     # --- transport ------------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Callable[[], None]]:
-        return {
-            "player.play_pause": self.play_pause,
-            "player.pause": self.pause,
-            "player.shuttle_forward": lambda: self.play(),
-            "player.step_forward": lambda: self.step(1),
-            "player.step_backward": lambda: self.step(-1),
-            "player.first_frame": lambda: self.seek_record(0),
-            "player.last_frame": lambda: self.seek_record(self.strip.total() - 1),
-        }
+        return transport.handlers(self)
+
+    def shuttle(self, direction: int) -> None:
+        """L plays the cut; the cut has no reverse or fast shuttle (J does nothing here)."""
+        if direction > 0:
+            self.play()
+
+    def first_frame(self) -> None:
+        self.seek_record(0)
+
+    def last_frame(self) -> None:
+        self.seek_record(self.strip.total() - 1)
 
     def set_muted(self, muted: bool) -> None:
         """Sound on or off; turned on while playing, the cut plays on from the frame on screen with it."""

@@ -39,6 +39,7 @@ from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
+from reviewer.ui import transport
 from reviewer.ui.audio import SoundOut, sound_state, take_feed, wants_sound
 from reviewer.ui.tasks import Tasks
 from reviewer.ui.text import tip
@@ -333,18 +334,9 @@ class PlayerWidget(QWidget):
     # --- keys --------------------------------------------------------------------------------
 
     def handlers(self) -> dict[str, Callable[[], None]]:
-        """What each ``player.*`` command does."""
+        """What each ``player.*`` command does: the transport table, and the player's own."""
         return {
-            "player.play_pause": self.play_pause,
-            "player.pause": self.pause,
-            "player.shuttle_forward": lambda: self.shuttle(+1),
-            "player.shuttle_backward": lambda: self.shuttle(-1),
-            "player.step_forward": lambda: self.step(1),
-            "player.step_backward": lambda: self.step(-1),
-            "player.second_forward": lambda: self.step(max(1, round(self.fps))),
-            "player.second_backward": lambda: self.step(-max(1, round(self.fps))),
-            "player.first_frame": lambda: self.seek(self._lo()),
-            "player.last_frame": lambda: self.seek(self._hi()),
+            **transport.handlers(self),
             "player.set_in": lambda: self.set_in(self.position()),
             "player.set_out": lambda: self.set_out(self.position()),
             "player.clear_in": lambda: self.set_in(None),
@@ -352,9 +344,16 @@ class PlayerWidget(QWidget):
             "player.toggle_loop": self.toggle_loop,
             "player.every_frame": self.toggle_every_frame,
             "player.toggle_mute": self.toggle_mute,
-            "player.speed_down": lambda: self.change_speed(-1),
-            "player.speed_up": lambda: self.change_speed(+1),
         }
+
+    def step_seconds(self, seconds: int) -> None:
+        self.step(seconds * max(1, round(self.fps)))
+
+    def first_frame(self) -> None:
+        self.seek(self._lo())
+
+    def last_frame(self) -> None:
+        self.seek(self._hi())
 
     def _install_actions(self) -> None:
         handlers = self.handlers()
