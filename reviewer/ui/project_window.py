@@ -95,6 +95,7 @@ from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
 from reviewer.ui.messages import show_about
+from reviewer.ui.ops import Ops
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.tagging import TaggingPanel
@@ -267,6 +268,9 @@ class ProjectWindow(QMainWindow):
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
+        # every change made here goes through ops; every view hears of it from its changed signal
+        self.ops = Ops(self.undo_stack, lambda text: self.status_label.setText(text), self)
+        self.ops.changed.connect(lambda change, _initiator: self._after_change(change))
         self._filter_restored = False
         self._rearranging = False  # rows leaving or joining the queue: the session says what is current
         self.current_id: int | None = None
@@ -947,50 +951,27 @@ class ProjectWindow(QMainWindow):
         code = self.shot_board.selected_code() or (self.current_row or {}).get("shot")
         if not code:
             return
-        try:
-            change = shots.clear_hero(self.project, code, self.reviewer)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
-            return
-        self.undo_stack.push(
-            UndoEntry(f"Cleared the hero of {code}", change.event_ids, sorted(change.take_ids))
-        )
-        self._after_change(change)
-        self.status_label.setText(f"Shot {code} has no hero now (Ctrl+Z brings it back)")
+        self.ops.run(f"Cleared the hero of {code}", shots.clear_hero, self.project, code, self.reviewer,
+                     said=f"Shot {code} has no hero now (Ctrl+Z brings it back)")  # fmt: skip
 
     def make_hero(self) -> None:
         """H: the current take becomes its shot's hero, trimmed to the player's in and out points."""
         if self.current_id is None:
             return
         lo, hi = self.player.timeline.in_point, self.player.timeline.out_point
-        try:
-            change = shots.set_hero(self.project, self.current_id, lo, hi, self.reviewer)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
-            return
-        shot = (self.current_row or {}).get("shot")
-        self.undo_stack.push(UndoEntry(f"Hero of {shot}", change.event_ids, sorted(change.take_ids)))
-        self._after_change(change)
+        shot, name = (self.current_row or {}).get("shot"), (self.current_row or {}).get("name")
         trim = f", frames {lo if lo is not None else 0}–{hi if hi is not None else 'end'}" if lo or hi else ""
-        self.status_label.setText(f"Hero of {shot}: {(self.current_row or {}).get('name')}{trim}")
+        self.ops.run(f"Hero of {shot}", shots.set_hero, self.project, self.current_id, lo, hi, self.reviewer,
+                     said=f"Hero of {shot}: {name}{trim}")  # fmt: skip
 
     def keep_only(self) -> None:
         """Alt+P: keep this take and reject the others of its shot waiting at the same stage."""
         take_id = self.current_id
         if take_id is None:
             return
-        try:
-            change = shots.keep_only(self.project, take_id, self.reviewer)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
-            return
-        self.undo_stack.push(
-            UndoEntry("Kept one, rejected the rest", change.event_ids, sorted(change.take_ids))
-        )
-        self._after_change(change)
-        self.status_label.setText(
-            f"Kept {(self.current_row or {}).get('name')}, rejected {len(change.take_ids) - 1} others of its shot"
-        )
+        name = (self.current_row or {}).get("name")
+        self.ops.run("Kept one, rejected the rest", shots.keep_only, self.project, take_id, self.reviewer,
+                     said=lambda change: f"Kept {name}, rejected {len(change.take_ids) - 1} others of its shot")  # fmt: skip
 
     def _bin_clicked(self, index: QModelIndex) -> None:
         f = self.bins.data(index, Qt.ItemDataRole.UserRole)
@@ -1331,14 +1312,11 @@ class ProjectWindow(QMainWindow):
         return any(team_rules.votes_at(s, self.reviewer) for s in stages)
 
     def _vote(self, verdict: str) -> None:
-        ids = self.targets()
-        try:
-            change = votes.cast(self.project, ids, verdict, self.reviewer)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
+        change = self.ops.run(
+            f"Voted {verdict}", votes.cast, self.project, self.targets(), verdict, self.reviewer
+        )
+        if change is None:
             return
-        self.undo_stack.push(UndoEntry(f"Voted {verdict}", change.event_ids, sorted(change.take_ids)))
-        self._after_change(change)
         n = len(change.take_ids)
         self.status_label.setText(
             f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead reveals "
@@ -1400,19 +1378,9 @@ class ProjectWindow(QMainWindow):
             first = last = self.player.position()
         if self.current_id is None:
             return
-        try:
-            change = decide(
-                self.project,
-                self.current_id,
-                Decision(note=text, frame_in=first, frame_out=last),
-                self.reviewer,
-            )
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
-            return
-        self.undo_stack.push(UndoEntry("Note", change.event_ids, [self.current_id]))
-        self._after_change(change)
-        self.status_label.setText(f"Note at frame {first}" + (f"–{last}" if last != first else ""))
+        decision = Decision(note=text, frame_in=first, frame_out=last)
+        self.ops.run("Note", decide, self.project, self.current_id, decision, self.reviewer,
+                     said=f"Note at frame {first}" + (f"–{last}" if last != first else ""))  # fmt: skip
         self.focus_browser()
 
     def move_to_shot(self, code: str) -> None:
@@ -1421,13 +1389,9 @@ class ProjectWindow(QMainWindow):
     def _move_takes(self, ids: list[int], code: str) -> None:
         if not ids:
             return
-        try:
-            change = move_to_shot(self.project, ids, code, self.reviewer)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
+        change = self.ops.run(f"Moved to {code}", move_to_shot, self.project, ids, code, self.reviewer)
+        if change is None:
             return
-        self.undo_stack.push(UndoEntry(f"Moved to {code}", change.event_ids, sorted(change.take_ids)))
-        self._after_change(change)
         self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
         self._refresh_choices()
         self.status_label.setText(f"Moved {len(change.take_ids)} take(s) to {code}")
