@@ -573,16 +573,22 @@ def test_a_new_project_path_gets_its_ending(tmp_path: Path, clip: ClipFactory) -
     assert run_cli("takes", str(legacy)).stdout.count("a.mp4") == 1
 
 
-def test_a_project_on_read_only_storage_opens_for_viewing(tmp_path: Path, clip: ClipFactory) -> None:
+@contextlib.contextmanager
+def read_only_project(tmp_path: Path, clip: ClipFactory) -> Iterator[Path]:
+    """A project of one take (a.mp4) on a file system then remounted read-only (a share, an archive)."""
     need_root("the read-only storage test")
     media = tmp_path / "media"
-    place(clip(".mp4", frames=12, seed=1), media / "SH010" / "a.mp4")
+    place(clip(".mp4", frames=24, seed=1), media / "SH010" / "a.mp4")
     with tmpfs(tmp_path / "share", "16m") as share:
         project_file = share / "p.trproj"
-        p = open_project(project_file)
-        ingest(p, [media], workers=0)
-        p.close()
+        with open_project(project_file) as p:
+            ingest(p, [media], workers=0)
         subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+        yield project_file
+
+
+def test_a_project_on_read_only_storage_opens_for_viewing(tmp_path: Path, clip: ClipFactory) -> None:
+    with read_only_project(tmp_path, clip) as project_file:
         p = open_project(project_file, create=False)
         try:
             assert p.read_only

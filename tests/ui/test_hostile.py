@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -32,7 +31,7 @@ from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.text import is_tip, warn
 from reviewer.ui.welcome import recent_projects
 from tests.conftest import ClipFactory, place
-from tests.test_hostile import PASSWORD, MemoryKeyring, need_root, tmpfs
+from tests.test_hostile import PASSWORD, MemoryKeyring, read_only_project
 from tests.ui.test_workspace import press, shown_window
 
 MARK = "<img src=x>"
@@ -239,15 +238,7 @@ def test_without_a_keyring_the_password_is_not_kept_and_the_user_is_told(
 def test_a_read_only_project_opens_and_refuses_decisions_with_a_message(
     qtbot: QtBot, tmp_path: Path, clip: ClipFactory
 ) -> None:
-    need_root("the read-only storage test")
-    media = tmp_path / "media"
-    place(clip(".mp4", seed=1, frames=24), media / "SH010" / "a.mp4")
-    with tmpfs(tmp_path / "share", "16m") as share:
-        path = share / "p.trproj"
-        project = open_project(path)
-        ingest(project, [media], workers=0)
-        project.close()
-        subprocess.run(["mount", "-o", "remount,ro", str(share)], check=True)
+    with read_only_project(tmp_path, clip) as path:
         gen = shown_window(qtbot, path, 1)
         window: ProjectWindow = next(gen)
         assert window.project.read_only
