@@ -80,6 +80,7 @@ from reviewer.review.session import (
     save_bin,
     save_session,
 )
+from reviewer.review.workspace import Workspace
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
@@ -253,6 +254,14 @@ class ProjectWindow(QMainWindow):
         super().__init__()
         self.project = project
         self.settings = QSettings()
+        kept = {
+            key: self.settings.value(key) for key in Workspace().as_settings() if self.settings.contains(key)
+        }
+        if "workspace/auto_advance" not in kept and self.settings.contains("auto_advance"):
+            kept["workspace/auto_advance"] = self.settings.value(
+                "auto_advance"
+            )  # where versions before kept it
+        self.view = Workspace.from_settings(kept)  # the view state; widgets show it, none keeps it
         self.reviewer = str(self.settings.value("reviewer", "") or default_reviewer())
         self.tasks = Tasks(self, max_threads=4)
         self.catalog: Catalog | None = None
@@ -329,9 +338,9 @@ class ProjectWindow(QMainWindow):
         self.session_label.setTextFormat(Qt.TextFormat.PlainText)
         self.session_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.auto_advance = QCheckBox("Auto-advance")
-        self.auto_advance.setChecked(bool(self.settings.value("auto_advance", True, type=bool)))
+        self.auto_advance.setChecked(self.view.auto_advance)
         self.auto_advance.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.auto_advance.toggled.connect(self._auto_advance_toggled)
+        self.auto_advance.toggled.connect(lambda on: setattr(self.view, "auto_advance", on))
         self.session_button = QPushButton("Start session")
         self.session_button.setObjectName("session-button")
         self.session_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -354,7 +363,14 @@ class ProjectWindow(QMainWindow):
         self.dashboard: DashboardWindow | None = None
         self.cut_view = CutView()
         self.stage_stack.addWidget(self.cut_view)
+        self.view.muted = self.player.muted
+        self.view.every_frame = self.player.clock.every_frame  # the player keeps it between windows
         self._apply_every_frame()
+        self.view.on("stage", self._show_stage)
+        self.view.on("browser", self._show_browser)
+        self.view.on("auto_advance", self._auto_advance_changed)
+        self.view.on("muted", self._apply_muted)
+        self.view.on("every_frame", self._apply_every_frame)
         stage_layout.addWidget(self.session_bar)
         stage_layout.addWidget(self.stage_stack, 1)
 
@@ -517,7 +533,9 @@ class ProjectWindow(QMainWindow):
             "queue.previous_take": lambda: self.go_to_take(-1),
             "session.start": self.start_session,
             "session.stop": self.stop_session,
-            "session.toggle_auto_advance": lambda: self.auto_advance.toggle(),
+            "session.toggle_auto_advance": lambda: setattr(
+                self.view, "auto_advance", not self.view.auto_advance
+            ),
             "view.grid": lambda: self.set_view("grid"),
             "view.player": lambda: self.set_view("player"),
             "view.compare": self.compare,
@@ -568,16 +586,14 @@ class ProjectWindow(QMainWindow):
             self.restoreState(state)
         if isinstance(split, QByteArray):
             self.splitter.restoreState(split)
-        if self.settings.value("workspace/browser") == "table":
-            self.browser_stack.setCurrentWidget(self.table)
+        self._show_browser(self.view.browser)
 
     def _save_layout(self) -> None:
         self.settings.setValue("workspace/geometry", self.saveGeometry())
         self.settings.setValue("workspace/state", self.saveState())
         self.settings.setValue("workspace/splitter", self.splitter.saveState())
-        self.settings.setValue(
-            "workspace/browser", "table" if self.browser_stack.currentWidget() is self.table else "grid"
-        )
+        for key, value in self.view.as_settings().items():
+            self.settings.setValue(key, value)
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -767,23 +783,28 @@ class ProjectWindow(QMainWindow):
 
     def toggle_every_frame(self) -> None:
         """Ctrl+Shift+L: show every frame (late if the machine cannot keep up), or keep time (skip)."""
-        self.player.toggle_every_frame()  # the player keeps the choice; compare and the cut follow it
-        self._apply_every_frame()
+        self.view.every_frame = not self.view.every_frame
         self.status_label.setText(
             "Playing every frame: none is skipped, playback slows if it must"
-            if self.player.clock.every_frame
+            if self.view.every_frame
             else "Playing in real time: frames are skipped when playback falls behind"
         )
 
     def toggle_mute(self) -> None:
         """M: sound on or off, for the player, compare and the cut alike (the window opens muted: triage)."""
-        self.player.toggle_mute()
-        self.cut_view.set_muted(self.player.muted)
-        self.compare_view.set_muted(self.player.muted)
-        self.status_label.setText("Sound off (M)" if self.player.muted else "Sound on (M)")
+        self.view.muted = not self.view.muted
+        self.status_label.setText("Sound off (M)" if self.view.muted else "Sound on (M)")
 
-    def _apply_every_frame(self) -> None:
-        on = self.player.clock.every_frame
+    def _apply_muted(self, muted: bool) -> None:
+        if self.player.muted != muted:
+            self.player.toggle_mute()
+        self.cut_view.set_muted(muted)
+        self.compare_view.set_muted(muted)
+
+    def _apply_every_frame(self, on: bool | None = None) -> None:
+        on = self.view.every_frame if on is None else on
+        if self.player.clock.every_frame != on:
+            self.player.toggle_every_frame()  # the player keeps the choice for the next window
         self.compare_view.clock.every_frame = on
         self.cut_view.every_frame = on
         if self.cut_view.playback is not None:
@@ -1181,7 +1202,7 @@ class ProjectWindow(QMainWindow):
                         self.model.remove_take(take_id)
                 finally:
                     self._rearranging = False
-            advance = self.auto_advance.isChecked() and decision.verdict != m.VERDICT_CLEAR
+            advance = self.view.auto_advance and decision.verdict != m.VERDICT_CLEAR
             self.session_timer.start()
             self._top_up_claims()
         self._after_change(change)
@@ -1322,7 +1343,7 @@ class ProjectWindow(QMainWindow):
             f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead reveals "
             "the votes; a lead's verdict settles the stage)"
         )
-        if self.auto_advance.isChecked() and n == 1:
+        if self.view.auto_advance and n == 1:
             self.go_to_take(+1)
 
     def reveal_votes(self) -> None:
@@ -1489,7 +1510,7 @@ class ProjectWindow(QMainWindow):
             return
         self.session = Session(
             stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
-            auto_advance=self.auto_advance.isChecked(),
+            auto_advance=self.view.auto_advance,
         )  # fmt: skip
         if self.current_id in queue:
             self.session.go_to(self.current_id)
@@ -1590,10 +1611,19 @@ class ProjectWindow(QMainWindow):
         else:
             self.start_session()
 
-    def _auto_advance_toggled(self, on: bool) -> None:
-        self.settings.setValue("auto_advance", on)
+    def _auto_advance_changed(self, on: bool) -> None:
+        self.auto_advance.setChecked(on)  # the box shows the state; it does not keep it
+        self.settings.setValue("workspace/auto_advance", on)
         if self.session is not None:
             self.session.auto_advance = on
+
+    def _show_stage(self, stage: str) -> None:
+        self.stage_stack.setCurrentWidget(
+            {"compare": self.compare_view, "cut": self.cut_view}.get(stage, self.player)
+        )
+
+    def _show_browser(self, browser: str) -> None:
+        self.browser_stack.setCurrentWidget(self.table if browser == "table" else self.grid)
 
     def _update_session_bar(self) -> None:
         s = self.session
@@ -1615,8 +1645,8 @@ class ProjectWindow(QMainWindow):
     def set_view(self, which: str) -> None:
         """G: the browser fills the window; E: the player does; the same key again: both side by side."""
         browser_only = which == "grid"
-        if which == "grid" and self.browser_stack.currentWidget() is not self.grid:
-            self.browser_stack.setCurrentWidget(self.grid)
+        if which == "grid":
+            self.view.browser = "grid"
         showing_only = (
             (self.browser.isVisible() and not self.stage_area.isVisible())
             if browser_only
@@ -1635,17 +1665,16 @@ class ProjectWindow(QMainWindow):
 
     def _transport(self, command: str) -> None:
         """Transport keys drive what is on the stage: the player, or every take in compare."""
-        if self.stage_stack.currentWidget() is self.compare_view:
-            handler = self.compare_view.handlers().get(command)
-        elif self.stage_stack.currentWidget() is self.cut_view:
-            handler = self.cut_view.handlers().get(command)
-        else:
-            handler = self.player.handlers().get(command)
+        views: dict[str, CompareView | CutView | PlayerWidget] = {
+            "compare": self.compare_view,
+            "cut": self.cut_view,
+        }
+        handler = views.get(self.view.stage, self.player).handlers().get(command)
         if handler is not None:
             handler()
 
     def comparing(self) -> bool:
-        return self.stage_stack.currentWidget() is self.compare_view
+        return self.view.stage == "compare"
 
     def compare(self) -> None:
         """C: 2-up, again 4-up, again back to the player. The takes: the selection (up to four), else
@@ -1669,7 +1698,7 @@ class ProjectWindow(QMainWindow):
         takes = [rows[t] for t in ids if t in rows]
         self.player.pause()
         self.stage_area.show()
-        self.stage_stack.setCurrentWidget(self.compare_view)
+        self.view.stage = "compare"
         self.compare_view.set_takes(takes, count)
         self.status_label.setText(
             f"Compare {count}-up: Tab moves the cursor, W wipe / difference, P X 0-5 decide the take under it, "
@@ -1708,13 +1737,13 @@ class ProjectWindow(QMainWindow):
         self.dashboard.raise_()
 
     def cutting(self) -> bool:
-        return self.stage_stack.currentWidget() is self.cut_view
+        return self.view.stage == "cut"
 
     def toggle_cut(self) -> None:
         """S: the cut (heroes of all shots in order) on the stage, or back to the player."""
         if self.cutting():
             self.cut_view.close_all()
-            self.stage_stack.setCurrentWidget(self.player)
+            self.view.stage = "player"
             if self.current_id is not None:
                 self._show_take(self.current_id)
             return
@@ -1722,7 +1751,7 @@ class ProjectWindow(QMainWindow):
             self.compare_view.close_all()
         self.player.pause()
         self.stage_area.show()
-        self.stage_stack.setCurrentWidget(self.cut_view)
+        self.view.stage = "cut"
         self._load_cut()
         heroes = sum(1 for i in self.cut_view.items if i.hero)
         self.status_label.setText(
@@ -1760,7 +1789,7 @@ class ProjectWindow(QMainWindow):
 
     def close_compare(self) -> None:
         self.compare_view.close_all()
-        self.stage_stack.setCurrentWidget(self.player)
+        self.view.stage = "player"
         if self.current_id is not None:
             self._show_take(self.current_id)
         self.status_label.setText("Back to the player")
@@ -1775,8 +1804,7 @@ class ProjectWindow(QMainWindow):
         return f"{for_terminal(take.get('name', ''))}   {state}   {stars}"
 
     def toggle_table(self) -> None:
-        table = self.browser_stack.currentWidget() is not self.table
-        self.browser_stack.setCurrentWidget(self.table if table else self.grid)
+        self.view.browser = "grid" if self.view.browser == "table" else "table"
         self.browser.show()
         self.focus_browser()
 
