@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import unicodedata
 from typing import Any
 
 MAX_ITEMS = 200  # of one dict or list inside a value
@@ -116,8 +117,6 @@ def fit_bytes(text: str, limit: int) -> str:
 
 
 def _is_combining(char: str) -> bool:
-    import unicodedata
-
     return unicodedata.combining(char) != 0
 
 

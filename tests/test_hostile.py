@@ -196,29 +196,31 @@ def test_metadata_over_its_budget_is_stored_with_the_reason(tmp_path: Path, clip
 # --- 2. numbers that break timelines and JSON -------------------------------------------------------
 
 
+def one_take(tmp_path: Path, clip: ClipFactory, sidecar: str | None = None) -> tuple[Path, int]:
+    """A project of one ingested take (with a JSON sidecar when given): its file and the take's id."""
+    video = place(clip(".mp4", frames=12, seed=1), tmp_path / "media" / "SH010" / "take.mp4")
+    if sidecar is not None:
+        video.with_suffix(".json").write_text(sidecar, encoding="utf-8")
+    project_file = tmp_path / "p.trproj"
+    with open_project(project_file) as project:
+        ingest(project, [tmp_path / "media"], workers=0)
+        with project.sessions() as session:
+            return project_file, session.scalars(select(m.Take.id)).one()
+
+
 def test_huge_and_non_finite_numbers_come_out_as_strict_json_and_timelines(
     tmp_path: Path, clip: ClipFactory
 ) -> None:
-    media = tmp_path / "media"
-    place(clip(".mp4", frames=12, seed=1), media / "SH010" / "numbers.mp4")
-    digits = "9" * 400
-    (media / "SH010" / "numbers.json").write_text(
-        '{"prompt": "a truck", "seed": 12, "huge": ' + digits + ', "inf": 1e999, "nan": NaN, "ninf": -Infinity,'
-        ' "fine": 1.5, "big_ok": 12345678901234567890}', encoding="utf-8",
-    )  # fmt: skip
-    project_file = tmp_path / "p.trproj"
-    project = open_project(project_file)
-    try:
-        ingest(project, [media], workers=0)
+    sidecar = ('{"prompt": "a truck", "seed": 12, "huge": ' + "9" * 400 + ', "inf": 1e999, "nan": NaN, '
+               '"ninf": -Infinity, "fine": 1.5, "big_ok": 12345678901234567890}')  # fmt: skip
+    project_file, take_id = one_take(tmp_path, clip, sidecar)
+    with open_project(project_file) as project:
         with project.sessions() as session:
-            take = session.scalars(select(m.Take)).one()
-            params = take.params
+            params = session.get_one(m.Take, take_id).params
         assert params["inf"] == "inf" and params["nan"] == "nan" and params["ninf"] == "-inf"
         assert params["huge"].startswith("999") and params["fine"] == 1.5
         assert params["big_ok"] == "12345678901234567890"  # beyond 64 bits: text, exactly
-        decide(project, take.id, Decision(verdict="keep"))
-    finally:
-        project.close()
+        decide(project, take_id, Decision(verdict="keep"))
     strict_outputs(project_file, "Triage", tmp_path / "out")
     for line in run_cli("takes", str(project_file), "--json").stdout.splitlines():
         strict_loads(line)
@@ -226,15 +228,9 @@ def test_huge_and_non_finite_numbers_come_out_as_strict_json_and_timelines(
 
 def test_a_project_written_before_the_fix_still_exports(tmp_path: Path, clip: ClipFactory) -> None:
     """A NaN or a 400-digit number already in a project (an older version, an edit by hand)."""
-    media = tmp_path / "media"
-    place(clip(".mp4", frames=12, seed=1), media / "SH010" / "old.mp4")
-    project_file = tmp_path / "p.trproj"
+    project_file, take_id = one_take(tmp_path, clip)
     project = open_project(project_file)
     try:
-        ingest(project, [media], workers=0)
-        with project.session() as session:
-            take = session.scalars(select(m.Take)).one()
-            take_id = take.id
         with project.engine.begin() as conn:
             conn.exec_driver_sql(
                 "UPDATE takes SET params = ? WHERE id = ?", ('{"a": NaN, "b": ' + "7" * 400 + "}", take_id)

@@ -554,10 +554,10 @@ def check_template(template: str) -> None:
 
 
 def selects_name(c: Clip, template: str) -> str:
-    check_template(template)
+    """The copy's name (``template`` checked by ``check_template`` first)."""
     path = Path(c.name)
-    suffix = safe_name(path.suffix.lower(), 16) if path.suffix.strip(".") else ""
-    suffix = "." + suffix if suffix and suffix != "take" else ""
+    ext = _UNSAFE.sub("", strip_bidi(path.suffix.lower().lstrip(".")))[:15]
+    suffix = f".{ext}" if ext else ""
     values = {
         "shot": c.shot, "rank": f"{c.rank:02d}", "name": path.stem, "stem": path.stem, "ext": path.suffix.lstrip("."),
         "take_id": str(c.take_id), "model": c.model, "seed": c.seed, "rating": "" if c.rating is None else str(c.rating),

@@ -59,6 +59,9 @@ def clean_text(value: Any, limit: int = MAX_TEXT) -> str:
 class OverBudget(Exception):
     """One file's metadata took longer than its budget."""
 
+    def __init__(self, seconds: float | None) -> None:
+        super().__init__(f"reading its metadata took over {seconds:g} s")
+
 
 class Budget:
     """A deadline that the parsers check between steps (each step is bounded, so one check per node,
@@ -70,7 +73,7 @@ class Budget:
 
     def check(self) -> None:
         if self.deadline is not None and time.monotonic() > self.deadline:
-            raise OverBudget(f"reading its metadata took over {self.seconds:g} s")
+            raise OverBudget(self.seconds)
 
 
 UNLIMITED = Budget(None)

@@ -60,7 +60,7 @@ def hard_limit(seconds: float) -> Iterator[None]:
         return
 
     def stop(_signum: int, _frame: Any) -> None:
-        raise OverBudget(f"reading its metadata took over {seconds:g} s")
+        raise OverBudget(seconds)
 
     previous = signal.signal(signal.SIGALRM, stop)
     signal.setitimer(signal.ITIMER_REAL, seconds)

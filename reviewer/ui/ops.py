@@ -37,7 +37,6 @@ class Ops(QObject):
         fn: Callable[..., Change],
         *args: Any,
         said: Said = None,
-        undoable: bool = True,
         initiator: object = None,
     ) -> Change | None:
         """``fn(*args)`` as one undoable step; the change, or None when it was refused (and said why)."""
@@ -46,7 +45,7 @@ class Ops(QObject):
         except KnownError as exc:
             self.say(str(exc))
             return None
-        if undoable and change.event_ids:
+        if change.event_ids:
             self.undo_stack.push(UndoEntry(label, change.event_ids, sorted(change.take_ids)))
         self.changed.emit(change, initiator)
         text = said(change) if callable(said) else said
