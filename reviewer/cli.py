@@ -17,6 +17,7 @@ from typing import Any, TextIO
 from sqlalchemy import select
 
 from reviewer.errors import KnownError
+from reviewer.media.proxy import existing_proxy
 from reviewer.review.decisions import Decision, decide, default_reviewer
 from reviewer.store import models as m
 from reviewer.store import queries, secrets
@@ -218,6 +219,8 @@ def cmd_takes(args: argparse.Namespace) -> int:
         out = sys.stdout
         for row in queries.take_rows(session, ids):
             if args.json:
+                found = existing_proxy(row["content_hash"])
+                row["proxy"] = str(found) if found is not None else None  # this workstation's cache
                 out.write(dumps(row) + "\n")
             else:
                 verdict = row["verdict"] or "-"

@@ -144,8 +144,10 @@ class Ingestor:
         cancel: Callable[[], bool] | None = None,
         on_note: ProblemFn | None = None,
         on_wait: WaitFn | None = None,
+        proxies: bool = True,
     ) -> None:
         self.project = project
+        self.proxies = proxies  # the analysis pass also writes each take's proxy (reviewer.media.proxy)
         self.on_note = on_note or (lambda path, reason: None)
         self.on_wait = on_wait
         self.workers = workers if workers is not None else (os.cpu_count() or 2)
@@ -451,7 +453,7 @@ class Ingestor:
         executor = self._executor(1_000_000)
         try:
             analyze_takes(self.project, executor, None, report, self.cache_root, self.workers, self.cancel,
-                          self.progress, self.on_problem, force=force)  # fmt: skip
+                          self.progress, self.on_problem, force=force, proxies=self.proxies)  # fmt: skip
         finally:
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
@@ -461,7 +463,7 @@ class Ingestor:
     def _filmstrip_phase(self, executor: Executor | None, take_ids: set[int], report: IngestReport) -> None:
         """The analysis pass over these takes: one decode each for the filmstrip and the quality signals."""
         analyze_takes(self.project, executor, take_ids, report, self.cache_root, self.workers, self.cancel,
-                      self.progress, self.on_problem)  # fmt: skip
+                      self.progress, self.on_problem, proxies=self.proxies)  # fmt: skip
 
 
 def analyze_takes(
@@ -475,9 +477,11 @@ def analyze_takes(
     progress: Callable[[str, int, int], None] = lambda *_: None,
     on_problem: Callable[[str, str], None] = lambda *_: None,
     force: bool = False,
+    proxies: bool = True,
 ) -> None:
-    """Analyse the takes that have no current analysis (or no filmstrip): those waiting at the earliest
-    stage first, the way a review queue meets them. ``take_ids`` None: the whole project."""
+    """Analyse the takes that have no current analysis (or no filmstrip, or with ``proxies`` no proxy on
+    this workstation): those waiting at the earliest stage first, the way a review queue meets them.
+    ``take_ids`` None: the whole project."""
     with project.sessions() as session:
         roots = {rid: Path(path) for rid, path in local.root_paths(session).items()}
         current = {
@@ -496,7 +500,7 @@ def analyze_takes(
         ).all()
     root = Path(cache_root)
     jobs = [
-        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root)
+        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root, proxies)
         for r in rows
         if (take_ids is None or r.id in take_ids)
         and (
@@ -504,6 +508,7 @@ def analyze_takes(
             or current.get(r.id) != r.content_hash
             or not cache.filmstrip_path(r.content_hash, root).exists()
             or not cache.poster_path(r.content_hash, root).exists()
+            or (proxies and not cache.proxy_path(r.content_hash, root).exists())
         )
     ]
     take_of = {(str(roots[r.root_id] / r.relpath)): (r.id, r.content_hash) for r in rows}

@@ -116,11 +116,14 @@ def analyze_take(
     digest: str,
     frame_count: int,
     cache_root: str,
+    proxies: bool = True,
     frames: int = cache.FILMSTRIP_FRAMES,
     height: int = cache.FILMSTRIP_HEIGHT,
 ) -> Failure | dict[str, Any]:
-    """One decode of the take: its quality signals (as a dict), and its filmstrip into the cache if missing."""
+    """One decode of the take: its quality signals (as a dict), and its filmstrip and (with ``proxies``)
+    its proxy into the cache if missing."""
     root = Path(cache_root)
+    proxy_file = cache.proxy_path(digest, root)
     strip_file = cache.filmstrip_path(digest, root)
     poster_file = cache.poster_path(digest, root)
     try:
@@ -129,7 +132,10 @@ def analyze_take(
             if poster is not None:
                 cache.write_atomic(poster_file, encode_jpeg(poster))
         want_strip = not strip_file.exists()
-        result, strip = analyze(Path(path), frame_count, frames if want_strip else 0, height)
+        want_proxy = proxies and not proxy_file.exists()
+        result, strip = analyze(
+            Path(path), frame_count, frames if want_strip else 0, height, proxy_file if want_proxy else None
+        )
         if strip is not None:
             cache.write_atomic(strip_file, encode_jpeg(strip))
     except MediaError as exc:

@@ -12,7 +12,8 @@ whole picture and in the block that changed most) and a grey-level histogram. Fr
 - a perceptual hash (64 bits, DCT) of eight frames spread over the take, for near-duplicates;
 - with sound: silence and clipping.
 
-The same pass draws the filmstrip, so a take is decoded once for both. Numbers are numpy, no OpenCV.
+The same pass draws the filmstrip and writes the take's proxy (``reviewer.media.proxy``), so a take is
+decoded once for all three. Numbers are numpy, no OpenCV.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from av.video.reformatter import VideoReformatter
 
 from reviewer.errors import MediaError
 from reviewer.media.filmstrip import pick_frames, tile
+from reviewer.media.proxy import ProxyWriter
 
 VERSION = 1  # bump when a signal's definition changes: older analyses are then run again
 GREY = (128, 72)
@@ -259,9 +261,12 @@ def audio_signals(path: Path, fps: float, frames: int) -> dict[str, Signal]:
 
 
 def analyze(
-    path: Path, frame_count: int = 0, strip_frames: int = 0, strip_height: int = 72
+    path: Path, frame_count: int = 0, strip_frames: int = 0, strip_height: int = 72, proxy: Path | None = None
 ) -> tuple[Analysis, np.ndarray | None]:
-    """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by side)."""
+    """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by
+    side), and with ``proxy`` its proxy written there (only when every frame decoded: frame N must stay
+    frame N)."""
+    writer: ProxyWriter | None = None
     wanted = set(pick_frames(frame_count, strip_frames)) if strip_frames and frame_count else set()
     greys: list[np.ndarray] = []
     tiles: list[np.ndarray] = []
@@ -280,7 +285,11 @@ def analyze(
             # One reformatter for the take: its scaling context is made once, not per frame. One
             # thread: for a picture this small, handing work to more costs more than it saves.
             reformatter = VideoReformatter()
+            if proxy is not None:
+                writer = ProxyWriter(proxy, stream)
             for index, frame in enumerate(container.decode(stream)):
+                if writer is not None:
+                    writer.add(frame)
                 small = reformatter.reformat(
                     frame, width=GREY[0], height=GREY[1], format="gray", interpolation=GREY_SCALING, threads=1
                 )
@@ -288,8 +297,17 @@ def analyze(
                 if index in wanted:
                     tiles.append(tile(frame, sar, strip_height))
     except av.error.FFmpegError as exc:
+        if writer is not None:
+            writer.abort()  # a proxy of part of the take would number its frames wrong
+            writer = None
         if not greys:
             raise MediaError(f"cannot decode the take for analysis ({exc.strerror or exc})") from None
+    except BaseException:
+        if writer is not None:
+            writer.abort()
+        raise
+    if writer is not None:
+        writer.finish()  # None when it could not be written: a proxy is never needed for correctness
     if not greys:
         raise MediaError("no frames could be decoded")
     grey = np.stack(greys)

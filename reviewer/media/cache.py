@@ -1,5 +1,5 @@
-"""The local thumbnail cache: posters and filmstrips as JPEG files (and sound waveforms as small numpy
-files) keyed by a take's content hash.
+"""The local thumbnail cache: posters and filmstrips as JPEG files, sound waveforms as small numpy
+files and proxies as small MP4 files, keyed by a take's content hash.
 
 It is regenerable and per workstation (never in the project database): ``$TAKE_REVIEWER_CACHE``, else
 ``$XDG_CACHE_HOME/take-reviewer``, else ``~/.cache/take-reviewer``. Files are written atomically, so a
@@ -40,6 +40,12 @@ def filmstrip_path(content_hash: str, root: Path | None = None) -> Path:
 
 def waveform_path(content_hash: str, root: Path | None = None) -> Path:
     return _key_path(root or cache_root(), content_hash, "wave", ".npy")
+
+
+def proxy_path(content_hash: str, root: Path | None = None) -> Path:
+    """A take's proxy (small H.264 copy with the same frames, see ``reviewer.media.proxy``)."""
+    safe = "".join(c for c in content_hash if c.isalnum() or c in "-_")
+    return (root or cache_root()) / "proxies" / safe[-2:] / f"{safe}.mp4"
 
 
 def write_atomic(path: Path, data: bytes) -> None:

@@ -51,6 +51,10 @@ def workstation() -> str:
     return socket.gethostname()
 
 
+PAGE_RULE = "page-rule"
+SOURCES = (PAGE_RULE,)
+
+
 @dataclass(frozen=True)
 class Decision:
     """What a reviewer says about one take; fields left None say nothing."""
@@ -63,6 +67,7 @@ class Decision:
     note: str | None = None
     frame_in: int | None = None
     frame_out: int | None = None
+    source: str | None = None  # None: by the reviewer's key; "page-rule": by the survey's page rule
 
     def validate(self) -> None:
         if self.verdict is not None and self.verdict not in m.VERDICTS:
@@ -73,6 +78,8 @@ class Decision:
             raise KnownError("A note's range ends before it starts")
         if self.is_empty():
             raise KnownError("Nothing to decide: give a verdict, a rating, a tag or a note")
+        if self.source is not None and self.source not in SOURCES:
+            raise KnownError(f"Unknown source of a decision {self.source!r}")
 
     def is_empty(self) -> bool:
         return (
@@ -176,6 +183,7 @@ def undone_ids(events: Sequence[_EventLike]) -> set[int]:
 
 _EVENT_COLUMNS = (
     m.Event.id,
+    m.Event.source,
     m.Event.undoes_id,
     m.Event.stage_id,
     m.Event.verdict,
@@ -407,6 +415,7 @@ def _record(
             note=decision.note.strip() if decision.note else None,
             frame_in=decision.frame_in,
             frame_out=decision.frame_out,
+            source=decision.source,
         )
         change.event_ids.append(event_id)
         recompute_state(session, take_id, all_stages)
@@ -560,7 +569,8 @@ def history(
         if r.undoes_id is not None:
             parts.append(f"undid #{r.undoes_id}" if r.id not in undone else f"undid #{r.undoes_id} (redone)")
         if r.verdict:
-            parts.append(f"{r.verdict} at {stage_names.get(r.stage_id, '?')}")
+            how = " (page rule)" if r.source == PAGE_RULE else ""
+            parts.append(f"{r.verdict} at {stage_names.get(r.stage_id, '?')}{how}")
         if r.vote:
             seen = r.stage_id in open_stages or (viewer is not None and r.name == viewer)
             vote = f"voted {r.vote}" if seen else "voted (hidden until the votes are revealed)"

@@ -14,11 +14,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from reviewer.errors import KnownError
+from reviewer.review import team, votes
+from reviewer.review.catalog import Catalog
 from reviewer.review.decisions import Change, undo
+from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
 
 IDLE_GAP_S = 120.0  # a pause longer than this does not count as reviewing time
+TOP_UP_AT = 10  # a session claims its next batch when fewer undecided takes than this lie ahead
 
 
 def filter_to_dict(f: queries.TakeFilter) -> dict[str, Any]:
@@ -78,6 +82,8 @@ class Session:
     active_s: float = 0.0
     last_action: float = 0.0
     auto_advance: bool = True
+    pool: int = 0  # in team mode, how many takes the session's filter held for everyone (0: solo)
+    rejected_at: dict[int, int] = field(default_factory=dict, repr=False)  # where rejected takes stood
 
     @property
     def current(self) -> int | None:
@@ -110,6 +116,7 @@ class Session:
             self.kept.append(take_id)
         elif verdict == "reject" and take_id in self.queue:
             index = self.queue.index(take_id)
+            self.rejected_at[take_id] = index
             self.queue.pop(index)
             self.rejected.append(take_id)
             if index < self.position or self.position >= len(self.queue):
@@ -130,9 +137,32 @@ class Session:
         hours = (self.active_s + (30.0 if self.decided else 0.0)) / 3600
         return len(self.decided) / hours if hours > 0 else 0.0
 
+    def verdict(self, take_id: int) -> str | None:
+        """The verdict this session gave ``take_id`` (None: none yet)."""
+        if take_id in self.kept:
+            return m.VERDICT_KEEP
+        if take_id in self.rejected:
+            return m.VERDICT_REJECT
+        return None
+
+    def settle(self, take_id: int, verdict: str | None) -> None:
+        """Make the session's counts say what the project now says of ``take_id`` (after an undo or a
+        redo: the verdict the log leaves in effect, which need not be the one undone)."""
+        index = self.rejected_at.get(take_id, len(self.queue))
+        if verdict == m.VERDICT_REJECT:
+            self.record(take_id, m.VERDICT_REJECT)
+            return
+        if take_id in self.rejected:
+            self.restore(take_id, index)
+        self.record(take_id, verdict if verdict is not None else m.VERDICT_CLEAR)
+
     def progress(self) -> str:
-        """“312 of 4,870 · 41 kept · 620 takes/h”."""
-        text = f"{len(self.decided):,} of {self.total:,} · {len(self.kept):,} kept"
+        """“312 of 4,870 · 41 kept · 620 takes/h”; in team mode “batch: 50 of your 312 · …”."""
+        if self.pool:
+            text = f"batch: {len(self.decided):,} of your {self.total:,} (of {self.pool:,})"
+        else:
+            text = f"{len(self.decided):,} of {self.total:,}"
+        text += f" · {len(self.kept):,} kept"
         rate = self.takes_per_hour()
         if len(self.decided) >= 3 and rate:
             text += f" · {rate:,.0f} takes/h"
@@ -144,7 +174,7 @@ class Session:
             "stage": self.stage, "stage_name": self.stage_name, "filter": self.filter, "total": self.total,
             "current": self.current, "decided": self.decided, "kept": self.kept, "rejected": self.rejected,
             "started": self.started, "active_s": self.active_s, "last_action": self.last_action,
-            "auto_advance": self.auto_advance,
+            "auto_advance": self.auto_advance, "pool": self.pool,
         }  # fmt: skip
 
     @classmethod
@@ -157,11 +187,58 @@ class Session:
             kept=list(state.get("kept", [])), rejected=list(state.get("rejected", [])),
             started=float(state.get("started", time.time())), active_s=float(state.get("active_s", 0.0)),
             last_action=float(state.get("last_action", 0.0)), auto_advance=bool(state.get("auto_advance", True)),
+            pool=int(state.get("pool", 0)),
         )  # fmt: skip
         current = state.get("current")
         if isinstance(current, int):
             session.go_to(current)
         return session
+
+
+def claim(
+    project: Project, reviewer: str, catalog: Catalog, stage: int, wanted: Sequence[int], count: int | None = None
+) -> list[int]:
+    """The takes a session may review: claimed, so that nobody else triages them at this stage while it
+    holds them (``team.claim``: a batch, or ``count``); at a voted stage all of them that wait there,
+    unclaimed, since every reviewer votes on the same shortlist."""
+    if stage in votes.rules(project).voting:
+        waiting = [
+            t for t in wanted
+            if t in catalog.row_of and catalog.stage_pos[catalog.row_of[t]] == stage
+            and not catalog.rejected[catalog.row_of[t]]
+        ]  # fmt: skip
+        return waiting if count is None else waiting[:count]
+    return team.claim(project, reviewer, stage, list(wanted), count=count)
+
+
+def top_up(project: Project, reviewer: str, catalog: Catalog, session: Session) -> list[int]:
+    """Near the end of what the session holds (``TOP_UP_AT`` undecided takes ahead or fewer), claim the
+    next batch of its filter and add it to the queue; the takes added (none: nothing to do or left)."""
+    ahead = [t for t in session.queue[session.position :] if t not in session.decided]
+    if len(ahead) > TOP_UP_AT:
+        return []
+    known = set(session.queue) | set(session.decided)
+    rows = catalog.select(filter_from_dict(session.filter))
+    wanted = [int(t) for t in catalog.ids[rows] if int(t) not in known]
+    more = claim(project, reviewer, catalog, session.stage, wanted) if wanted else []
+    session.queue.extend(more)
+    session.total += len(more)
+    return more
+
+
+def resume(project: Project, reviewer: str, catalog: Catalog, saved: Session) -> list[int]:
+    """Take up a saved session again: claim its undecided takes; the ones gone meanwhile (decided or
+    claimed by others) leave its queue and are returned."""
+    undecided = [t for t in saved.queue if t not in saved.decided]
+    mine = set(claim(project, reviewer, catalog, saved.stage, undecided, count=len(undecided)))
+    gone = [t for t in undecided if t not in mine]
+    current = saved.current
+    saved.queue = [t for t in saved.queue if t not in gone]
+    if current is not None and current in saved.queue:
+        saved.go_to(current)
+    else:
+        saved.position = min(saved.position, max(0, len(saved.queue) - 1))
+    return gone
 
 
 def session_key(reviewer: str) -> str:

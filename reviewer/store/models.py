@@ -251,6 +251,9 @@ class Event(Base):
     # a blind vote at ``stage_id`` (migration 0006): keep or reject, hidden from the other voters until
     # the stage's votes are revealed; it changes no state (a lead's verdict settles the stage)
     vote: Mapped[str | None] = mapped_column(String(10))
+    # how the decision was given (migration 0007): None by the reviewer's own key, "page-rule" by the
+    # survey's page rule over the takes left unmarked on a page
+    source: Mapped[str | None] = mapped_column(String(20))
 
     reviewer: Mapped[Reviewer] = relationship()
     stage: Mapped[Stage | None] = relationship()

@@ -1,0 +1,154 @@
+"""Proxies: a small, cheap-to-decode copy of a take, written during the analysis pass's own decode.
+
+A proxy has the take's frames and timing: frame N of the proxy is frame N of the take, at the same
+presentation time (the source's timestamps are kept, so variable frame rate stays variable). Its picture
+is the take as it is meant to be seen (pixel aspect and rotation applied) scaled to at most
+``PROXY_HEIGHT`` pixels high, in H.264 with a short group of pictures and no B-frames, so that sixteen
+of them decode at once on two cores and a seek costs a few frames. Proxies live in the local cache,
+keyed by the take's content hash like posters and filmstrips: regenerable, per workstation, never
+needed for correctness. Whoever plays a take asks ``playable`` for the file to open: the proxy when it
+exists and is wanted, else the original, so a missing proxy is never an error.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import tempfile
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from reviewer.media import cache
+from reviewer.media.images import display_size, orient
+
+PROXY_HEIGHT = 360
+PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
+PROXY_CRF = "28"
+PROXY_SCALING = "FAST_BILINEAR"  # the picture is small; its sampling noise is below the encoder's
+
+
+def proxy_path(content_hash: str, root: Path | None = None) -> Path:
+    return cache.proxy_path(content_hash, root)
+
+
+def existing_proxy(content_hash: str, root: Path | None = None) -> Path | None:
+    """The take's proxy file if this workstation has one."""
+    if not content_hash:
+        return None
+    path = proxy_path(content_hash, root)
+    return path if path.is_file() else None
+
+
+def playable(take: dict, prefer_proxy: bool, root: Path | None = None) -> tuple[Path, bool]:
+    """The file to play for a take (the ``reviewer takes --json`` row) and whether it is the proxy: the
+    proxy when wanted or when the original is offline and the proxy exists; else the original."""
+    original = Path(str(take.get("path", "")))
+    found = existing_proxy(str(take.get("content_hash") or ""), root)
+    if found is not None and (prefer_proxy or take.get("missing") or not original.exists()):
+        return found, True
+    return original, False
+
+
+def proxy_size(width: int, height: int, sar: Fraction, rotation: int) -> tuple[int, int]:
+    """The proxy's size: the displayed picture scaled to at most ``PROXY_HEIGHT`` high, even sides."""
+    shown_w, shown_h = display_size(width, height, sar, rotation)
+    scale = min(1.0, PROXY_HEIGHT / shown_h)
+    return max(2, round(shown_w * scale / 2) * 2), max(2, round(shown_h * scale / 2) * 2)
+
+
+class ProxyWriter:
+    """Frames in (as decoded, in presentation order), a proxy file out; nothing is left behind on failure.
+
+    The file is written under a temporary name next to its place in the cache and moved there by
+    ``finish``, so a reader never opens half a proxy and two writers of the same take do no harm.
+    """
+
+    def __init__(self, path: Path, source: av.VideoStream) -> None:
+        self.path = path
+        self.time_base = Fraction(source.time_base or Fraction(1, 90000))
+        rate = source.average_rate or source.guessed_rate or Fraction(24)
+        self.interval = max(1, round(1 / (Fraction(rate) * self.time_base)))  # one frame, in time base units
+        self.sar = Fraction(source.sample_aspect_ratio or 1)
+        self.frames = 0
+        self._last_pts: int | None = None
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mp4")
+        os.close(fd)
+        self._tmp = Path(tmp)
+        self._out = av.open(tmp, "w", format="mp4")
+        self._stream: av.VideoStream | None = None
+        self._rate = Fraction(rate)
+        self.failed = False
+
+    def _open_stream(self, frame: av.VideoFrame) -> av.VideoStream:
+        width, height = proxy_size(frame.width, frame.height, self.sar, int(frame.rotation or 0))
+        stream = self._out.add_stream("libx264", rate=self._rate)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        stream.time_base = self.time_base
+        stream.codec_context.time_base = self.time_base
+        stream.codec_context.framerate = self._rate  # rate control reads the frame rate, not the time base
+        stream.codec_context.thread_count = 1  # the analysis pass runs one worker per core already
+        stream.options = {
+            "preset": "ultrafast", "crf": PROXY_CRF, "g": str(PROXY_GOP), "bf": "0",
+            "tune": "fastdecode", "x264-params": "scenecut=0",
+        }  # fmt: skip
+        return stream
+
+    def add(self, frame: av.VideoFrame) -> None:
+        """Encode the next frame. A proxy that cannot be written is given up quietly (``failed``): it is
+        never worth failing the decode it rides on."""
+        if self.failed:
+            return
+        try:
+            self._add(frame)
+        except (av.error.FFmpegError, OSError, ValueError, MemoryError):
+            self.abort()
+
+    def _add(self, frame: av.VideoFrame) -> None:
+        stream = self._stream or self._open_stream(frame)
+        self._stream = stream
+        rotation = int(frame.rotation or 0)
+        if rotation % 360:
+            w, h = (stream.height, stream.width) if abs(rotation) % 180 == 90 else (stream.width, stream.height)
+            rgb = orient(frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), rotation)
+            small = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+        else:
+            small = frame.reformat(
+                width=stream.width, height=stream.height, format="yuv420p", interpolation=PROXY_SCALING, threads=1
+            )
+        # The source's own timestamps, so that frame N is at the same time; a frame without one (or out
+        # of order, in a damaged file) goes one frame after the one before.
+        pts = frame.pts
+        if pts is None or (self._last_pts is not None and pts <= self._last_pts):
+            pts = (self._last_pts + self.interval) if self._last_pts is not None else 0
+        small.pts, small.time_base = pts, self.time_base
+        self._last_pts = pts
+        for packet in stream.encode(small):
+            self._out.mux(packet)
+        self.frames += 1
+
+    def finish(self) -> Path | None:
+        """Flush and move the file into place; None (and nothing written) when no frame came or the
+        proxy could not be written."""
+        if self.failed or self._stream is None:
+            self.abort()
+            return None
+        try:
+            for packet in self._stream.encode(None):
+                self._out.mux(packet)
+            self._out.close()
+            os.replace(self._tmp, self.path)
+        except (av.error.FFmpegError, OSError, ValueError):
+            self.abort()
+            return None
+        return self.path
+
+    def abort(self) -> None:
+        self.failed = True
+        with contextlib.suppress(Exception):
+            self._out.close()
+        self._tmp.unlink(missing_ok=True)

@@ -1,0 +1,146 @@
+"""Proxies: the same frames at the same times as the take, small, made by the analysis pass, and never
+an error when missing."""
+
+from __future__ import annotations
+
+import json
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from reviewer.cli import main
+from reviewer.ingest.ingest import ingest
+from reviewer.media import cache
+from reviewer.media.analysis import analyze
+from reviewer.media.frames import FrameReader
+from reviewer.media.proxy import PROXY_HEIGHT, existing_proxy, playable, proxy_size
+from reviewer.media.synth import Defect
+from reviewer.store import queries
+from reviewer.store.db import open_project
+from tests.conftest import ClipFactory, place
+
+
+def timestamps(path: Path) -> list[float]:
+    with av.open(str(path)) as c:
+        s = c.streams.video[0]
+        return sorted(float(f.pts * s.time_base) for f in c.decode(s))
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"codec": "h264", "width": 1280, "height": 720, "frames": 40},
+        {"codec": "hevc", "width": 640, "height": 360, "frames": 30, "vfr": True},
+        {"codec": "vp9", "width": 360, "height": 640, "frames": 25},  # portrait
+        {"codec": "h264", "width": 720, "height": 576, "frames": 20, "sar": Fraction(16, 11)},  # anamorphic
+        {"codec": "h264", "width": 640, "height": 360, "frames": 20, "rotation": 90},  # a phone held upright
+    ],
+)
+def test_frame_n_of_the_proxy_is_frame_n_of_the_take(clip: ClipFactory, tmp_path: Path, spec: dict) -> None:
+    suffix = ".webm" if spec["codec"] == "vp9" else ".mp4"
+    # Brightness alternating on every frame: a proxy one frame off would match its neighbours instead.
+    original = clip(suffix, seed=3, defects=[Defect("flicker", 0, spec["frames"])], **spec)
+    proxy = tmp_path / "p.mp4"
+    analyze(original, spec["frames"], proxy=proxy)
+    assert proxy.is_file()
+    assert not list(tmp_path.glob(".tmp-*")), "the temporary file is moved into place, not left behind"
+    # Same number of frames at the same presentation times (VFR stays VFR).
+    want, got = timestamps(original), timestamps(proxy)
+    assert len(got) == len(want) == spec["frames"]
+    assert np.allclose(np.array(got) - got[0], np.array(want) - want[0], atol=1e-3)
+    with FrameReader(original) as a, FrameReader(proxy) as b:
+        assert len(a) == len(b)
+        first = b.seek(0).rgb
+        height, width = first.shape[:2]
+        assert height <= PROXY_HEIGHT
+        # The proxy is the picture as displayed (aspect and rotation applied), to within rounding.
+        shown = a.seek(0).rgb
+        assert abs(width / height - shown.shape[1] / shown.shape[0]) < 0.03
+        a.size = (width, height)
+        for n in (0, len(a) // 3, len(a) - 1, 1):  # out of order: seeks, not only a sequential read
+            got_rgb = b.seek(n).rgb.astype(np.int16)
+            want_rgb = a.seek(n).rgb.astype(np.int16)
+            assert abs(want_rgb.shape[0] - got_rgb.shape[0]) <= 1 and abs(want_rgb.shape[1] - got_rgb.shape[1]) <= 1
+            h, w = min(want_rgb.shape[0], got_rgb.shape[0]), min(want_rgb.shape[1], got_rgb.shape[1])
+            got_rgb, want_rgb = got_rgb[:h, :w], want_rgb[:h, :w]
+            same = np.abs(want_rgb - got_rgb).mean()
+            assert same < 6.0, (n, same)
+            for m in (n - 1, n + 1):
+                if 0 <= m < len(a):
+                    other = np.abs(a.seek(m).rgb[:h, :w].astype(np.int16) - got_rgb).mean()
+                    assert same < other / 2, (n, m, same, other)
+
+
+def test_proxy_size_keeps_the_displayed_aspect() -> None:
+    assert proxy_size(1920, 1080, Fraction(1), 0) == (640, 360)
+    assert proxy_size(1080, 1920, Fraction(1), 0) == (202, 360)
+    assert proxy_size(1920, 1080, Fraction(1), 90) == (202, 360)
+    assert proxy_size(720, 576, Fraction(16, 11), 0) == (654, 360)  # 1047x576 shown
+    assert proxy_size(320, 240, Fraction(1), 0) == (320, 240)  # never scaled up
+
+
+def test_analysis_pass_makes_proxies_and_takes_json_names_them(
+    clip: ClipFactory, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    media = tmp_path / "media"
+    for i in range(3):
+        place(clip(seed=i, frames=24), media / f"take {i} ✓.mp4")
+    target = tmp_path / "p.trproj"
+    with open_project(target) as project:
+        ingest(project, [media], workers=1)
+        with project.sessions() as session:
+            rows = list(queries.take_rows(session, [1, 2, 3]))
+    for row in rows:
+        assert existing_proxy(row["content_hash"]) is not None
+    assert main(["takes", str(target), "--json"]) == 0
+    listed = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert len(listed) == 3
+    for row in listed:
+        assert row["proxy"] and Path(row["proxy"]).is_file()
+        assert row["proxy"] == str(cache.proxy_path(row["content_hash"]))
+
+
+def test_takes_from_before_proxies_get_them_from_reviewer_analyze(clip: ClipFactory, tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    place(clip(seed=5, frames=24), media / "a.mp4")
+    target = tmp_path / "p.trproj"
+    with open_project(target) as project:
+        ingest(project, [media], workers=1, proxies=False)  # as an older version left it
+        with project.sessions() as session:
+            row = next(queries.take_rows(session, [1]))
+    assert existing_proxy(row["content_hash"]) is None
+    assert main(["analyze", str(target)]) == 0  # the analysis is current: only the proxy is missing
+    assert existing_proxy(row["content_hash"]) is not None
+
+
+def test_a_missing_proxy_falls_back_to_the_original(clip: ClipFactory, tmp_path: Path) -> None:
+    original = place(clip(seed=6, frames=12), tmp_path / "a.mp4")
+    take = {"path": str(original), "content_hash": "abc123", "missing": False}
+    assert playable(take, prefer_proxy=True) == (original, False)  # no proxy yet: the original
+    proxy = cache.proxy_path("abc123")
+    analyze(original, 12, proxy=proxy)
+    assert playable(take, prefer_proxy=True) == (proxy, True)
+    assert playable(take, prefer_proxy=False) == (original, False)
+    original.unlink()  # offline: the proxy, chosen or not
+    assert playable(take, prefer_proxy=False) == (proxy, True)
+    proxy.unlink()
+    assert playable(take, prefer_proxy=False) == (original, False)  # neither: the original's own error later
+
+
+def test_a_take_that_breaks_off_gets_no_proxy(clip: ClipFactory, tmp_path: Path) -> None:
+    good = clip(seed=7, frames=48, width=640, height=360)
+    broken = tmp_path / "cut short.mp4"
+    data = good.read_bytes()
+    broken.write_bytes(data[: len(data) * 2 // 3])
+    proxy = tmp_path / "p.mp4"
+    try:
+        analyze(broken, 48, proxy=proxy)
+    except Exception:  # noqa: BLE001 - the analysis may refuse the file; the proxy question is the same
+        pass
+    if proxy.exists():  # made only if every frame the take has decoded: then it has them all
+        with FrameReader(proxy) as p, FrameReader(broken) as b:
+            assert len(p) == len(b)
+    assert not list(tmp_path.glob(".tmp-*"))
