@@ -113,12 +113,20 @@ class ProxyWriter:
         self._stream = stream
         rotation = int(frame.rotation or 0)
         if rotation % 360:
-            w, h = (stream.height, stream.width) if abs(rotation) % 180 == 90 else (stream.width, stream.height)
+            w, h = (
+                (stream.height, stream.width) if abs(rotation) % 180 == 90 else (stream.width, stream.height)
+            )
             rgb = orient(frame.reformat(width=w, height=h, format="rgb24").to_ndarray(), rotation)
-            small = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(format="yuv420p")
+            small = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24").reformat(
+                format="yuv420p"
+            )
         else:
             small = frame.reformat(
-                width=stream.width, height=stream.height, format="yuv420p", interpolation=PROXY_SCALING, threads=1
+                width=stream.width,
+                height=stream.height,
+                format="yuv420p",
+                interpolation=PROXY_SCALING,
+                threads=1,
             )
         # The source's own timestamps, so that frame N is at the same time; a frame without one (or out
         # of order, in a damaged file) goes one frame after the one before.

@@ -70,6 +70,13 @@ TITLES: dict[str, str] = {
     "view.compare": "Compare 2-up, again 4-up, again back to the player",
     "view.cut": "The cut: heroes of all shots played in order (again: back to the player)",
     "view.dashboard": "Funnel dashboard (a window of its own)",
+    "view.survey": "Survey: the session's takes a page at a time, all playing (again: back to the player)",
+    "survey.next_page": "Survey: apply the page rule to the unmarked takes, then the next page",
+    "survey.bigger": "Survey: fewer, bigger cells (4×4, 3×3, 2×2)",
+    "survey.smaller": "Survey: more, smaller cells (2×2, 3×3, 4×4)",
+    "view.full_screen": "Full-screen player (Escape leaves)",
+    "view.zoom": "Zoom: actual pixels (1:1) / fit",
+    "session.play_once": "Session: play each take once, then go on without a verdict (on / off)",
     "cut.next_shot": "Cut: next shot",
     "cut.previous_shot": "Cut: previous shot",
     "cut.swap_hero": "Cut: swap the shot's hero for its next keeper (a gap: its first) and replay",
@@ -114,6 +121,7 @@ def category(command: str) -> str:
         "compare": "Compare",
         "cut": "The cut",
         "team": "Team",
+        "survey": "Survey",
     }.get(command.split(".", 1)[0], "Other")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 from reviewer.errors import KnownError
@@ -196,7 +196,12 @@ class Session:
 
 
 def claim(
-    project: Project, reviewer: str, catalog: Catalog, stage: int, wanted: Sequence[int], count: int | None = None
+    project: Project,
+    reviewer: str,
+    catalog: Catalog,
+    stage: int,
+    wanted: Sequence[int],
+    count: int | None = None,
 ) -> list[int]:
     """The takes a session may review: claimed, so that nobody else triages them at this stage while it
     holds them (``team.claim``: a batch, or ``count``); at a voted stage all of them that wait there,
@@ -282,6 +287,8 @@ class UndoEntry:
     take_ids: list[int]
     verdict: str | None = None
     queue_index: dict[int, int] = field(default_factory=dict)  # where rejected takes stood in a session
+    # a survey's page rule: the page it turned (cells, and the stacks among them), shown again on undo
+    page: tuple[list[int], dict[int, list[int]]] | None = None
 
 
 class UndoStack:
@@ -303,9 +310,7 @@ class UndoStack:
             raise KnownError("Nothing to undo")
         entry = self.done.pop()
         change = undo(self.project, entry.event_ids, self.reviewer())
-        self.undone.append(
-            UndoEntry(entry.label, change.event_ids, entry.take_ids, entry.verdict, entry.queue_index)
-        )
+        self.undone.append(replace(entry, event_ids=change.event_ids))
         return entry, change
 
     def redo(self) -> tuple[UndoEntry, Change]:
@@ -313,9 +318,7 @@ class UndoStack:
             raise KnownError("Nothing to redo")
         entry = self.undone.pop()
         change = undo(self.project, entry.event_ids, self.reviewer())  # undoing the undo redoes
-        self.done.append(
-            UndoEntry(entry.label, change.event_ids, entry.take_ids, entry.verdict, entry.queue_index)
-        )
+        self.done.append(replace(entry, event_ids=change.event_ids))
         return entry, change
 
 

@@ -81,7 +81,9 @@ class Page:
         return [t for cell in self.cells for t in self.takes(cell)]
 
 
-def build_page(session: Session, size: int, stack_of: Callable[[int], Sequence[int]] = lambda t: (t,)) -> Page:
+def build_page(
+    session: Session, size: int, stack_of: Callable[[int], Sequence[int]] = lambda t: (t,)
+) -> Page:
     """The next ``size`` cells of the session's queue from where it stands: takes not yet decided in this
     session, a stack once (``stack_of(take)``: its takes in the queue, the representative first)."""
     if size not in SIZES:
@@ -124,7 +126,12 @@ def unmarked(page: Page, verdict_of: Mapping[int, str | None]) -> list[int]:
 
 
 def apply_page_rule(
-    project: Project, page: Page, rule: str, verdict_of: Mapping[int, str | None], stage_name: str, reviewer: str
+    project: Project,
+    page: Page,
+    rule: str,
+    verdict_of: Mapping[int, str | None],
+    stage_name: str,
+    reviewer: str,
 ) -> Change | None:
     """Give the page rule's verdict to every unmarked cell (every take of its stack), one event each, in
     one transaction; None when the rule leaves them or nothing is unmarked."""

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-STAGES = ("player", "compare", "cut")  # what the stage area shows
+STAGES = ("player", "compare", "cut", "survey")  # what the stage area shows
 BROWSERS = ("grid", "table")
 SPEEDS = (1.0, 1.5, 2.0, 3.0)  # a review session's playback speeds
 SETTINGS_PREFIX = "workspace/"

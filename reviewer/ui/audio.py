@@ -162,9 +162,10 @@ def sound_state(sound: SoundOut, muted: bool, playing: bool, speed: float, every
     return "sound" if sound.playing else ""
 
 
-def take_feed(engine: PlaybackEngine) -> AudioFeed:
+def take_feed(engine: PlaybackEngine, path: Path | None = None) -> AudioFeed:
     """The sound of the play ``engine`` has just started: from its first frame, over its in-out range,
-    looping as the picture does, at its speed."""
+    looping as the picture does, at its speed; from ``path`` when given (a proxy's original: the proxy
+    has the original's frame times and no sound)."""
     assert engine.index is not None
     status = engine.status
     frame, _t0 = engine.start
@@ -173,7 +174,9 @@ def take_feed(engine: PlaybackEngine) -> AudioFeed:
     hi = min(status.out_point if status.out_point is not None else last, last)
     lo_s, hi_s = range_seconds(engine.index, lo, hi)
     start_s = engine.index.pts_seconds(min(frame, last))
-    return AudioFeed(Path(engine.path), start_s, speed=status.speed, lo_s=lo_s, hi_s=hi_s, loop=status.loop)
+    return AudioFeed(
+        path or Path(engine.path), start_s, speed=status.speed, lo_s=lo_s, hi_s=hi_s, loop=status.loop
+    )
 
 
 def sound_output() -> str:

@@ -37,6 +37,7 @@ from reviewer.media import cache
 from reviewer.media.audio import waveform
 from reviewer.media.frames import Frame, FrameCache, FrameReader
 from reviewer.media.playback import SPEEDS, Clock, PlaybackEngine
+from reviewer.media.proxy import playable
 from reviewer.review.decisions import Note
 from reviewer.review.keymap import default_keymap
 from reviewer.ui import transport
@@ -48,6 +49,7 @@ PREFETCH = 2
 PREVIEW = QSize(192, 108)
 POLL_MS = 4
 EVERY_FRAME_KEY = "player/every_frame"  # QSettings: play every frame (else keep time, skipping)
+PROXY_KEY = "player/prefer_proxy"  # QSettings: play proxies by choice (slow network storage)
 FRAME_CACHE_BYTES = 256 << 20
 
 
@@ -109,6 +111,9 @@ class VideoView(QWidget):
         self._pixels: np.ndarray | None = None
         self.overlay = ""
         self.message = ""
+        self.badge = ""  # the verdict and stars of the take on screen, drawn over the picture
+        self.badge_colour = QColor("#3fbf5f")
+        self.actual_pixels = False  # zoom 1:1: the frame at its own size, centred (cropped if larger)
         self.setMinimumSize(320, 180)
 
     def show_frame(self, rgb: np.ndarray, overlay: str) -> None:
@@ -126,6 +131,9 @@ class VideoView(QWidget):
         painter.fillRect(self.rect(), QColor("#000000"))
         if self.image is not None and not self.image.isNull():
             size = self.image.size().scaled(self.size(), Qt.AspectRatioMode.KeepAspectRatio)
+            if self.actual_pixels:
+                ratio = self.devicePixelRatioF() or 1.0
+                size = QSize(round(self.image.width() / ratio), round(self.image.height() / ratio))
             target = QRect(QPoint(0, 0), size)
             target.moveCenter(self.rect().center())
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, size != self.image.size())
@@ -146,6 +154,15 @@ class VideoView(QWidget):
             painter.fillRect(box, QColor(0, 0, 0, 150))
             painter.setPen(QColor("#e8e8e8"))
             painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.overlay)
+        if self.badge and not self.message:
+            font = QFont(self.font())
+            font.setBold(True)
+            painter.setFont(font)
+            box = painter.fontMetrics().boundingRect(self.badge).adjusted(-8, -4, 8, 4)
+            box.moveTopLeft(self.rect().topLeft() + QPoint(10, 10))
+            painter.fillRect(box, self.badge_colour)
+            painter.setPen(QColor("#ffffff"))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, self.badge)
         painter.end()
 
     def resizeEvent(self, event: QResizeEvent) -> None:
@@ -273,6 +290,7 @@ class PlayerWidget(QWidget):
     """A take playing, with transport on the keyboard; ``load`` switches takes (prefetched ones at once)."""
 
     frame_shown = Signal(int)
+    ended = Signal()  # a play without loop showed its last frame (the session's "play once")
 
     NOTE_COLOUR = QColor("#e3c14b")
     SIGNAL_COLOURS: ClassVar[dict[str, QColor]] = {
@@ -313,6 +331,9 @@ class PlayerWidget(QWidget):
         self.take: dict | None = None
         self.fps = 24.0
         self.loop = True
+        self.proxy = False  # the take on screen plays from its proxy
+        self.prefer_proxy = QSettings().value(PROXY_KEY, "false") == "true"  # slow storage: proxies by choice
+        self._ended_mark: tuple[int, int] | None = None
         # Sound: muted when a session starts (triage is mostly looking); M turns it on. When it plays it
         # is the master clock: ``sound`` slips ``clock`` to the device before every poll.
         self.muted = muted
@@ -370,6 +391,10 @@ class PlayerWidget(QWidget):
 
     # --- takes -------------------------------------------------------------------------------
 
+    def _path_for(self, take: dict) -> Path:
+        path, _proxy = playable(take, self.prefer_proxy)
+        return path
+
     def _engine_for(self, path: Path) -> PlaybackEngine:
         key = str(path)
         engine = self.engines.get(key)
@@ -386,7 +411,7 @@ class PlayerWidget(QWidget):
         self.take = take
         num, den = (int(x) for x in str(take.get("fps") or "24/1").split("/"))
         self.fps = num / den if den else 24.0
-        path = Path(take["path"])
+        path, self.proxy = playable(take, self.prefer_proxy)
         self.engine = self._engine_for(path)
         self.engine.set_loop(self.loop)
         if self.engine.status.shown:  # seen before: start it over; a prefetched one has frame 0 waiting
@@ -413,9 +438,9 @@ class PlayerWidget(QWidget):
         self.signal_markers = []
         if self.engine.current is None:
             self.view.show_message("")
-        wanted = {str(path)} | {str(Path(t["path"])) for t in upcoming[:PREFETCH]}
+        wanted = {str(path)} | {str(self._path_for(t)) for t in upcoming[:PREFETCH]}
         for t in upcoming[:PREFETCH]:
-            self._engine_for(Path(t["path"]))
+            self._engine_for(self._path_for(t))
         for key in [k for k in self.engines if k not in wanted]:
             self.engines.pop(key).close()
 
@@ -564,6 +589,38 @@ class PlayerWidget(QWidget):
         if self.engine:
             self.engine.pause()
 
+    def play_at(self, speed: float, loop: bool = True) -> None:
+        """Play the take on screen from where it stands at ``speed`` (a session's next take)."""
+        if self.engine is None:
+            return
+        self.loop = loop
+        self.engine.set_loop(loop)
+        self._ended_mark = None
+        self.engine.play(speed)
+
+    def set_badge(self, text: str, colour: str = "#3fbf5f") -> None:
+        self.view.badge, self.view.badge_colour = text, QColor(colour)
+        self.view.update()
+
+    def toggle_zoom(self) -> None:
+        """Z: the picture at its own pixels (1:1), or fitted to the view."""
+        self.view.actual_pixels = not self.view.actual_pixels
+        for engine in self.engines.values():
+            engine.set_size(self._view_size())
+        self.view.update()
+
+    def toggle_proxy(self) -> None:
+        """Play proxies (small copies in the local cache) instead of originals on slow storage."""
+        self.prefer_proxy = not self.prefer_proxy
+        QSettings().setValue(PROXY_KEY, "true" if self.prefer_proxy else "false")
+        if self.take is not None:
+            take = self.take
+            self.take = None
+            for key in list(self.engines):
+                self.engines.pop(key).close()
+            self.engine = None
+            self.load(take)
+
     def shuttle(self, direction: int) -> None:
         """J/L: play that way at 1x; pressed again while playing that way, twice as fast (up to 8x)."""
         if self.engine is None:
@@ -627,9 +684,19 @@ class PlayerWidget(QWidget):
         if engine is not None and engine.status.playing and self._wants_sound(engine):
             engine.play(engine.status.speed)
 
+    def _sound_path(self) -> Path | None:
+        """Where the sound is: the original (a proxy has none), None when it is offline."""
+        if self.take is None:
+            return None
+        original = Path(self.take["path"])
+        return original if original.exists() else None
+
     def _wants_sound(self, engine: PlaybackEngine) -> bool:
         status = engine.status
-        has_sound = bool(self.take is not None and self.take.get("has_audio") and engine.index is not None)
+        has_sound = bool(
+            self.take is not None and self.take.get("has_audio") and engine.index is not None
+            and (not self.proxy or self._sound_path() is not None)
+        )  # fmt: skip
         return wants_sound(self.muted, has_sound, status.playing, status.speed, self.clock.every_frame)
 
     def _sync_sound(self, engine: PlaybackEngine) -> None:
@@ -637,7 +704,7 @@ class PlayerWidget(QWidget):
         self.sound.keep_up(
             (id(engine), engine.starts),
             engine.starts > 0 and self._wants_sound(engine),
-            lambda: (take_feed(engine), self.clock, engine.start[1]),
+            lambda: (take_feed(engine, self._sound_path()), self.clock, engine.start[1]),
         )
 
     def toggle_every_frame(self) -> None:
@@ -647,7 +714,9 @@ class PlayerWidget(QWidget):
 
     # --- painting ----------------------------------------------------------------------------
 
-    def _view_size(self) -> tuple[int, int]:
+    def _view_size(self) -> tuple[int, int] | None:
+        if self.view.actual_pixels:
+            return None  # the frame as it is
         ratio = self.devicePixelRatioF()
         size = self.view.size()
         return max(64, int(size.width() * ratio)), max(36, int(size.height() * ratio))
@@ -671,6 +740,11 @@ class PlayerWidget(QWidget):
         self.sound.follow()  # the sound is the master clock: the clock goes where the device is
         frame = engine.poll()
         self._sync_sound(engine)
+        mark = (id(engine), engine.starts)
+        at_end = engine.current is not None and engine.current.number >= len(engine.index or ()) - 1
+        if engine.end_due is not None and mark != self._ended_mark and not engine.status.playing and at_end:
+            self._ended_mark = mark
+            self.ended.emit()
         if frame is not None:
             self._show(frame)
         elif engine.current is not None and self.view.overlay != self._overlay(engine.current.number):
@@ -690,6 +764,8 @@ class PlayerWidget(QWidget):
             state += ", every frame"
         elif status.playing and status.dropped:
             state += f", {status.dropped} skipped"  # as RV does: the reviewer knows frames went unseen
+        if self.proxy:
+            state += "   proxy"
         if self.take is not None and self.take.get("has_audio"):
             said = sound_state(self.sound, self.muted, status.playing, status.speed, self.clock.every_frame)
             state += f"   {said}" if said else ""

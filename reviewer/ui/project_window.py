@@ -54,6 +54,7 @@ from sqlalchemy import func, select
 from reviewer.errors import KnownError
 from reviewer.review import dashboard, live, shots, stacks, team, votes
 from reviewer.review import keymap as km
+from reviewer.review import session as session_rules
 from reviewer.review.catalog import COLUMN_KEYS, Catalog, Update, read_update
 from reviewer.review.decisions import (
     Change,
@@ -98,7 +99,10 @@ from reviewer.ui.dashboard import DashboardWindow
 from reviewer.ui.messages import show_about
 from reviewer.ui.ops import Ops
 from reviewer.ui.player import PREFETCH, PlayerWidget
+from reviewer.ui.session_play import SessionPlayback
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
+from reviewer.ui.survey import SurveyView
+from reviewer.ui.survey_stage import SurveyStage
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import TaskCancelled, Tasks, TaskState
 from reviewer.ui.text import ask, plain_label, tip, warn
@@ -108,7 +112,6 @@ FIRST_PAGE = 300
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
 LIVE_MS = 1000  # others' decisions show within about this (and the poll's own time)
-TOP_UP_AT = 10  # a session claims its next batch when fewer undecided takes than this lie ahead
 
 Index: TypeAlias = QModelIndex | QPersistentModelIndex
 
@@ -363,6 +366,8 @@ class ProjectWindow(QMainWindow):
         self.dashboard: DashboardWindow | None = None
         self.cut_view = CutView()
         self.stage_stack.addWidget(self.cut_view)
+        self.survey = SurveyStage(self)
+        self.stage_stack.addWidget(self.survey.view)
         self.view.muted = self.player.muted
         self.view.every_frame = self.player.clock.every_frame  # the player keeps it between windows
         self._apply_every_frame()
@@ -478,6 +483,7 @@ class ProjectWindow(QMainWindow):
         self.lease_timer.setInterval(int(team.RENEW.total_seconds() * 1000))
         self.lease_timer.timeout.connect(self._renew_claims)
 
+        self.playback = SessionPlayback(self)
         keymap = self._load_keymap()
         self.commands = Commands(self, keymap)
         self._install_commands()
@@ -486,7 +492,7 @@ class ProjectWindow(QMainWindow):
         if app is not None:
             app.installEventFilter(self.typing_guard)
         self.typing_focus_return = QShortcut(QKeySequence("Escape"), self)
-        self.typing_focus_return.activated.connect(self.focus_browser)
+        self.typing_focus_return.activated.connect(self._escape)
         self._update_reviewer_label()
         self.resize(1600, 960)
         self._restore_layout()
@@ -543,6 +549,13 @@ class ProjectWindow(QMainWindow):
             "player.every_frame": self.toggle_every_frame,
             "player.toggle_mute": self.toggle_mute,
             "view.dashboard": self.show_dashboard,
+            "view.survey": self.survey.toggle,
+            "survey.next_page": self.survey.next_page,
+            "survey.bigger": lambda: self.survey.resize(+1),
+            "survey.smaller": lambda: self.survey.resize(-1),
+            "view.full_screen": self.playback.toggle_full_screen,
+            "view.zoom": self.player.toggle_zoom,
+            "session.play_once": self.playback.toggle_play_once,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
             "cut.swap_hero": self.swap_hero,
@@ -1093,8 +1106,13 @@ class ProjectWindow(QMainWindow):
             return
         if self.comparing():
             self.compare_view.update_take(take)
+        elif self.survey.active:
+            pass  # the survey plays the page; the panel shows the cursor's take
         elif self.player.take is None or self.player.take.get("id") != take_id:
             self.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
+            self.playback.take_shown(take)
+        else:
+            self.playback.show_badge(take)
         self.player.set_signals(take_id, take.get("signals"))
         self.tasks.run(
             load_details, self.project, take_id, self.reviewer, done=self._details_loaded, key="details"
@@ -1110,7 +1128,11 @@ class ProjectWindow(QMainWindow):
         self.player.set_notes(take_id, notes)
 
     def go_to_take(self, delta: int) -> None:
-        """The previous or next take of the listing (the session's queue in a session) becomes current."""
+        """The previous or next take of the listing (the session's queue in a session) becomes current;
+        in the survey, the cursor moves a row."""
+        if self.survey.active:
+            self.survey.view.move_cursor(0, delta)
+            return
         count = self.model.rowCount()
         if not count:
             return
@@ -1142,6 +1164,8 @@ class ProjectWindow(QMainWindow):
         if self.comparing():
             take = self.compare_view.current_take()
             return [int(take["id"])] if take else []
+        if self.survey.active:
+            return self.survey.targets()
         rows = sorted({ix.row() for ix in self.grid.selectionModel().selectedIndexes()})
         ids = [t for t in (self.model.take_id(r) for r in rows) if t is not None]
         if len(ids) <= 1:
@@ -1206,6 +1230,11 @@ class ProjectWindow(QMainWindow):
             self.session_timer.start()
             self._top_up_claims()
         self._after_change(change)
+        if self.survey.active:  # the cell shows its verdict and stays until the page is done
+            self.survey.recorded(ids)
+            n = len(ids)
+            self.status_label.setText(f"{label}: {n:,} take{'s' if n != 1 else ''}")
+            return
         n = len(ids)
         self.status_label.setText(f"{label}: {n:,} take{'s' if n != 1 else ''}" if n else label)
         if advance and decision.verdict == m.VERDICT_KEEP:
@@ -1306,6 +1335,7 @@ class ProjectWindow(QMainWindow):
             rows = list(queries.take_rows(session, [self.current_id]))
         self.current_row = rows[0] if rows else None
         self.panel.show_take(self.current_row)
+        self.playback.show_badge(self.current_row)
         self.tasks.run(
             load_details,
             self.project,
@@ -1430,34 +1460,50 @@ class ProjectWindow(QMainWindow):
         except KnownError as exc:
             self.status_label.setText(str(exc))
             return
+        self._after_change(change)  # the catalog now holds what is in effect
         if self.session is not None and entry.verdict is not None:
-            undoing = word == "Undid"
-            for take_id in entry.take_ids:
-                if undoing:
-                    self.session.record(take_id, m.VERDICT_CLEAR)
-                    if entry.verdict == m.VERDICT_REJECT:
-                        index = entry.queue_index.get(take_id, len(self.session.queue))
-                        self.session.restore(take_id, index)
-                        self._rearranging = True
-                        try:
-                            self.model.insert_take(take_id, index)
-                        finally:
-                            self._rearranging = False
-                else:
-                    self.session.record(take_id, entry.verdict)
-                    if entry.verdict == m.VERDICT_REJECT:
-                        self._rearranging = True
-                        try:
-                            self.model.remove_take(take_id)
-                        finally:
-                            self._rearranging = False
-            self.session_timer.start()
-        self._after_change(change)
+            self._settle_session(entry.take_ids)
+            self.playback.show_badge(self.current_row)
+        if self.survey.active:
+            if entry.page is not None:
+                (self.survey.undone if word == "Undid" else self.survey.redone)(entry)
+            else:
+                self.survey.recorded(entry.take_ids)
+            self.status_label.setText(f"{word}: {entry.label}")
+            return
         if entry.take_ids and word == "Undid":
             row = self.model.row_of(entry.take_ids[0])
             if row is not None:
                 self.grid.setCurrentIndex(self.model.index(row, 1))
         self.status_label.setText(f"{word}: {entry.label}")
+
+    def _settle_session(self, take_ids: list[int]) -> None:
+        """After an undo or a redo: the session's counts and queue say what the log now leaves in effect
+        (an undone clear brings its keep back), and the listing shows the queue again."""
+        session, cat = self.session, self.catalog
+        if session is None or cat is None:
+            return
+        for take_id in take_ids:
+            row = cat.row_of.get(take_id)
+            if row is None:
+                continue
+            pos = int(cat.stage_pos[row])
+            verdict = (
+                m.VERDICT_KEEP if pos > session.stage
+                else m.VERDICT_REJECT if pos == session.stage and cat.rejected[row] else None
+            )  # fmt: skip
+            in_queue = take_id in session.queue
+            session.settle(take_id, verdict)
+            self._rearranging = True
+            try:
+                if in_queue and take_id not in session.queue:
+                    self.model.remove_take(take_id)
+                elif not in_queue and take_id in session.queue:
+                    self.model.insert_take(take_id, session.queue.index(take_id))
+            finally:
+                self._rearranging = False
+        self.session_timer.start()
+        self._update_session_bar()
 
     # --- the triage session ------------------------------------------------------------------------
 
@@ -1470,12 +1516,10 @@ class ProjectWindow(QMainWindow):
             return
         if self.saved_session is not None:
             resumed = self.saved_session
-            undecided = [t for t in resumed.queue if t not in resumed.decided]
-            mine = set(self._claim(resumed.stage, undecided, count=len(undecided)))
-            gone = [t for t in undecided if t not in mine]  # decided or claimed by others meanwhile
-            resumed.queue = [t for t in resumed.queue if t not in gone]
+            gone = session_rules.resume(self.project, self.reviewer, cat, resumed)
             self.session = resumed
             self.saved_session = None
+            self.playback.session_started(resumed.stage_name)
             self._show_queue()
             self._update_session_bar()
             self.lease_timer.start()
@@ -1498,7 +1542,7 @@ class ProjectWindow(QMainWindow):
             self.status_label.setText(f"Nothing to review: {describe_filter(f, cat.stages)}")
             return
         # Claimed, so that nobody else triages them at this stage while this session holds them.
-        queue = self._claim(f.stage, wanted)
+        queue = session_rules.claim(self.project, self.reviewer, cat, f.stage, wanted)
         if not queue:
             held = team.held_by_others(self.project, self.reviewer, f.stage)
             who = Counter(held[t] for t in wanted if t in held)
@@ -1508,10 +1552,12 @@ class ProjectWindow(QMainWindow):
                 + ")"
             )
             return
+        claimed = f.stage not in votes.rules(self.project).voting and len(queue) < len(wanted)
         self.session = Session(
             stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
-            auto_advance=self.view.auto_advance,
+            auto_advance=self.view.auto_advance, pool=len(wanted) if claimed else 0,
         )  # fmt: skip
+        self.playback.session_started(self.session.stage_name)
         if self.current_id in queue:
             self.session.go_to(self.current_id)
         save_session(self.project, self.reviewer, self.session, with_queue=True)
@@ -1520,34 +1566,14 @@ class ProjectWindow(QMainWindow):
         self.lease_timer.start()
         self.set_view("player")
 
-    def _claim(self, stage: int, wanted: list[int], count: int | None = None) -> list[int]:
-        """The takes this session may review: claimed, so nobody else triages them at this stage; at a
-        voted stage all of them, unclaimed, since every reviewer votes on the same shortlist."""
-        cat = self.catalog
-        if stage in votes.rules(self.project).voting and cat is not None:
-            waiting = [
-                t for t in wanted
-                if t in cat.row_of and cat.stage_pos[cat.row_of[t]] == stage and not cat.rejected[cat.row_of[t]]
-            ]  # fmt: skip
-            return waiting if count is None else waiting[:count]
-        return team.claim(self.project, self.reviewer, stage, wanted, count=count)
-
     def _top_up_claims(self) -> None:
         """Near the end of the claimed takes, claim the next batch of the session's filter."""
         session, cat = self.session, self.catalog
         if session is None or cat is None:
             return
-        ahead = [t for t in session.queue[session.position :] if t not in session.decided]
-        if len(ahead) > TOP_UP_AT:
-            return
-        known = set(session.queue) | set(session.decided)
-        rows = cat.select(filter_from_dict(session.filter))
-        wanted = [int(t) for t in cat.ids[rows] if int(t) not in known]
-        more = self._claim(session.stage, wanted) if wanted else []
+        more = session_rules.top_up(self.project, self.reviewer, cat, session)
         if not more:
             return
-        session.queue.extend(more)
-        session.total += len(more)
         for take_id in more:
             self.model.insert_take(take_id, self.model.rowCount())
         save_session(self.project, self.reviewer, session, with_queue=True)
@@ -1588,6 +1614,7 @@ class ProjectWindow(QMainWindow):
         if self.session is None:
             return
         save_session(self.project, self.reviewer, self.session)
+        self.survey.leave()
         self.saved_session = self.session
         self.session = None
         self.lease_timer.stop()
@@ -1618,8 +1645,12 @@ class ProjectWindow(QMainWindow):
             self.session.auto_advance = on
 
     def _show_stage(self, stage: str) -> None:
+        if stage != "survey":
+            self.survey.view.close_all()  # sixteen decoders stop when the survey is not on screen
         self.stage_stack.setCurrentWidget(
-            {"compare": self.compare_view, "cut": self.cut_view}.get(stage, self.player)
+            {"compare": self.compare_view, "cut": self.cut_view, "survey": self.survey.view}.get(
+                stage, self.player
+            )
         )
 
     def _show_browser(self, browser: str) -> None:
@@ -1628,7 +1659,8 @@ class ProjectWindow(QMainWindow):
     def _update_session_bar(self) -> None:
         s = self.session
         if s is not None:
-            self.session_label.setText(f"{s.stage_name} session · {s.progress()}")
+            how = f"{self.view.session_speed:g}x" + (", once each" if self.playback.play_once else "")
+            self.session_label.setText(f"{s.stage_name} session · {s.progress()} · {how}")
             self.session_button.setText("Leave session")
         elif self.saved_session is not None:
             saved = self.saved_session
@@ -1644,6 +1676,8 @@ class ProjectWindow(QMainWindow):
 
     def set_view(self, which: str) -> None:
         """G: the browser fills the window; E: the player does; the same key again: both side by side."""
+        if which == "player" and self.survey.active:
+            self.survey.toggle()  # E in the survey: the player, on the cursor's take
         browser_only = which == "grid"
         if which == "grid":
             self.view.browser = "grid"
@@ -1665,10 +1699,14 @@ class ProjectWindow(QMainWindow):
 
     def _transport(self, command: str) -> None:
         """Transport keys drive what is on the stage: the player, or every take in compare."""
-        views: dict[str, CompareView | CutView | PlayerWidget] = {
+        views: dict[str, CompareView | CutView | PlayerWidget | SurveyView] = {
             "compare": self.compare_view,
             "cut": self.cut_view,
+            "survey": self.survey.view,
         }
+        speed = {"player.speed_up": +1, "player.speed_down": -1}.get(command)
+        if speed is not None and self.playback.change_speed(speed):
+            return  # in a session, [ and ] set the session's speed
         handler = views.get(self.view.stage, self.player).handlers().get(command)
         if handler is not None:
             handler()
@@ -1812,6 +1850,11 @@ class ProjectWindow(QMainWindow):
         view = self.browser_stack.currentWidget()
         target = view if view is not None and self.browser.isVisible() else self.player
         target.setFocus()
+
+    def _escape(self) -> None:
+        """Escape: out of full screen, else out of a text field back to the takes."""
+        if not self.playback.leave_full_screen():
+            self.focus_browser()
 
     def focus_search(self) -> None:
         if not self.browser.isVisible():

@@ -6,8 +6,8 @@ import pytest
 from sqlalchemy import select
 
 from reviewer.errors import KnownError
-from reviewer.review import survey
 from reviewer.review import session as sess
+from reviewer.review import survey
 from reviewer.review.catalog import Catalog
 from reviewer.review.decisions import PAGE_RULE, Decision, decide, history
 from reviewer.review.session import Session, UndoEntry, UndoStack
@@ -105,7 +105,9 @@ def test_claims_top_up_and_resume(project: Project) -> None:
     mine = sess.claim(project, "anna", cat, 0, ids, count=12)
     assert mine == ids[:12]
     assert sess.claim(project, "ben", cat, 0, ids, count=12) == ids[12:24]
-    s = Session(stage=0, stage_name="Triage", filter={"stage": 0, "status": "pending"}, queue=mine, total=12, pool=30)
+    s = Session(
+        stage=0, stage_name="Triage", filter={"stage": 0, "status": "pending"}, queue=mine, total=12, pool=30
+    )
     assert sess.top_up(project, "anna", cat, s) == []  # twelve ahead: more than TOP_UP_AT
     s.position = 5
     more = sess.top_up(project, "anna", cat, s)

@@ -1,0 +1,404 @@
+"""The survey grid: a page of four, nine or sixteen takes, every one playing, looping and muted.
+
+Each cell plays its take's proxy (the original when there is none) in a playback engine of its own,
+scaled in the decode thread to the cell's size; one timer polls them all and repaints the cells that
+have a new frame. The next page is opened in the background while this one plays (paused at its first
+frame), so Enter shows it at once. A cursor cell (arrows, a click) is what the decision keys act on;
+a decided cell shows its verdict at once and stays until the page is done. The page itself (which takes,
+the page rule) belongs to ``reviewer.review.survey``; the window decides, this view shows.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QColor, QFont, QImage, QMouseEvent, QPainter, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
+
+from reviewer.media.frames import FrameCache
+from reviewer.media.images import display_size
+from reviewer.media.playback import Clock, PlaybackEngine
+from reviewer.media.proxy import playable
+from reviewer.review.survey import columns
+from reviewer.store import models as m
+from reviewer.ui import transport
+from reviewer.ui.player import POLL_MS, wrap_qimage
+
+CACHE_BYTES = 96 << 20  # shared by every cell of this page and the next: first frames, mostly
+GAP = 6
+CAPTION = 18  # the name line under each picture
+REJECT_TINT = QColor(160, 20, 20, 120)
+KEEP_COLOUR = QColor("#3fbf5f")
+REJECT_COLOUR = QColor("#e0503c")
+CURSOR_COLOUR = QColor("#f0c419")
+
+
+def aspect_of(take: dict) -> float:
+    """Width over height of the take as displayed (pixel aspect and rotation applied)."""
+    try:
+        num, den = (int(x) for x in str(take.get("sar") or "1/1").split("/"))
+        sar = Fraction(num, den) if num > 0 and den > 0 else Fraction(1)
+    except ValueError:
+        sar = Fraction(1)
+    w, h = display_size(
+        int(take.get("width") or 16), int(take.get("height") or 9), sar, int(take.get("rotation") or 0)
+    )
+    return w / h if h else 16 / 9
+
+
+@dataclass
+class Cell:
+    take: dict
+    engine: PlaybackEngine
+    proxy: bool
+    image: QImage | None = None
+    pixels: np.ndarray | None = None
+    verdict: str | None = None
+    rating: int | None = None
+    stack: int = 1  # how many takes the cell stands for
+
+    @property
+    def take_id(self) -> int:
+        return int(self.take["id"])
+
+
+class SurveyView(QWidget):
+    """The survey's header and its page of playing cells."""
+
+    cursor_changed = Signal(int)  # the take under the cursor
+    opened = Signal(int)  # a cell double-clicked: look at it in the player
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("survey")
+        self.header = QLabel()
+        self.header.setObjectName("survey-header")
+        self.header.setStyleSheet("padding: 4px 8px; font-weight: bold;")
+        self.canvas = _Canvas(self)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.header)
+        layout.addWidget(self.canvas, 1)
+        self.size_ = 9
+        self.cells: list[Cell] = []
+        self.at = 0
+        self.hover = -1
+        self.speed = 1.0
+        self.prefer_proxy = True
+        self.frame_cache = FrameCache(CACHE_BYTES)
+        self._next: dict[str, tuple[PlaybackEngine, bool]] = {}  # the next page, opened and waiting
+        self.timer = QTimer(self)
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+
+    # --- the page ----------------------------------------------------------------------------
+
+    def cols(self) -> int:
+        return columns(self.size_)
+
+    def show_page(
+        self, takes: Sequence[dict], stack_sizes: dict[int, int] | None = None, cursor: int = 0
+    ) -> None:
+        """Show these takes (``reviewer takes --json`` rows), all playing from their first frame."""
+        self._close_cells()
+        boxes = self.canvas.boxes(len(takes), [aspect_of(t) for t in takes])
+        for take, box in zip(takes, boxes, strict=True):
+            path, proxy = playable(take, self.prefer_proxy)
+            key = str(path)
+            waiting = self._next.pop(key, None)
+            if waiting is not None:
+                engine, proxy = waiting
+                engine.set_size(self._device(box))
+            else:
+                engine = PlaybackEngine(
+                    path, size=self._device(box), cache=self.frame_cache, clock=Clock(), queue_frames=6
+                )
+            engine.set_loop(True)
+            engine.play(self.speed)
+            cell = Cell(take, engine, proxy, stack=(stack_sizes or {}).get(int(take["id"]), 1))
+            self.cells.append(cell)
+        for engine, _proxy in self._next.values():  # opened for a page that did not come
+            engine.close()
+        self._next.clear()
+        self.at = max(0, min(cursor, len(self.cells) - 1))
+        self.timer.start(POLL_MS)
+        self.canvas.update()
+        if self.cells:
+            self.cursor_changed.emit(self.cells[self.at].take_id)
+
+    def prefetch(self, takes: Sequence[dict]) -> None:
+        """Open the next page's takes now, paused at their first frame, so the page turns at once."""
+        boxes = self.canvas.boxes(len(takes), [aspect_of(t) for t in takes])
+        wanted = {}
+        for take, box in zip(takes, boxes, strict=True):
+            path, proxy = playable(take, self.prefer_proxy)
+            key = str(path)
+            if key in self._next or any(str(c.engine.path) == key for c in self.cells):
+                wanted[key] = self._next.pop(key, None)
+                continue
+            wanted[key] = (
+                PlaybackEngine(
+                    path, size=self._device(box), cache=self.frame_cache, clock=Clock(), queue_frames=6
+                ),
+                proxy,
+            )
+        for engine, _proxy in self._next.values():
+            engine.close()
+        self._next = {k: v for k, v in wanted.items() if v is not None}
+
+    def set_verdict(self, take_id: int, verdict: str | None, rating: int | None) -> None:
+        for cell in self.cells:
+            if cell.take_id == take_id:
+                cell.verdict, cell.rating = verdict, rating
+                self.canvas.update(self.canvas.cell_rect(self.cells.index(cell)))
+
+    def set_header(self, text: str) -> None:
+        self.header.setText(text)
+
+    def current(self) -> Cell | None:
+        return self.cells[self.at] if 0 <= self.at < len(self.cells) else None
+
+    def move_cursor(self, dx: int, dy: int) -> None:
+        if not self.cells:
+            return
+        cols = self.cols()
+        row, col = divmod(self.at, cols)
+        if dx:
+            target = self.at + dx
+        else:
+            target = (row + dy) * cols + col
+        if 0 <= target < len(self.cells) and target != self.at:
+            self.set_cursor(target)
+
+    def set_cursor(self, index: int) -> None:
+        old = self.at
+        self.at = index
+        self.canvas.update(self.canvas.cell_rect(old))
+        self.canvas.update(self.canvas.cell_rect(index))
+        self.cursor_changed.emit(self.cells[index].take_id)
+
+    # --- transport: the whole page ----------------------------------------------------------
+
+    def play_pause(self) -> None:
+        playing = any(c.engine.status.playing for c in self.cells)
+        for cell in self.cells:
+            if playing:
+                cell.engine.pause()
+            else:
+                cell.engine.play(self.speed)
+
+    def step(self, delta: int) -> None:
+        """Left and Right move the cursor in the survey (frames are stepped in the player)."""
+        self.move_cursor(delta, 0)
+
+    def set_speed(self, speed: float) -> None:
+        self.speed = speed
+        for cell in self.cells:
+            if cell.engine.status.playing:
+                cell.engine.play(speed)
+
+    def handlers(self) -> dict[str, Callable[[], None]]:
+        return transport.handlers(self)
+
+    def dropped(self) -> int:
+        return sum(c.engine.status.dropped for c in self.cells)
+
+    def shown(self) -> int:
+        return sum(c.engine.status.shown for c in self.cells)
+
+    def all_showing(self) -> bool:
+        """Whether every cell has painted a frame of its take (the page flip is done)."""
+        return bool(self.cells) and all(c.image is not None for c in self.cells)
+
+    def close_all(self) -> None:
+        self.timer.stop()
+        self._close_cells()
+        for engine, _proxy in self._next.values():
+            engine.close()
+        self._next.clear()
+
+    def _close_cells(self) -> None:
+        for cell in self.cells:
+            cell.engine.close()
+        self.cells = []
+        self.hover = -1
+
+    # --- painting ---------------------------------------------------------------------------
+
+    def _device(self, box: QRect) -> tuple[int, int]:
+        ratio = self.devicePixelRatioF()
+        return max(32, int(box.width() * ratio)), max(18, int(box.height() * ratio))
+
+    def _tick(self) -> None:
+        for i, cell in enumerate(self.cells):
+            frame = cell.engine.poll()
+            if frame is not None:
+                cell.pixels = np.ascontiguousarray(frame.rgb)
+                cell.image = wrap_qimage(cell.pixels)
+                self.canvas.update(self.canvas.cell_rect(i))
+
+    def resized(self) -> None:
+        boxes = self.canvas.boxes(len(self.cells), [aspect_of(c.take) for c in self.cells])
+        for cell, box in zip(self.cells, boxes, strict=True):
+            cell.engine.set_size(self._device(box))
+
+
+class _Canvas(QWidget):
+    def __init__(self, survey: SurveyView) -> None:
+        super().__init__(survey)
+        self.survey = survey
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setMouseTracking(True)
+        self.setMinimumSize(320, 200)
+
+    # --- geometry ---------------------------------------------------------------------------
+
+    def cell_rect(self, index: int) -> QRect:
+        cols = self.survey.cols()
+        rows = math.ceil(self.survey.size_ / cols)
+        w = (self.width() - GAP) / cols
+        h = (self.height() - GAP) / rows
+        row, col = divmod(index, cols)
+        return QRect(
+            round(GAP + col * w), round(GAP + row * h), max(1, round(w - GAP)), max(1, round(h - GAP))
+        )
+
+    def picture_rect(self, index: int, aspect: float) -> QRect:
+        """The picture inside its cell, at its own aspect (portrait takes stand upright)."""
+        cell = self.cell_rect(index).adjusted(2, 2, -2, -2 - CAPTION)
+        size = QSize(1000, max(1, round(1000 / aspect))).scaled(
+            cell.size(), Qt.AspectRatioMode.KeepAspectRatio
+        )
+        box = QRect(QPoint(0, 0), size)
+        box.moveCenter(cell.center())
+        return box
+
+    def boxes(self, count: int, aspects: Sequence[float]) -> list[QRect]:
+        return [self.picture_rect(i, aspects[i]) for i in range(count)]
+
+    def index_at(self, pos: QPoint) -> int:
+        for i in range(len(self.survey.cells)):
+            if self.cell_rect(i).contains(pos):
+                return i
+        return -1
+
+    # --- events ------------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self.survey.resized()
+
+    def mousePressEvent(self, event: QMouseEvent) -> None:
+        index = self.index_at(event.position().toPoint())
+        if index >= 0:
+            self.survey.set_cursor(index)
+        self.survey.setFocus()
+
+    def mouseDoubleClickEvent(self, event: QMouseEvent) -> None:
+        index = self.index_at(event.position().toPoint())
+        if index >= 0:
+            self.survey.opened.emit(self.survey.cells[index].take_id)
+
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
+        index = self.index_at(event.position().toPoint())
+        if index != self.survey.hover:
+            old, self.survey.hover = self.survey.hover, index
+            for i in (old, index):
+                if i >= 0:
+                    self.update(self.cell_rect(i))
+
+    def leaveEvent(self, event: object) -> None:
+        old, self.survey.hover = self.survey.hover, -1
+        if old >= 0:
+            self.update(self.cell_rect(old))
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        p = QPainter(self)
+        p.fillRect(event.rect(), QColor("#151515"))
+        small = QFont(self.font())
+        small.setPointSizeF(max(7.0, small.pointSizeF() * 0.9))
+        p.setFont(small)
+        for i, cell in enumerate(self.survey.cells):
+            rect = self.cell_rect(i)
+            if not rect.intersects(event.rect()):
+                continue
+            self._paint_cell(p, i, cell, rect)
+        if not self.survey.cells:
+            p.setPen(QColor("#bbbbbb"))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Nothing left to survey in this session")
+        p.end()
+
+    def _paint_cell(self, p: QPainter, i: int, cell: Cell, rect: QRect) -> None:
+        p.fillRect(rect, QColor("#000000"))
+        pic = self.picture_rect(i, aspect_of(cell.take))
+        if cell.image is not None:
+            p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, cell.image.size() != pic.size())
+            p.drawImage(pic, cell.image)
+        elif cell.engine.status.error:
+            p.setPen(QColor("#e0a0a0"))
+            p.drawText(pic, Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, cell.engine.status.error)
+        if cell.verdict == m.VERDICT_REJECT:
+            p.fillRect(pic, REJECT_TINT)
+        # Caption: the take's name, its stack, stars.
+        caption = QRect(rect.left() + 4, rect.bottom() - CAPTION, rect.width() - 8, CAPTION)
+        name = str(cell.take.get("name") or "")
+        if cell.stack > 1:
+            name = f"▣ {cell.stack}  {name}"
+        stars = "★" * (cell.rating or 0)
+        p.setPen(QColor("#d8d8d8"))
+        p.drawText(caption, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(name, Qt.TextElideMode.ElideMiddle, max(10, caption.width() - 70)))  # fmt: skip
+        p.setPen(QColor("#f0c419"))
+        p.drawText(caption, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight, stars)
+        # The verdict badge, top left (Lightroom's flag).
+        if cell.verdict in (m.VERDICT_KEEP, m.VERDICT_REJECT):
+            keep = cell.verdict == m.VERDICT_KEEP
+            text = "⚑ kept" if keep else "✕ rejected"
+            badge = p.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
+            badge.moveTopLeft(pic.topLeft() + QPoint(6, 6))
+            p.fillRect(badge, KEEP_COLOUR if keep else REJECT_COLOUR)
+            p.setPen(QColor("#ffffff"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        # The findings, top right: what the analysis says looks broken.
+        broken = ((cell.take.get("signals") or {}).get("broken")) or []
+        if broken:
+            text = "⚠ " + ", ".join(broken[:2])
+            badge = p.fontMetrics().boundingRect(text).adjusted(-6, -3, 6, 3)
+            badge.moveTopRight(pic.topRight() + QPoint(-6, 6))
+            p.fillRect(badge, QColor(0, 0, 0, 170))
+            p.setPen(QColor("#f0a040"))
+            p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
+        if cell.proxy is False and self.survey.prefer_proxy:
+            p.setPen(QColor("#888888"))
+            p.drawText(
+                pic.adjusted(6, 6, -6, -6),
+                Qt.AlignmentFlag.AlignBottom | Qt.AlignmentFlag.AlignRight,
+                "original",
+            )
+        # Hover: the shot and a short prompt line.
+        if i == self.survey.hover:
+            lines = [f"{cell.take.get('shot') or 'no shot'} · {cell.take.get('model') or ''}".strip(" ·")]
+            prompt = " ".join(str(cell.take.get("prompt") or "").split())
+            if prompt:
+                lines.append(
+                    p.fontMetrics().elidedText(prompt, Qt.TextElideMode.ElideRight, pic.width() - 12)
+                )
+            box = QRect(pic.left(), pic.bottom() - 8 - 16 * len(lines), pic.width(), 8 + 16 * len(lines))
+            p.fillRect(box, QColor(0, 0, 0, 170))
+            p.setPen(QColor("#eeeeee"))
+            p.drawText(
+                box.adjusted(6, 2, -6, -2),
+                Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                "\n".join(lines),
+            )
+        if i == self.survey.at:
+            p.setPen(QPen(CURSOR_COLOUR, 3))
+            p.drawRect(rect.adjusted(1, 1, -2, -2))

@@ -1,0 +1,239 @@
+"""The survey on the workspace's stage: the controller between the session, the page rule and the grid.
+
+It builds the page from the window's review session (``reviewer.review.survey``), shows it in the
+``SurveyView``, routes the decision keys to the cursor cell (through the window's one decision path, so
+undo, claims, live updates and counts work as in the single-take session), and on Enter applies the
+page rule as one undo entry and turns the page. The page size and the page rule are remembered.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, QSettings
+
+from reviewer.errors import KnownError
+from reviewer.review import stacks, survey
+from reviewer.review.session import Session, UndoEntry, save_session
+from reviewer.store import models as m
+from reviewer.store import queries
+from reviewer.ui.survey import SurveyView
+
+if TYPE_CHECKING:
+    from reviewer.ui.project_window import ProjectWindow
+
+SIZE_KEY = "survey/size"
+
+
+class SurveyStage(QObject):
+    def __init__(self, window: ProjectWindow) -> None:
+        super().__init__(window)
+        self.w = window
+        self.view = SurveyView()
+        try:
+            size = int(str(QSettings().value(SIZE_KEY, survey.DEFAULT_SIZE)))
+        except (TypeError, ValueError):
+            size = survey.DEFAULT_SIZE
+        self.view.size_ = size if size in survey.SIZES else survey.DEFAULT_SIZE
+        self.page: survey.Page | None = None
+        self.view.cursor_changed.connect(self._cursor_changed)
+        self.view.opened.connect(self._opened)
+
+    # --- entering and leaving ---------------------------------------------------------------
+
+    @property
+    def active(self) -> bool:
+        return self.w.view.stage == "survey"
+
+    def toggle(self) -> None:
+        """The survey key: survey the session's queue a page at a time (a session starts if none is on);
+        again: back to the single-take player, on the cursor's take."""
+        w = self.w
+        if self.active:
+            current = self.view.current()
+            self.leave()
+            if current is not None and w.session is not None:
+                w.session.go_to(current.take_id)
+                w._select_session_current()
+            return
+        if w.session is None:
+            w.start_session()
+            if w.session is None:
+                return
+        w.view.stage = "survey"
+        w.stage_area.show()
+        w.browser.hide()  # the page gets the window; G brings the browser back beside it
+        self.show_page()
+
+    def leave(self) -> None:
+        self.view.close_all()
+        self.page = None
+        if self.active:
+            self.w.view.stage = "player"
+
+    # --- the page ---------------------------------------------------------------------------
+
+    def _stack_of(self, session: Session) -> dict[int, list[int]]:
+        w, cat = self.w, self.w.catalog
+        if not w.fold_stacks or w.stacks is None or cat is None:
+            return {}
+        folded = stacks.fold(cat, w.stacks, cat.rows_of(session.queue))
+        found: dict[int, list[int]] = {}
+        for rep_row, rows in folded.members.items():
+            members = [int(cat.ids[r]) for r in rows]
+            rep = int(cat.ids[rep_row])
+            members = [rep, *[t for t in members if t != rep]]
+            for t in members:
+                found[t] = members
+        return found
+
+    def _build(self, session: Session) -> survey.Page:
+        groups = self._stack_of(session)
+        return survey.build_page(session, self.view.size_, lambda t: groups.get(t, [t]))
+
+    def show_page(self, page: survey.Page | None = None, cursor: int = 0) -> None:
+        """Show ``page`` (default: the next one from where the session stands), every cell playing."""
+        w, session = self.w, self.w.session
+        if session is None:
+            return
+        self.page = page or self._build(session)
+        with w.project.sessions() as db:
+            rows = {r["id"]: r for r in queries.take_rows(db, self.page.cells)}
+        takes = [rows[c] for c in self.page.cells if c in rows]
+        self.view.speed = w.view.session_speed
+        self.view.show_page(takes, {c: len(self.page.takes(c)) for c in self.page.members}, cursor)
+        for take in takes:
+            self.view.set_verdict(int(take["id"]), session.verdict(int(take["id"])), take.get("rating"))
+        self._prefetch_next(session)
+        self.update_header()
+        if not takes:
+            w.status_label.setText("The queue is empty: every take of this session has a verdict")
+
+    def _prefetch_next(self, session: Session) -> None:
+        assert self.page is not None
+        ahead = dataclasses.replace(session, queue=list(session.queue), decided=list(session.decided))
+        survey.turn_page(ahead, self.page)
+        upcoming = self._build(ahead).cells
+        if upcoming:
+            with self.w.project.sessions() as db:
+                self.view.prefetch(list(queries.take_rows(db, upcoming)))
+
+    def rule(self) -> str:
+        session = self.w.session
+        assert session is not None
+        return survey.page_rule(self.w.project, session.stage_name, session.stage)
+
+    def update_header(self) -> None:
+        session, page = self.w.session, self.page
+        if session is None or page is None:
+            return
+        cols = survey.columns(self.view.size_)
+        left = survey.unmarked(page, {c: session.verdict(c) for c in page.cells})
+        self.view.set_header(
+            f"Survey {cols}×{cols} · {session.stage_name} · {session.progress()}   —   "
+            f"{survey.describe_rule(self.rule(), len(left))}   (Ctrl+Z undoes the page)"
+        )
+
+    def resize(self, delta: int) -> None:
+        """``survey.bigger`` (fewer, bigger cells) and ``survey.smaller`` (more, smaller ones)."""
+        sizes = survey.SIZES
+        index = sizes.index(self.view.size_) + (-1 if delta > 0 else 1)
+        if not 0 <= index < len(sizes) or self.w.session is None:
+            return
+        self.view.size_ = sizes[index]
+        QSettings().setValue(SIZE_KEY, self.view.size_)
+        self.view.close_all()
+        self.show_page()
+
+    # --- decisions --------------------------------------------------------------------------
+
+    def targets(self) -> list[int]:
+        cell = self.view.current()
+        if cell is None or self.page is None:
+            return []
+        return self.page.takes(cell.take_id)
+
+    def recorded(self, take_ids: list[int]) -> None:
+        """A decision was recorded on these takes: the cells show it at once."""
+        session = self.w.session
+        if session is None or self.page is None:
+            return
+        cat = self.w.catalog
+        for cell in self.page.cells:
+            if cell in take_ids or any(t in take_ids for t in self.page.takes(cell)):
+                rating = None
+                if cat is not None and cell in cat.row_of:
+                    r = int(cat.rating[cat.row_of[cell]])
+                    rating = r if r >= 0 else None
+                self.view.set_verdict(cell, session.verdict(cell), rating)
+        self.update_header()
+
+    def next_page(self) -> None:
+        """Enter: the page rule for every unmarked cell, then the next page. One undo entry for the rule."""
+        w, session, page = self.w, self.w.session, self.page
+        if not self.active or session is None or page is None:
+            return
+        rule = self.rule()
+        verdicts = {c: session.verdict(c) for c in page.cells}
+        left = survey.unmarked(page, verdicts)
+        try:
+            change = survey.apply_page_rule(w.project, page, rule, verdicts, session.stage_name, w.reviewer)
+        except KnownError as exc:
+            w.status_label.setText(str(exc))
+            return
+        if change is not None:
+            verdict = m.VERDICT_REJECT if rule == "reject" else m.VERDICT_KEEP
+            ids = sorted(change.take_ids)
+            queue_index = {t: session.queue.index(t) for t in ids if t in session.queue}
+            label = f"Page rule: {'rejected' if rule == 'reject' else 'kept'} {len(left)} unmarked"
+            w.undo_stack.push(
+                UndoEntry(label, change.event_ids, ids, verdict, queue_index, page=(page.cells, page.members))
+            )
+            w._rearranging = True
+            try:
+                for take_id in ids:
+                    session.record(take_id, verdict)
+                    if verdict == m.VERDICT_REJECT:
+                        w.model.remove_take(take_id)
+            finally:
+                w._rearranging = False
+            w._after_change(change)
+            w.status_label.setText(label)
+        self.turn(session, page)
+
+    def turn(self, session: Session, page: survey.Page) -> None:
+        survey.turn_page(session, page)
+        save_session(self.w.project, self.w.reviewer, session)
+        self.w._top_up_claims()
+        self.show_page()
+        self.w._update_session_bar()
+
+    def undone(self, entry: UndoEntry) -> None:
+        """Ctrl+Z of a page rule: the page it turned comes back, as it was."""
+        session = self.w.session
+        if not self.active or session is None or entry.page is None:
+            return
+        cells, members = entry.page
+        page = survey.Page(list(cells), {int(k): list(v) for k, v in members.items()})
+        present = [t for t in page.all_takes() if t in session.queue]
+        if present:
+            session.position = min(session.queue.index(t) for t in present)
+        save_session(self.w.project, self.w.reviewer, session)
+        self.view.close_all()
+        self.show_page(page)
+
+    def redone(self, entry: UndoEntry) -> None:
+        """Redo of a page rule: the page turns again."""
+        session = self.w.session
+        if self.active and session is not None and entry.page is not None and self.page is not None:
+            self.turn(session, self.page)
+
+    def _cursor_changed(self, take_id: int) -> None:
+        self.w._show_take(take_id)
+
+    def _opened(self, take_id: int) -> None:
+        self.toggle()  # back to the player, on this take
+        if self.w.session is not None:
+            self.w.session.go_to(take_id)
+            self.w._select_session_current()
