@@ -4,6 +4,7 @@
     python bench/run.py player [--seconds 60] [--keep DIR]
     python bench/run.py analysis [--keep DIR]
     python bench/run.py sound [--seconds 20] [--keep DIR]
+    python bench/run.py survey [--seconds 60] [--keep DIR]   (see bench/survey.py)
 
 ingest: ``reviewer ingest`` (probe + poster, then filmstrips) on generated 1080p H.264 five-second
 takes, beside a shell loop running Debian's ffprobe and an ffmpeg poster per file on the first
@@ -504,6 +505,15 @@ def main() -> None:
     p.add_argument("path", type=Path)
     p.add_argument("seconds", type=int)
     p.add_argument("master", type=int)
+    p = sub.add_parser("survey")
+    p.add_argument("--seconds", type=int, default=60, help="length of the playing runs")
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
+    p = sub.add_parser("survey-run", help="(internal) one survey page played in a fresh process")
+    p.add_argument("rows", type=Path)
+    p.add_argument("seconds", type=int)
+    p.add_argument("proxies", type=int)
+    p = sub.add_parser("session-run", help="(internal) single-take session latency in a fresh process")
+    p.add_argument("rows", type=Path)
     p = sub.add_parser("cut")
     p.add_argument("--shots", type=int, default=12)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
@@ -526,6 +536,15 @@ def main() -> None:
         sound_run(args.path, args.seconds, bool(args.master))
     elif args.bench == "cut":
         bench_cut(args.keep, args.shots)
+    elif args.bench in ("survey", "survey-run", "session-run"):
+        import survey  # bench/survey.py, beside this file
+
+        if args.bench == "survey":
+            survey.bench_survey(args.keep, args.seconds)
+        elif args.bench == "survey-run":
+            survey.survey_run(args.rows, args.seconds, bool(args.proxies))
+        else:
+            survey.session_run(args.rows)
 
 
 if __name__ == "__main__":

@@ -158,6 +158,11 @@ class PlaybackEngine:
         with self._cond:
             self.status.loop = loop
 
+    @property
+    def size(self) -> tuple[int, int] | None:
+        """The size frames are scaled to fit (None: as decoded)."""
+        return self._size
+
     def set_size(self, size: tuple[int, int] | None) -> None:
         """Frames are scaled to fit ``size`` from now on (the view was resized)."""
         with self._cond:
@@ -172,11 +177,14 @@ class PlaybackEngine:
             with self._cond:
                 self.status.speed = speed
 
-    def close(self) -> None:
+    def close(self, wait: bool = True) -> None:
+        """Stop the decode thread; without ``wait`` it is told to stop and left to finish on its own (a
+        survey page turning closes sixteen engines: their threads end while the next page plays)."""
         with self._cond:
             self._closed = True
             self._cond.notify_all()
-        self._thread.join(timeout=5)
+        if wait:
+            self._thread.join(timeout=5)
         self.cache.drop(self.key)
 
     # --- the GUI's side ----------------------------------------------------------------------

@@ -98,17 +98,19 @@ class ProxyWriter:
         }  # fmt: skip
         return stream
 
-    def add(self, frame: av.VideoFrame) -> None:
-        """Encode the next frame. A proxy that cannot be written is given up quietly (``failed``): it is
-        never worth failing the decode it rides on."""
+    def add(self, frame: av.VideoFrame) -> av.VideoFrame | None:
+        """Encode the next frame; the proxy's picture of it (the analysis reads its grey from that, a
+        third of the scaling work of reading it from the full frame again). A proxy that cannot be
+        written is given up quietly (``failed``): it is never worth failing the decode it rides on."""
         if self.failed:
-            return
+            return None
         try:
-            self._add(frame)
+            return self._add(frame)
         except (av.error.FFmpegError, OSError, ValueError, MemoryError):
             self.abort()
+            return None
 
-    def _add(self, frame: av.VideoFrame) -> None:
+    def _add(self, frame: av.VideoFrame) -> av.VideoFrame:
         stream = self._stream or self._open_stream(frame)
         self._stream = stream
         rotation = int(frame.rotation or 0)
@@ -138,6 +140,7 @@ class ProxyWriter:
         for packet in stream.encode(small):
             self._out.mux(packet)
         self.frames += 1
+        return small
 
     def finish(self) -> Path | None:
         """Flush and move the file into place; None (and nothing written) when no frame came or the

@@ -102,6 +102,7 @@ class CompareView(QWidget):
         self.cache = FrameCache(FRAME_CACHE_BYTES)
         # One for the takes side by side: a slip (to show every frame) keeps them in step.
         self.clock = Clock()
+        self._ranged = False
         self.panes = [Pane(letter) for letter in LETTERS]
         self.grid = QWidget()
         grid = QGridLayout(self.grid)
@@ -146,6 +147,7 @@ class CompareView(QWidget):
         """Show ``count`` panes (2 or 4) with these takes (fewer takes leave panes empty)."""
         self.close_all()
         self.count = count
+        self._ranged = False  # every pane loops over the shortest take's length, once all are open
         if count != 2 and self.mode != MODES[0]:
             self.mode = MODES[0]
         for i, pane in enumerate(self.panes):
@@ -400,8 +402,21 @@ class CompareView(QWidget):
             out.append(current.number if current is not None else None)
         return out
 
+    def _common_range(self) -> None:
+        """Panes of different lengths share one loop: the shortest take's, so that every pane starts over
+        on the same tick and they never drift apart (RV's compare does the same)."""
+        engines = self.engines()
+        if self._ranged or not engines or any(e.index is None and not e.status.error for e in engines):
+            return
+        self._ranged = True
+        last = self._last()
+        for engine in engines:
+            if engine.index is not None and len(engine.index) - 1 > last:
+                engine.set_range(None, last)
+
     def _tick(self) -> None:
         fresh = False
+        self._common_range()
         self.sound.follow()  # the sound under the cursor is the master clock of every pane
         for pane in self.panes[: self.count]:
             engine = pane.engine

@@ -589,14 +589,19 @@ class PlayerWidget(QWidget):
         if self.engine:
             self.engine.pause()
 
-    def play_at(self, speed: float, loop: bool = True) -> None:
-        """Play the take on screen from where it stands at ``speed`` (a session's next take)."""
+    def play_at(self, speed: float, loop: bool = True, from_start: bool = False) -> None:
+        """Play the take on screen at ``speed``: from where it stands, or ``from_start`` (a session's next
+        take, just loaded): its first frame, already decoded ahead, shown at once as the clock starts."""
         if self.engine is None:
             return
         self.loop = loop
         self.engine.set_loop(loop)
         self._ended_mark = None
-        self.engine.play(speed)
+        if from_start:
+            self.engine.set_speed(speed)
+            self.engine.cue()
+        else:
+            self.engine.play(speed)
 
     def set_badge(self, text: str, colour: str = "#3fbf5f") -> None:
         self.view.badge, self.view.badge_colour = text, QColor(colour)

@@ -487,6 +487,7 @@ class ProjectWindow(QMainWindow):
         keymap = self._load_keymap()
         self.commands = Commands(self, keymap)
         self._install_commands()
+        self._survey_keys(False)
         self.typing_guard = TypingGuard(self)
         app = QApplication.instance()
         if app is not None:
@@ -1422,7 +1423,10 @@ class ProjectWindow(QMainWindow):
     def add_note(self, text: str) -> None:
         """A note on the current take at the playhead, or over the in-out range when one is set."""
         tl = self.player.timeline
-        if tl.in_point is not None or tl.out_point is not None:
+        cell = self.survey.view.current() if self.survey.active else None
+        if cell is not None:  # in the survey: at the frame the cursor's cell shows
+            first = last = cell.engine.status.frame
+        elif tl.in_point is not None or tl.out_point is not None:
             first = tl.in_point or 0
             last = tl.out_point if tl.out_point is not None else max(0, tl.frames - 1)
         else:
@@ -1644,7 +1648,16 @@ class ProjectWindow(QMainWindow):
         if self.session is not None:
             self.session.auto_advance = on
 
+    def _survey_keys(self, on: bool) -> None:
+        """Enter, = and - belong to the survey only while it is on screen (elsewhere Enter is a dialog's,
+        the palette's or a text field's)."""
+        for command in ("survey.next_page", "survey.bigger", "survey.smaller"):
+            action = self.commands.actions.get(command)
+            if action is not None:
+                action.setEnabled(on)
+
     def _show_stage(self, stage: str) -> None:
+        self._survey_keys(stage == "survey")
         if stage != "survey":
             self.survey.view.close_all()  # sixteen decoders stop when the survey is not on screen
         self.stage_stack.setCurrentWidget(

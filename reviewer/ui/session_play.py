@@ -8,16 +8,13 @@ workspace's ``session_speed`` while a session at that stage is on.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, Qt
 from PySide6.QtWidgets import QDockWidget, QToolBar
 
 from reviewer.review.workspace import SPEEDS
 from reviewer.store import models as m
-
-if TYPE_CHECKING:
-    from reviewer.ui.project_window import ProjectWindow
 
 PLAY_ONCE_KEY = "session/play_once"
 
@@ -37,9 +34,9 @@ def badge_text(verdict: str | None, rating: int | None) -> tuple[str, str]:
 
 
 class SessionPlayback(QObject):
-    def __init__(self, window: ProjectWindow) -> None:
+    def __init__(self, window: Any) -> None:
         super().__init__(window)
-        self.w = window
+        self.w = window  # the ProjectWindow (not imported: it imports this)
         self.play_once = QSettings().value(PLAY_ONCE_KEY, "false") == "true"
         self._full: tuple[bool, bool, list[QDockWidget], list[QToolBar]] | None = None
         window.player.ended.connect(self._ended)
@@ -94,7 +91,7 @@ class SessionPlayback(QObject):
         """A take is on the player: in a session it plays at once; its badge says what is recorded."""
         w = self.w
         if w.session is not None and w.view.stage == "player":
-            w.player.play_at(w.view.session_speed, loop=not self.play_once)
+            w.player.play_at(w.view.session_speed, loop=not self.play_once, from_start=True)
         self.show_badge(take)
 
     def show_badge(self, take: dict[str, Any] | None) -> None:

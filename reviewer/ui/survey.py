@@ -115,17 +115,25 @@ class SurveyView(QWidget):
             waiting = self._next.pop(key, None)
             if waiting is not None:
                 engine, proxy = waiting
-                engine.set_size(self._device(box))
+                cell = Cell(take, engine, proxy)
+                first = engine.poll()  # opened in the background: its first frame is waiting
+                if first is not None:
+                    cell.pixels = np.ascontiguousarray(first.rgb)
+                    cell.image = wrap_qimage(cell.pixels)
+                if engine.size != self._device(box):  # a resize decodes the frame again: only if needed
+                    engine.set_size(self._device(box))
             else:
                 engine = PlaybackEngine(
                     path, size=self._device(box), cache=self.frame_cache, clock=Clock(), queue_frames=6
                 )
+                cell = Cell(take, engine, proxy)
+            cell.stack = (stack_sizes or {}).get(int(take["id"]), 1)
             engine.set_loop(True)
-            engine.play(self.speed)
-            cell = Cell(take, engine, proxy, stack=(stack_sizes or {}).get(int(take["id"]), 1))
+            engine.set_speed(self.speed)
+            engine.cue()  # from its first frame (decoded ahead when opened in the background), all together
             self.cells.append(cell)
         for engine, _proxy in self._next.values():  # opened for a page that did not come
-            engine.close()
+            engine.close(wait=False)
         self._next.clear()
         self.at = max(0, min(cursor, len(self.cells) - 1))
         self.timer.start(POLL_MS)
@@ -150,7 +158,7 @@ class SurveyView(QWidget):
                 proxy,
             )
         for engine, _proxy in self._next.values():
-            engine.close()
+            engine.close(wait=False)
         self._next = {k: v for k, v in wanted.items() if v is not None}
 
     def set_verdict(self, take_id: int, verdict: str | None, rating: int | None) -> None:
@@ -226,7 +234,7 @@ class SurveyView(QWidget):
 
     def _close_cells(self) -> None:
         for cell in self.cells:
-            cell.engine.close()
+            cell.engine.close(wait=False)
         self.cells = []
         self.hover = -1
 

@@ -9,7 +9,7 @@ page rule as one undo entry and turns the page. The page size and the page rule 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import Any
 
 from PySide6.QtCore import QObject, QSettings
 
@@ -20,16 +20,13 @@ from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.ui.survey import SurveyView
 
-if TYPE_CHECKING:
-    from reviewer.ui.project_window import ProjectWindow
-
 SIZE_KEY = "survey/size"
 
 
 class SurveyStage(QObject):
-    def __init__(self, window: ProjectWindow) -> None:
+    def __init__(self, window: Any) -> None:
         super().__init__(window)
-        self.w = window
+        self.w = window  # the ProjectWindow (not imported: it imports this)
         self.view = SurveyView()
         try:
             size = int(str(QSettings().value(SIZE_KEY, survey.DEFAULT_SIZE)))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -10,8 +11,11 @@ import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
+from reviewer.ingest.ingest import ingest
+from reviewer.store.db import open_project
 from reviewer.ui.compare import compose
 from reviewer.ui.project_window import ProjectWindow
+from tests.conftest import ClipFactory, place
 from tests.ui.test_workspace import press, shown_window, six_takes, state
 
 __all__ = ["six_takes"]  # the fixture, shared with the workspace tests
@@ -114,3 +118,42 @@ def test_compose_wipes_at_the_line_and_differences_are_brightened() -> None:
     assert (compose(a, b, "difference", 0.5) == 40).all()
     tall = np.zeros((6, 8, 3), np.uint8)  # takes of other sizes are centred on one canvas
     assert compose(a, tall, "difference", 0.5).shape == (6, 10, 3)
+
+
+def test_panes_of_different_lengths_share_one_clock(qtbot: QtBot, tmp_path: Path, clip: ClipFactory) -> None:
+    """Two takes of 24 and 53 frames played through three loops: the frame numbers stay together (each
+    pane looping on its own length drifted apart: A 4, B 53 after a few loops)."""
+    media = tmp_path / "media"
+    place(clip(".mp4", seed=70, frames=24), media / "SH010" / "short.mp4")
+    place(clip(".mp4", seed=71, frames=53), media / "SH010" / "long.mp4")
+    path = tmp_path / "p.trproj"
+    project = open_project(path)
+    ingest(project, [media], workers=0)
+    project.close()
+    window = next(shown_window(qtbot, path, 2))
+    view = window.compare_view
+    press(qtbot, window, Qt.Key.Key_C)
+    assert view.count == 2
+    qtbot.waitUntil(lambda: all(f is not None for f in view.frames_shown()), timeout=10_000)
+    press(qtbot, window, Qt.Key.Key_Space)
+    seen: list[list[int]] = []
+    wraps = 0
+    last = 0
+    deadline = time.monotonic() + 15
+    while wraps < 3 and time.monotonic() < deadline:
+        qtbot.wait(5)
+        shown = view.frames_shown()
+        if None in shown:
+            continue
+        frames = [int(f) for f in shown if f is not None]
+        seen.append(frames)
+        if frames[0] < last - 10:
+            wraps += 1
+        last = frames[0]
+    assert wraps == 3, seen[-5:]
+    assert max(max(f) for f in seen) <= 23  # both loop over the shorter take's 24 frames
+    apart = [max(f) - min(f) for f in seen]
+    # Together to within a frame or two at any poll (across the wrap: 23 beside 0 is one frame apart).
+    assert all(min(a, 24 - a) <= 2 for a in apart), apart
+    view.close_all()
+    window.player.close_all()

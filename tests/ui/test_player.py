@@ -8,6 +8,7 @@ import pytest
 from PySide6.QtCore import QPoint, Qt
 from pytestqt.qtbot import QtBot
 
+from reviewer.media.proxy import existing_proxy
 from reviewer.ui.player import PlayerWidget, timecode
 from reviewer.ui.project_window import ProjectWindow
 from tests.ui.conftest import open_window
@@ -112,12 +113,21 @@ def test_down_and_up_switch_takes_and_prefetch(qtbot: QtBot, window: ProjectWind
     assert player.take["path"] == first
 
 
-def test_a_vanished_file_shows_a_message(qtbot: QtBot, window: ProjectWindow) -> None:
+def test_a_vanished_file_plays_its_proxy_and_without_one_shows_a_message(
+    qtbot: QtBot, window: ProjectWindow
+) -> None:
     row = window.take_at(2)
-    Path(row["path"]).unlink()
+    Path(row["path"]).unlink()  # offline: the proxy the analysis pass made plays instead, and says so
     window.player.close_all()
     window.player.timer.start(4)
     window.player.load(row)
+    assert window.player.proxy
+    qtbot.waitUntil(lambda: "proxy" in window.player.view.overlay, timeout=5000)
+    existing_proxy(row["content_hash"]).unlink()  # neither: the original's own error, never the proxy's
+    window.player.close_all()
+    window.player.timer.start(4)
+    window.player.load(row)
+    assert not window.player.proxy
     qtbot.waitUntil(lambda: "cannot be played" in window.player.view.message, timeout=5000)
     assert "file not found" in window.player.view.message
 

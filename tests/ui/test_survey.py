@@ -98,7 +98,9 @@ def test_a_survey_page_by_keys(qtbot: QtBot, window: ProjectWindow, twelve_takes
     assert sorted(by_rule) == [f"take_{k:02}.mp4" for k in (1, 2, 3, 5, 6, 7, 8)]
     assert all(v == "reject" for _n, v, s in done if s == PAGE_RULE)
     assert names_on_page(window) == ["take_09.mp4", "take_10.mp4", "take_11.mp4"]
-    assert window.session is not None and window.session_label.text().startswith("Triage session · 9 of 12 · 1 kept")
+    assert window.session is not None and window.session_label.text().startswith(
+        "Triage session · 9 of 12 · 1 kept"
+    )
 
     press(qtbot, window, Qt.Key.Key_Z, CTRL)  # one Ctrl+Z: the page comes back, its seven undecided again
     assert names_on_page(window) == [f"take_{k:02}.mp4" for k in range(9)]
