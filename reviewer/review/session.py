@@ -82,7 +82,8 @@ class Session:
     active_s: float = 0.0
     last_action: float = 0.0
     auto_advance: bool = True
-    pool: int = 0  # in team mode, how many takes the session's filter held for everyone (0: solo)
+    pool: int = 0  # claimed in batches: how many takes the session's filter held in all (0: all claimed)
+    team: bool = False  # a shared (PostgreSQL) project: the batch claimed is shown as the reviewer's own
     rejected_at: dict[int, int] = field(default_factory=dict, repr=False)  # where rejected takes stood
 
     @property
@@ -158,10 +159,10 @@ class Session:
 
     def progress(self) -> str:
         """“312 of 4,870 · 41 kept · 620 takes/h”; in team mode “batch: 50 of your 312 · …”."""
-        if self.pool:
+        if self.pool and self.team:
             text = f"batch: {len(self.decided):,} of your {self.total:,} (of {self.pool:,})"
-        else:
-            text = f"{len(self.decided):,} of {self.total:,}"
+        else:  # alone, the batches are a detail: the whole queue counts
+            text = f"{len(self.decided):,} of {max(self.total, self.pool):,}"
         text += f" · {len(self.kept):,} kept"
         rate = self.takes_per_hour()
         if len(self.decided) >= 3 and rate:
@@ -174,7 +175,7 @@ class Session:
             "stage": self.stage, "stage_name": self.stage_name, "filter": self.filter, "total": self.total,
             "current": self.current, "decided": self.decided, "kept": self.kept, "rejected": self.rejected,
             "started": self.started, "active_s": self.active_s, "last_action": self.last_action,
-            "auto_advance": self.auto_advance, "pool": self.pool,
+            "auto_advance": self.auto_advance, "pool": self.pool, "team": self.team,
         }  # fmt: skip
 
     @classmethod
@@ -187,7 +188,7 @@ class Session:
             kept=list(state.get("kept", [])), rejected=list(state.get("rejected", [])),
             started=float(state.get("started", time.time())), active_s=float(state.get("active_s", 0.0)),
             last_action=float(state.get("last_action", 0.0)), auto_advance=bool(state.get("auto_advance", True)),
-            pool=int(state.get("pool", 0)),
+            pool=int(state.get("pool", 0)), team=bool(state.get("team", False)),
         )  # fmt: skip
         current = state.get("current")
         if isinstance(current, int):

@@ -1560,6 +1560,7 @@ class ProjectWindow(QMainWindow):
         self.session = Session(
             stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
             auto_advance=self.view.auto_advance, pool=len(wanted) if claimed else 0,
+            team=not self.project.is_sqlite,
         )  # fmt: skip
         self.playback.session_started(self.session.stage_name)
         if self.current_id in queue:

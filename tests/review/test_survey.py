@@ -106,7 +106,13 @@ def test_claims_top_up_and_resume(project: Project) -> None:
     assert mine == ids[:12]
     assert sess.claim(project, "ben", cat, 0, ids, count=12) == ids[12:24]
     s = Session(
-        stage=0, stage_name="Triage", filter={"stage": 0, "status": "pending"}, queue=mine, total=12, pool=30
+        stage=0,
+        stage_name="Triage",
+        filter={"stage": 0, "status": "pending"},
+        queue=mine,
+        total=12,
+        pool=30,
+        team=True,
     )
     assert sess.top_up(project, "anna", cat, s) == []  # twelve ahead: more than TOP_UP_AT
     s.position = 5
@@ -114,6 +120,8 @@ def test_claims_top_up_and_resume(project: Project) -> None:
     assert more == ids[24:]  # ben's are not anna's to take
     assert s.total == 18 and s.queue[-6:] == ids[24:]
     assert s.progress().startswith("batch: 0 of your 18 (of 30)")
+    s.team = False  # alone, the whole queue counts
+    assert s.progress().startswith("0 of 30")
     # Resume after ben took one of anna's (her claims lapsed meanwhile, say):
     from reviewer.review import team
 
