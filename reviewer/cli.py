@@ -46,6 +46,7 @@ ORDER = [
     "team",
     "vote",
     "votes",
+    "survey",
     "decide",
     "shots",
     "hero",
@@ -424,6 +425,33 @@ def _takes(project: Project, refs: Sequence[str]) -> list[int]:
                 )
             ids.append(take_id)
     return ids
+
+
+def _survey_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--stage", "-s", help="the stage whose rule to set (with --rule)")
+    p.add_argument("--rule", choices=("reject", "keep", "leave"), help="what Enter does with unmarked takes")
+
+
+@command(
+    "survey",
+    "the survey's page rule per stage: what Enter does with the takes left unmarked on a page",
+    _survey_arguments,
+)
+def cmd_survey(args: argparse.Namespace) -> int:
+    from reviewer.review import survey
+
+    if (args.stage is None) != (args.rule is None):
+        raise KnownError("Give both --stage and --rule to set a rule, or neither to list them")
+    with _open(args) as project, project.sessions() as session:
+        names = queries.stage_names(session)
+        if args.stage is not None:
+            if args.stage not in names:
+                raise KnownError(f"No stage {args.stage!r}: the stages are {', '.join(names)}")
+            survey.set_page_rule(project, args.stage, args.rule)
+        for position, name in enumerate(names):
+            print(f"{name}: {survey.page_rule(project, name, position)}")
+    return 0
 
 
 def _vote_arguments(p: argparse.ArgumentParser) -> None:

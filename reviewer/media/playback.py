@@ -321,7 +321,9 @@ class PlaybackEngine:
                     step = 1 if speed > 0 else -1
                     last_number = position - step  # the frame sought comes first
                     anchor = value < 0  # no time given: from when its first frame is shown
-                    next_due = self.clock.now() if anchor else value - self._typical_interval() / abs(speed)
+                    # The frame sought is the first of the play: due at once (no time given) or at ``value``;
+                    # one interval is taken off because the loop below adds it to the frame before.
+                    next_due = (self.clock.now() if anchor else value) - self._typical_interval() / abs(speed)
                 elif name == "pause":
                     self.status.playing = False
                     position = self.status.frame

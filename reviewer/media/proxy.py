@@ -27,7 +27,7 @@ from reviewer.media.images import display_size, orient
 
 PROXY_HEIGHT = 360
 PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
-PROXY_CRF = "28"
+PROXY_CRF = "30"
 PROXY_SCALING = "FAST_BILINEAR"  # the picture is small; its sampling noise is below the encoder's
 
 

@@ -74,6 +74,7 @@ TITLES: dict[str, str] = {
     "survey.next_page": "Survey: apply the page rule to the unmarked takes, then the next page",
     "survey.bigger": "Survey: fewer, bigger cells (4×4, 3×3, 2×2)",
     "survey.smaller": "Survey: more, smaller cells (2×2, 3×3, 4×4)",
+    "survey.page_rule": "Survey: change this stage's page rule (reject / keep / leave the unmarked)",
     "view.full_screen": "Full-screen player (Escape leaves)",
     "view.zoom": "Zoom: actual pixels (1:1) / fit",
     "session.play_once": "Session: play each take once, then go on without a verdict (on / off)",

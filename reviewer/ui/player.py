@@ -442,7 +442,7 @@ class PlayerWidget(QWidget):
         for t in upcoming[:PREFETCH]:
             self._engine_for(self._path_for(t))
         for key in [k for k in self.engines if k not in wanted]:
-            self.engines.pop(key).close()
+            self.engines.pop(key).close(wait=False)  # its thread ends on its own: no wait at a key press
 
     # --- hover preview ---------------------------------------------------------------------
 

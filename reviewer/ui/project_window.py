@@ -554,6 +554,7 @@ class ProjectWindow(QMainWindow):
             "survey.next_page": self.survey.next_page,
             "survey.bigger": lambda: self.survey.resize(+1),
             "survey.smaller": lambda: self.survey.resize(-1),
+            "survey.page_rule": self.survey.cycle_rule,
             "view.full_screen": self.playback.toggle_full_screen,
             "view.zoom": self.player.toggle_zoom,
             "session.play_once": self.playback.toggle_play_once,
@@ -814,6 +815,7 @@ class ProjectWindow(QMainWindow):
             self.player.toggle_mute()
         self.cut_view.set_muted(muted)
         self.compare_view.set_muted(muted)
+        self.survey.view.set_muted(muted)
 
     def _apply_every_frame(self, on: bool | None = None) -> None:
         on = self.view.every_frame if on is None else on

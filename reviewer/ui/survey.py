@@ -14,6 +14,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
 from PySide6.QtCore import QPoint, QRect, QSize, Qt, QTimer, Signal
@@ -27,9 +28,11 @@ from reviewer.media.proxy import playable
 from reviewer.review.survey import columns
 from reviewer.store import models as m
 from reviewer.ui import transport
+from reviewer.ui.audio import SoundOut, take_feed, wants_sound
 from reviewer.ui.player import POLL_MS, wrap_qimage
 
 CACHE_BYTES = 96 << 20  # shared by every cell of this page and the next: first frames, mostly
+QUEUE_FRAMES = 3  # decoded ahead per cell: sixteen cells starting at once fill their queues at a page turn
 GAP = 6
 CAPTION = 18  # the name line under each picture
 REJECT_TINT = QColor(160, 20, 20, 120)
@@ -93,6 +96,10 @@ class SurveyView(QWidget):
         self.prefer_proxy = True
         self.frame_cache = FrameCache(CACHE_BYTES)
         self._next: dict[str, tuple[PlaybackEngine, bool]] = {}  # the next page, opened and waiting
+        self._to_start: list[PlaybackEngine] = []  # cells shown, to play once the page is painted
+        # Muted, as triage is; M gives the cursor's cell its sound (the original's: a proxy has none).
+        self.muted = True
+        self.sound = SoundOut(self)
         self.timer = QTimer(self)
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
@@ -124,14 +131,24 @@ class SurveyView(QWidget):
                     engine.set_size(self._device(box))
             else:
                 engine = PlaybackEngine(
-                    path, size=self._device(box), cache=self.frame_cache, clock=Clock(), queue_frames=6
+                    path,
+                    size=self._device(box),
+                    cache=self.frame_cache,
+                    clock=Clock(),
+                    queue_frames=QUEUE_FRAMES,
                 )
                 cell = Cell(take, engine, proxy)
             cell.stack = (stack_sizes or {}).get(int(take["id"]), 1)
             engine.set_loop(True)
             engine.set_speed(self.speed)
-            engine.cue()  # from its first frame (decoded ahead when opened in the background), all together
+            if cell.image is not None:
+                # Decoded ahead: it plays from its first frame once the page is painted, so that sixteen
+                # decoders filling their queues do not hold up the picture of the page.
+                self._to_start.append(engine)
+            else:
+                engine.cue()
             self.cells.append(cell)
+        self.at = 0
         for engine, _proxy in self._next.values():  # opened for a page that did not come
             engine.close(wait=False)
         self._next.clear()
@@ -153,7 +170,11 @@ class SurveyView(QWidget):
                 continue
             wanted[key] = (
                 PlaybackEngine(
-                    path, size=self._device(box), cache=self.frame_cache, clock=Clock(), queue_frames=6
+                    path,
+                    size=self._device(box),
+                    cache=self.frame_cache,
+                    clock=Clock(),
+                    queue_frames=QUEUE_FRAMES,
                 ),
                 proxy,
             )
@@ -188,6 +209,7 @@ class SurveyView(QWidget):
     def set_cursor(self, index: int) -> None:
         old = self.at
         self.at = index
+        self._restart_sound()
         self.canvas.update(self.canvas.cell_rect(old))
         self.canvas.update(self.canvas.cell_rect(index))
         self.cursor_changed.emit(self.cells[index].take_id)
@@ -201,6 +223,43 @@ class SurveyView(QWidget):
                 cell.engine.pause()
             else:
                 cell.engine.play(self.speed)
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        if muted:
+            self.sound.stop()
+        else:
+            self._restart_sound()
+
+    def _restart_sound(self) -> None:
+        """The cursor's cell plays on from its frame, so that its sound starts with a frame."""
+        cell = self.current()
+        if not self.muted and cell is not None and cell.engine.status.playing and self._sound_path(cell):
+            cell.engine.play(cell.engine.status.speed)
+
+    @staticmethod
+    def _sound_path(cell: Cell) -> Path | None:
+        if not cell.take.get("has_audio"):
+            return None
+        original = Path(str(cell.take.get("path", "")))
+        return original if original.exists() else None
+
+    def _sync_sound(self) -> None:
+        cell = self.current()
+        if cell is None:
+            self.sound.stop()
+            return
+        engine, path = cell.engine, self._sound_path(cell)
+        status = engine.status
+        wanted = engine.starts > 0 and path is not None and engine.index is not None
+        wanted = wanted and wants_sound(
+            self.muted, True, status.playing, status.speed, engine.clock.every_frame
+        )
+        self.sound.keep_up(
+            (id(engine), engine.starts),
+            wanted,
+            lambda: (take_feed(engine, path), engine.clock, engine.start[1]),
+        )
 
     def step(self, delta: int) -> None:
         """Left and Right move the cursor in the survey (frames are stepped in the player)."""
@@ -232,7 +291,15 @@ class SurveyView(QWidget):
             engine.close()
         self._next.clear()
 
+    def start_waiting(self) -> None:
+        """Every cell of the page plays from its first frame (called once the page has been painted)."""
+        waiting, self._to_start = self._to_start, []
+        for engine in waiting:
+            engine.cue()
+
     def _close_cells(self) -> None:
+        self._to_start = []
+        self.sound.stop()
         for cell in self.cells:
             cell.engine.close(wait=False)
         self.cells = []
@@ -245,12 +312,16 @@ class SurveyView(QWidget):
         return max(32, int(box.width() * ratio)), max(18, int(box.height() * ratio))
 
     def _tick(self) -> None:
+        if not self.muted:
+            self.sound.follow()  # the sounding cell's clock goes where the device is
         for i, cell in enumerate(self.cells):
             frame = cell.engine.poll()
             if frame is not None:
                 cell.pixels = np.ascontiguousarray(frame.rgb)
                 cell.image = wrap_qimage(cell.pixels)
                 self.canvas.update(self.canvas.cell_rect(i))
+        if not self.muted or self.sound.playing:
+            self._sync_sound()
 
     def resized(self) -> None:
         boxes = self.canvas.boxes(len(self.cells), [aspect_of(c.take) for c in self.cells])
@@ -343,6 +414,8 @@ class _Canvas(QWidget):
             p.setPen(QColor("#bbbbbb"))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, "Nothing left to survey in this session")
         p.end()
+        if self.survey._to_start:
+            QTimer.singleShot(0, self.survey.start_waiting)
 
     def _paint_cell(self, p: QPainter, i: int, cell: Cell, rect: QRect) -> None:
         p.fillRect(rect, QColor("#000000"))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QObject, QSettings
+from PySide6.QtCore import QObject, QSettings, QTimer
 
 from reviewer.errors import KnownError
 from reviewer.review import stacks, survey
@@ -21,6 +21,7 @@ from reviewer.store import queries
 from reviewer.ui.survey import SurveyView
 
 SIZE_KEY = "survey/size"
+PREFETCH_AFTER_MS = 300
 
 
 class SurveyStage(QObject):
@@ -102,13 +103,19 @@ class SurveyStage(QObject):
         self.view.show_page(takes, {c: len(self.page.takes(c)) for c in self.page.members}, cursor)
         for take in takes:
             self.view.set_verdict(int(take["id"]), session.verdict(int(take["id"])), take.get("rating"))
-        self._prefetch_next(session)
+        # The next page opens a moment later, once this one plays: sixteen files opened at the page turn
+        # would hold up its first frames.
+        shown = self.page
+        QTimer.singleShot(
+            PREFETCH_AFTER_MS, lambda: self._prefetch_next(session) if self.page is shown else None
+        )
         self.update_header()
         if not takes:
             w.status_label.setText("The queue is empty: every take of this session has a verdict")
 
     def _prefetch_next(self, session: Session) -> None:
-        assert self.page is not None
+        if self.page is None or not self.active:
+            return
         ahead = dataclasses.replace(session, queue=list(session.queue), decided=list(session.decided))
         survey.turn_page(ahead, self.page)
         upcoming = self._build(ahead).cells
@@ -120,6 +127,24 @@ class SurveyStage(QObject):
         session = self.w.session
         assert session is not None
         return survey.page_rule(self.w.project, session.stage_name, session.stage)
+
+    def cycle_rule(self) -> None:
+        """The page rule of the session's stage, in turn reject, keep, leave (kept in the project)."""
+        session = self.w.session
+        if session is None:
+            self.w.status_label.setText(
+                "The page rule is set per stage in a session (or: reviewer page-rule)"
+            )
+            return
+        rules = survey.RULES
+        rule = rules[(rules.index(self.rule()) + 1) % len(rules)]
+        try:
+            survey.set_page_rule(self.w.project, session.stage_name, rule)
+        except KnownError as exc:
+            self.w.status_label.setText(str(exc))
+            return
+        self.w.status_label.setText(f"Page rule at {session.stage_name}: {rule} the unmarked")
+        self.update_header()
 
     def update_header(self) -> None:
         session, page = self.w.session, self.page

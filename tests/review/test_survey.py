@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -142,3 +144,17 @@ def test_a_voted_stage_queues_every_waiting_take_unclaimed(project: Project) -> 
     cat = catalog(project)
     assert sess.claim(project, "anna", cat, 1, ids) == ids
     assert sess.claim(project, "ben", cat, 1, ids, count=2) == ids[:2]
+
+
+def test_page_rules_from_the_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from reviewer.cli import main
+    from reviewer.store.db import open_project
+
+    target = tmp_path / "p.trproj"
+    open_project(target).close()
+    assert main(["survey", str(target)]) == 0
+    assert capsys.readouterr().out.splitlines()[:2] == ["Triage: reject", "Shortlist: leave"]
+    assert main(["survey", str(target), "--stage", "Shortlist", "--rule", "keep"]) == 0
+    assert "Shortlist: keep" in capsys.readouterr().out
+    assert main(["survey", str(target), "--stage", "Nowhere", "--rule", "keep"]) != 0
+    assert "No stage 'Nowhere'" in capsys.readouterr().err
