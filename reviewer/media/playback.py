@@ -101,6 +101,7 @@ class PlaybackEngine:
         self._generation = 0  # bumped by every command: frames decoded for an older one are stale
         self._closed = False
         self._on_ready = on_ready
+        self._first: Frame | None = None
         self.ready = threading.Event()
         # When the last frame of the range is due, once it is queued while playing without a loop
         # (a cut starts the next take one frame later); None until then.
@@ -250,6 +251,9 @@ class PlaybackEngine:
             reader.size = self._size
             first = reader.seek(0)
             self.cache.put(self.key, 0, first.rgb)
+            # Kept apart from the shared cache, where the take playing meanwhile would evict it: a
+            # prefetched take's play starts from this frame without decoding.
+            self._first = first
             with self._cond:
                 # Shown while nothing else was asked for; a command already given (a cut's seek to its
                 # in point and cue) makes it stale, and a stale frame 0 would pass for the in frame.
@@ -291,6 +295,7 @@ class PlaybackEngine:
                 if command is not None and command[0] == "size":
                     reader.size = self._size
                     self.cache.drop(self.key)
+                    self._first = None
             if command is not None:
                 name, value = command
                 lo, hi = self._range(total)
@@ -388,6 +393,8 @@ class PlaybackEngine:
         return self.index.time_of(n - 1) / (n - 1) if n > 1 else 1 / 24
 
     def _frame(self, reader: FrameReader, n: int, forward: bool) -> Frame:
+        if self._first is not None and self._first.number == n:
+            return self._first
         cached = self.cache.get(self.key, n)
         if cached is not None:
             return Frame(n, cached)
