@@ -71,23 +71,11 @@ def _encode(args: tuple[Path, int, int]) -> Path:
     return path
 
 
-def _remux(src: Path, dst: Path, index: int) -> None:
-    import av
-
-    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
-        stream = inp.streams.video[0]
-        out_stream = out.add_stream_from_template(stream)
-        out.metadata["title"] = f"survey take {index}"
-        for packet in inp.demux(stream):
-            if packet.dts is None:
-                continue
-            packet.stream = out_stream
-            out.mux(packet)
-
-
 def make_pages(work: Path, fps: int, takes: int, bases: int) -> list[Path]:
     """``takes`` distinct files (own bytes, own content hash) made from ``bases`` encodes."""
     from concurrent.futures import ProcessPoolExecutor
+
+    from run import _remux  # bench/run.py: a copy with its own bytes (a tag differs), the same video
 
     folder = work / f"{fps}fps"
     done = sorted(folder.glob("take_*.mp4"))

@@ -287,7 +287,6 @@ class UndoEntry:
     event_ids: list[int]
     take_ids: list[int]
     verdict: str | None = None
-    queue_index: dict[int, int] = field(default_factory=dict)  # where rejected takes stood in a session
     # a survey's page rule: the page it turned (cells, and the stacks among them), shown again on undo
     page: tuple[list[int], dict[int, list[int]]] | None = None
 

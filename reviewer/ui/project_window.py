@@ -1192,7 +1192,7 @@ class ProjectWindow(QMainWindow):
             self.status_label.setText(f"{label}: {len(ids):,} takes…")
             self.tasks.run(
                 bulk_decide, self.project, ids, decision, self.reviewer,
-                done=partial(self._recorded, decision, label, {}), failed=self._decision_failed,
+                done=partial(self._recorded, decision, label), failed=self._decision_failed,
             )  # fmt: skip
             return None
         try:
@@ -1200,10 +1200,7 @@ class ProjectWindow(QMainWindow):
         except KnownError as exc:
             self.status_label.setText(str(exc))
             return None
-        queue_index = (
-            {t: self.session.queue.index(t) for t in ids if t in self.session.queue} if self.session else {}
-        )
-        self._recorded(decision, label, queue_index, change)
+        self._recorded(decision, label, change)
         return change
 
     def _confirm(self, label: str, count: int) -> bool:
@@ -1215,9 +1212,9 @@ class ProjectWindow(QMainWindow):
         if not isinstance(exc, KnownError):
             raise exc
 
-    def _recorded(self, decision: Decision, label: str, queue_index: dict[int, int], change: Change) -> None:
+    def _recorded(self, decision: Decision, label: str, change: Change) -> None:
         ids = sorted(change.take_ids)
-        self.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict, queue_index))
+        self.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict))
         advance = False
         if self.session is not None and decision.verdict is not None:
             for take_id in ids:

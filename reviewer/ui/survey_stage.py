@@ -207,10 +207,9 @@ class SurveyStage(QObject):
         if change is not None:
             verdict = m.VERDICT_REJECT if rule == "reject" else m.VERDICT_KEEP
             ids = sorted(change.take_ids)
-            queue_index = {t: session.queue.index(t) for t in ids if t in session.queue}
             label = f"Page rule: {'rejected' if rule == 'reject' else 'kept'} {len(left)} unmarked"
             w.undo_stack.push(
-                UndoEntry(label, change.event_ids, ids, verdict, queue_index, page=(page.cells, page.members))
+                UndoEntry(label, change.event_ids, ids, verdict, page=(page.cells, page.members))
             )
             w._rearranging = True
             try:
