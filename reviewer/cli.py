@@ -123,7 +123,7 @@ def _ingestor(args: argparse.Namespace, project: Project) -> Any:
         print("Another ingest into this project is running; waiting for it to finish…", file=sys.stderr)
 
     return Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem, on_note=on_note,
-                    on_wait=on_wait)  # fmt: skip
+                    on_wait=on_wait, proxies=not getattr(args, "no_proxies", False))  # fmt: skip
 
 
 def _ingest_arguments(p: argparse.ArgumentParser) -> None:
@@ -133,6 +133,9 @@ def _ingest_arguments(p: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
     )
     p.add_argument("--no-filmstrips", action="store_true", help="probe and posters only; filmstrips later")
+    p.add_argument(
+        "--no-proxies", action="store_true", help="write no survey proxies (made later by analyze)"
+    )
 
 
 @command("ingest", "add the video files under PATHs to a project (creates it)", _ingest_arguments)
@@ -156,6 +159,9 @@ def _analyze_arguments(p: argparse.ArgumentParser) -> None:
         "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
     )
     p.add_argument("--force", action="store_true", help="analyse again even where a current analysis exists")
+    p.add_argument(
+        "--no-proxies", action="store_true", help="write no survey proxies (less disk, slower survey)"
+    )
 
 
 @command(

@@ -21,6 +21,7 @@ from pathlib import Path
 import av
 import av.error
 import numpy as np
+from av.video.reformatter import VideoReformatter
 
 from reviewer.media import cache
 from reviewer.media.images import display_size, orient
@@ -28,7 +29,9 @@ from reviewer.media.images import display_size, orient
 PROXY_HEIGHT = 360
 PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
 PROXY_CRF = "30"
-PROXY_SCALING = "FAST_BILINEAR"  # the picture is small; its sampling noise is below the encoder's
+# A box filter. FAST_BILINEAR reads two taps whatever the ratio: at 1080p to 360 it aliases, and the
+# encoder spends five times the bits on the aliasing (8% of the original where this is under 2%).
+PROXY_SCALING = "AREA"
 
 
 def proxy_path(content_hash: str, root: Path | None = None) -> Path:
@@ -82,6 +85,7 @@ class ProxyWriter:
         self._out = av.open(tmp, "w", format="mp4")
         self._stream: av.VideoStream | None = None
         self._rate = Fraction(rate)
+        self._scaler = VideoReformatter()  # one scaling context for the take, not one per frame
         self.failed = False
 
     def _open_stream(self, frame: av.VideoFrame) -> av.VideoStream:
@@ -123,7 +127,8 @@ class ProxyWriter:
                 format="yuv420p"
             )
         else:
-            small = frame.reformat(
+            small = self._scaler.reformat(
+                frame,
                 width=stream.width,
                 height=stream.height,
                 format="yuv420p",

@@ -77,6 +77,7 @@ TITLES: dict[str, str] = {
     "survey.page_rule": "Survey: change this stage's page rule (reject / keep / leave the unmarked)",
     "view.full_screen": "Full-screen player (Escape leaves)",
     "view.zoom": "Zoom: actual pixels (1:1) / fit",
+    "view.proxy": "Play proxies (small local copies) instead of the originals, for slow storage (on / off)",
     "session.play_once": "Session: play each take once, then go on without a verdict (on / off)",
     "cut.next_shot": "Cut: next shot",
     "cut.previous_shot": "Cut: previous shot",

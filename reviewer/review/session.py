@@ -217,16 +217,18 @@ def claim(
     return team.claim(project, reviewer, stage, list(wanted), count=count)
 
 
-def top_up(project: Project, reviewer: str, catalog: Catalog, session: Session) -> list[int]:
-    """Near the end of what the session holds (``TOP_UP_AT`` undecided takes ahead or fewer), claim the
-    next batch of its filter and add it to the queue; the takes added (none: nothing to do or left)."""
+def top_up(project: Project, reviewer: str, catalog: Catalog, session: Session, need: int = 0) -> list[int]:
+    """Near the end of what the session holds (``TOP_UP_AT`` undecided takes ahead or fewer, or fewer
+    than ``need``: a survey page to fill), claim the next batch of its filter (at least enough for
+    ``need``) and add it to the queue; the takes added (none: nothing to do or left)."""
     ahead = [t for t in session.queue[session.position :] if t not in session.decided]
-    if len(ahead) > TOP_UP_AT:
+    if len(ahead) > max(TOP_UP_AT, need - 1):
         return []
     known = set(session.queue) | set(session.decided)
     rows = catalog.select(filter_from_dict(session.filter))
     wanted = [int(t) for t in catalog.ids[rows] if int(t) not in known]
-    more = claim(project, reviewer, catalog, session.stage, wanted) if wanted else []
+    count = need - len(ahead) if need - len(ahead) > team.BATCH else None  # None: a batch
+    more = claim(project, reviewer, catalog, session.stage, wanted, count=count) if wanted else []
     session.queue.extend(more)
     session.total += len(more)
     return more

@@ -557,6 +557,7 @@ class ProjectWindow(QMainWindow):
             "survey.page_rule": self.survey.cycle_rule,
             "view.full_screen": self.playback.toggle_full_screen,
             "view.zoom": self.player.toggle_zoom,
+            "view.proxy": self.toggle_proxy,
             "session.play_once": self.playback.toggle_play_once,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
@@ -809,6 +810,15 @@ class ProjectWindow(QMainWindow):
         """M: sound on or off, for the player, compare and the cut alike (the window opens muted: triage)."""
         self.view.muted = not self.view.muted
         self.status_label.setText("Sound off (M)" if self.view.muted else "Sound on (M)")
+
+    def toggle_proxy(self) -> None:
+        """Ctrl+Alt+P: the player plays takes' proxies where this workstation has them (slow storage)."""
+        self.player.toggle_proxy()
+        self.status_label.setText(
+            "Proxies on: the player plays the small local copy where one exists (Ctrl+Alt+P)"
+            if self.player.prefer_proxy
+            else "Proxies off: the player plays the originals (Ctrl+Alt+P)"
+        )
 
     def _apply_muted(self, muted: bool) -> None:
         if self.player.muted != muted:
@@ -1570,12 +1580,13 @@ class ProjectWindow(QMainWindow):
         self.lease_timer.start()
         self.set_view("player")
 
-    def _top_up_claims(self) -> None:
-        """Near the end of the claimed takes, claim the next batch of the session's filter."""
+    def _top_up_claims(self, need: int = 0) -> None:
+        """Near the end of the claimed takes (or with fewer than ``need`` ahead: a survey page to fill),
+        claim the next batch of the session's filter."""
         session, cat = self.session, self.catalog
         if session is None or cat is None:
             return
-        more = session_rules.top_up(self.project, self.reviewer, cat, session)
+        more = session_rules.top_up(self.project, self.reviewer, cat, session, need)
         if not more:
             return
         for take_id in more:

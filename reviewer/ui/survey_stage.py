@@ -95,6 +95,8 @@ class SurveyStage(QObject):
         w, session = self.w, self.w.session
         if session is None:
             return
+        if page is None:
+            w._top_up_claims(need=self.view.size_)  # a page is filled even when a batch is smaller
         self.page = page or self._build(session)
         with w.project.sessions() as db:
             rows = {r["id"]: r for r in queries.take_rows(db, self.page.cells)}
@@ -226,7 +228,6 @@ class SurveyStage(QObject):
     def turn(self, session: Session, page: survey.Page) -> None:
         survey.turn_page(session, page)
         save_session(self.w.project, self.w.reviewer, session)
-        self.w._top_up_claims()
         self.show_page()
         self.w._update_session_bar()
 

@@ -134,6 +134,28 @@ def test_claims_top_up_and_resume(project: Project) -> None:
     assert gone == [ids[3]] and ids[3] not in s.queue and s.current == ids[6]
 
 
+def test_a_survey_page_larger_than_a_batch_claims_enough_to_fill_it(
+    project: Project, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from reviewer.review import team
+
+    monkeypatch.setattr(team, "BATCH", 4)
+    monkeypatch.setattr(sess, "TOP_UP_AT", 2)
+    ids = add_takes(project, 30)
+    cat = catalog(project)
+    mine = sess.claim(project, "anna", cat, 0, ids)
+    assert mine == ids[:4]  # a batch
+    s = Session(stage=0, stage_name="Triage", filter={"stage": 0, "status": "pending"}, queue=list(mine),
+                total=4, pool=30, team=True)  # fmt: skip
+    assert sess.top_up(project, "anna", cat, s) == []  # four ahead: more than TOP_UP_AT
+    more = sess.top_up(project, "anna", cat, s, need=16)  # a 4x4 page: twelve more claimed at once
+    assert len(more) == 12 and not set(more) & set(mine) and s.total == 16 and s.queue[4:] == more
+    assert sess.top_up(project, "anna", cat, s, need=16) == []  # a full page ahead: nothing to do
+    s.position = 15  # one left ahead: a plain batch for a 2x2 page (more than the page needs is fine)
+    last = sess.top_up(project, "anna", cat, s, need=4)
+    assert len(last) == 4 and not set(last) & set(s.queue[:16])
+
+
 def test_a_voted_stage_queues_every_waiting_take_unclaimed(project: Project) -> None:
     from reviewer.review import votes
 

@@ -19,6 +19,7 @@ from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
 from tests.ui.conftest import open_window
+from tests.ui.test_team import leases
 from tests.ui.test_workspace import CTRL, NO, SHIFT, press, shown_window
 
 
@@ -139,6 +140,44 @@ def test_the_survey_resumes_where_it_stopped(qtbot: QtBot, twelve_takes: Path) -
     again.player.close_all()
 
 
+def test_a_survey_over_claimed_batches_skips_what_others_hold(
+    qtbot: QtBot, twelve_takes: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Team mode: the survey's queue is the session's claims; a page larger than a batch claims enough to
+    fill it, takes another reviewer holds never show, and the page rule's rejects are this reviewer's."""
+    from reviewer.review import team
+
+    monkeypatch.setattr(team, "BATCH", 4)
+    project = open_project(twelve_takes)
+    with project.sessions() as session:
+        ids = dict(session.execute(select(m.Take.name, m.Take.id)).all())
+    assert team.claim(project, "anna", 0, [ids["take_00.mp4"], ids["take_05.mp4"]]) == [
+        ids["take_00.mp4"], ids["take_05.mp4"]
+    ]  # fmt: skip
+    project.close()
+
+    window = next(shown_window(qtbot, twelve_takes, 12))
+    press(qtbot, window, Qt.Key.Key_Return, CTRL)
+    assert window.session is not None and len(window.session.queue) == 4  # a batch of four
+    press(qtbot, window, Qt.Key.Key_V)
+    others = ["take_01.mp4", "take_02.mp4", "take_03.mp4", "take_04.mp4", "take_06.mp4", "take_07.mp4",
+              "take_08.mp4", "take_09.mp4", "take_10.mp4"]  # fmt: skip
+    assert names_on_page(window) == others  # nine cells: claimed up to the page, anna's left out
+    held = leases(twelve_takes)
+    assert held["take_00.mp4"] == held["take_05.mp4"] == "anna"
+    assert all(held[n] == "tester" for n in others) and held["take_11.mp4"] is None
+    wait_playing(qtbot, window)
+    press(qtbot, window, Qt.Key.Key_P)  # take_01 kept; Enter rejects the eight others
+    press(qtbot, window, Qt.Key.Key_Return)
+    assert names_on_page(window) == ["take_11.mp4"]  # the next claim: all that is left
+    assert leases(twelve_takes)["take_11.mp4"] == "tester"
+    done = triage_events(twelve_takes)
+    assert sorted(n for n, _v, s in done if s == PAGE_RULE) == sorted(others[1:])
+    assert not any(n in ("take_00.mp4", "take_05.mp4") for n, _v, _s in done)
+    window.survey.view.close_all()
+    window.player.close_all()
+
+
 def test_a_session_keeps_playing_and_shows_the_verdict(qtbot: QtBot, window: ProjectWindow) -> None:
     press(qtbot, window, Qt.Key.Key_Return, CTRL)
     engine = window.player.engine
@@ -163,3 +202,10 @@ def test_a_session_keeps_playing_and_shows_the_verdict(qtbot: QtBot, window: Pro
     assert not window.browser.isVisible()
     press(qtbot, window, Qt.Key.Key_Escape)
     assert not window.playback.full_screen
+    alt = Qt.KeyboardModifier.AltModifier
+    press(qtbot, window, Qt.Key.Key_P, CTRL | alt)  # proxies by choice: the same take from its proxy
+    assert window.player.prefer_proxy and window.player.proxy
+    assert window.player.take is not None and window.player.take["name"] == "take_00.mp4"
+    assert "Proxies on" in window.status_label.text()
+    press(qtbot, window, Qt.Key.Key_P, CTRL | alt)
+    assert not window.player.prefer_proxy and not window.player.proxy
