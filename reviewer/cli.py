@@ -162,6 +162,11 @@ def _analyze_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "--no-proxies", action="store_true", help="write no survey proxies (less disk, slower survey)"
     )
+    p.add_argument(
+        "--sensitivity",
+        choices=["low", "normal", "high"],
+        help='how sure a finding must be for "Looks broken" (stored in the project; re-sorts every analysis)',
+    )
 
 
 @command(
@@ -170,7 +175,12 @@ def _analyze_arguments(p: argparse.ArgumentParser) -> None:
     _analyze_arguments,
 )
 def cmd_analyze(args: argparse.Namespace) -> int:
+    from reviewer.ingest.ingest import set_signal_sensitivity
+
     with _open(args) as project:
+        if args.sensitivity:
+            changed = set_signal_sensitivity(project, args.sensitivity)
+            print(f"Sensitivity {args.sensitivity}: {changed} takes sorted anew")
         report = _ingestor(args, project).analyze(force=args.force)
         with project.sessions() as session:
             broken = queries.broken_counts(session)

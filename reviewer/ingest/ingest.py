@@ -27,12 +27,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from reviewer.errors import ProjectError
+from reviewer.errors import KnownError, ProjectError
 from reviewer.ingest import worker
 from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
 from reviewer.media import cache
-from reviewer.media.analysis import VERSION, Analysis
+from reviewer.media.analysis import SENSITIVITY, VERSION, Analysis
 from reviewer.store import local
 from reviewer.store import models as m
 from reviewer.store.db import Project, retry_busy
@@ -512,6 +512,7 @@ def analyze_takes(
         )
     ]
     take_of = {(str(roots[r.root_id] / r.relpath)): (r.id, r.content_hash) for r in rows}
+    sensitivity = signal_sensitivity(project)
     total = len(jobs)
     progress("analysis", 0, total)
     batch: list[dict[str, Any]] = []
@@ -542,7 +543,7 @@ def analyze_takes(
                 found = Analysis.from_dict(result)
                 batch.append({
                     "take_id": take_id, "version": found.version, "content_hash": content_hash,
-                    "analyzed_at": m.utcnow(), "broken": ",".join(found.broken()), "data": result,
+                    "analyzed_at": m.utcnow(), "broken": ",".join(found.broken(sensitivity)), "data": result,
                 })  # fmt: skip
                 report.filmstrips += 1
                 if len(batch) >= 200:
@@ -550,6 +551,38 @@ def analyze_takes(
             progress("analysis", done, total)
     finally:
         store()  # stopped or not, what was analysed is kept
+
+
+SENSITIVITY_KEY = "signal_sensitivity"
+
+
+def signal_sensitivity(project: Project) -> str:
+    """How sure a finding must be to count as "Looks broken" in this project (``SENSITIVITY``)."""
+    value = str(project.setting(SENSITIVITY_KEY, "normal"))
+    return value if value in SENSITIVITY else "normal"
+
+
+def set_signal_sensitivity(project: Project, sensitivity: str) -> int:
+    """Set the project's sensitivity and sort every stored analysis into "Looks broken" again by it (no
+    decode: the findings and their strengths are stored); the number of takes whose reasons changed."""
+    if sensitivity not in SENSITIVITY:
+        raise KnownError(f"No sensitivity {sensitivity!r} (choose from: {', '.join(SENSITIVITY)})")
+    project.set_setting(SENSITIVITY_KEY, sensitivity)
+    changed = 0
+
+    @retry_busy
+    def write() -> int:
+        nonlocal changed
+        changed = 0
+        with project.session() as session:
+            for row in session.scalars(select(m.TakeAnalysis).where(m.TakeAnalysis.version == VERSION)):
+                broken = ",".join(Analysis.from_dict(row.data).broken(sensitivity))
+                if broken != row.broken:
+                    row.broken = broken
+                    changed += 1
+        return changed
+
+    return write()
 
 
 def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:

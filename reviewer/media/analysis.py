@@ -32,7 +32,7 @@ from reviewer.errors import MediaError
 from reviewer.media.filmstrip import pick_frames, tile
 from reviewer.media.proxy import ProxyWriter
 
-VERSION = 1  # bump when a signal's definition changes: older analyses are then run again
+VERSION = 2  # bump when a signal's definition changes: older analyses are then run again
 GREY = (128, 72)
 # Bilinear in swscale's fast form: about 0.3 ms a frame less than area averaging at 1080p, which is
 # most of what the pass adds to decoding; the statistics below work on blocks and frame-to-frame
@@ -40,15 +40,32 @@ GREY = (128, 72)
 GREY_SCALING = "FAST_BILINEAR"
 HASH_SAMPLES = 8
 
-BLACK_LUMA = 24.0  # mean luminance at or below: black (limited-range black is 16)
-BLANK_SPREAD = 3.0  # luminance standard deviation at or below: a flat picture
-FROZEN_BLOCK = 1.0  # no 16x9 block changes by more than this (mean absolute difference, 0..255)
-FROZEN_MIN = 6  # frames in a row, counting the first, before a stretch counts as frozen
-STILL_SHARE = 0.9  # frozen over this share of the take: it is a still image
-CUT_MIN = 14.0  # whole-picture change at a cut at least this ...
-CUT_RATIO = 4.0  # ... and this many times the usual change around it
-FLICKER_STEP = 3.0  # luminance steps at least this size, alternating up and down ...
+BLACK_LUMA = 24.0  # mean luminance at or below: dark (limited-range black is 16) ...
+BLACK_SPREAD = 5.0  # ... and black only with this little spread of levels ...
+BLACK_DETAIL = 1.2  # ... and this little detail (mean absolute difference of neighbouring pixels)
+BLACK_PEAK = 48.0  # ... and nothing lit: the brightest 0.5% of the picture at or below this
+BLANK_SPREAD = 3.0  # luminance standard deviation at or below (and no detail): a flat picture
+SAME_FLOOR = 0.6  # a block changing less than this (0..255) has not changed: encoder noise ...
+SAME_SHARE = 0.12  # ... or less than this share of the take's usual change (grainy, busy takes)
+FROZEN_BLOCK = 1.5  # never "the same picture" above this, however busy the take
+FROZEN_MIN = 6  # frames of one picture, counting the first, before a stretch counts as frozen
+HELD_MAX = 4  # a picture shown 2..HELD_MAX frames in a row, regularly: a held cadence, not frozen
+HELD_SHARE = 0.25  # repeated frames over this share of the take: report the cadence
+STILL_SHARE = 0.9  # frozen over this share of the take: it is a still image; so is a take ...
+STILL_DRIFT = 2.5  # ... no block of which ever moves this far from the first frame
+CUT_MIN = 14.0  # whole-picture change (mean absolute, 0..255) at a cut at least this, or ...
+CUT_STRUCTURE = 0.35  # ... block-histogram distance (0..1) at least this, or ...
+CUT_EDGES = 0.6  # ... its edges moved (0..2) at least this much (a cut between similar colours)
+CUT_RATIO = 4.0  # ... and this many times the usual change between pictures around it
+CUT_STAYS = 0.5  # after a cut the old picture does not come back: a flash returns to under this share
+FLICKER_STEP = 3.0  # whole-frame luminance steps at least this size, alternating up and down ...
 FLICKER_MIN = 3  # ... this many times in a row
+FLICKER_AGREE = 0.7  # a step of the whole frame: this share of its blocks moves the same way
+# "Looks broken" uses only findings this many times their threshold (``Signal.strength``); the rest
+# are worth a look. A project chooses how sure (``signal_sensitivity``).
+SENSITIVITY = {"high": 1.0, "normal": 1.5, "low": 2.5}
+BROKEN_SHARE = {"black": 0.1 / 1.5, "frozen": 0.3 / 1.5}  # strength 1: this share of the take
+INFORMATION = ("dark", "held", "silence", "clipping")  # facts about a take, never "broken"
 SILENCE_DB = -50.0
 SILENCE_MIN_S = 0.5
 CLIP_LEVEL = 0.999
@@ -56,10 +73,32 @@ CLIP_LEVEL = 0.999
 
 @dataclass
 class Signal:
-    """One finding, with the frame ranges where it happens (first and last frame, inclusive)."""
+    """One finding, with the frame ranges where it happens (first and last frame, inclusive), and its
+    evidence: ``strength`` is the measurement over its threshold (at 1 it just counts; "Looks broken"
+    wants ``SENSITIVITY``), ``evidence`` says in a line what was measured against what."""
 
     score: float  # share of the take affected (0..1), or a count for cuts
     ranges: list[tuple[int, int]] = field(default_factory=list)
+    strength: float = 1.0
+    evidence: str = ""
+    cadence: int = 0  # "held": each picture shown this many frames
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"score": self.score, "ranges": [list(r) for r in self.ranges]}
+        out["strength"], out["evidence"] = round(self.strength, 3), self.evidence
+        if self.cadence:
+            out["cadence"] = self.cadence
+        return out
+
+    @classmethod
+    def from_dict(cls, v: dict[str, Any]) -> Signal:
+        return cls(
+            float(v["score"]),
+            [(int(a), int(b)) for a, b in v["ranges"]],
+            float(v.get("strength", 1.0)),
+            str(v.get("evidence", "")),
+            int(v.get("cadence", 0)),
+        )
 
 
 @dataclass
@@ -74,9 +113,7 @@ class Analysis:
     def as_dict(self) -> dict[str, Any]:
         data = asdict(self)
         data["hashes"] = [f"{h:016x}" for h in self.hashes]
-        data["signals"] = {
-            k: {"score": v.score, "ranges": [list(r) for r in v.ranges]} for k, v in self.signals.items()
-        }
+        data["signals"] = {k: v.as_dict() for k, v in self.signals.items()}
         return data
 
     @classmethod
@@ -84,30 +121,30 @@ class Analysis:
         return cls(
             version=int(data["version"]),
             frames=int(data["frames"]),
-            signals={
-                k: Signal(float(v["score"]), [(int(a), int(b)) for a, b in v["ranges"]])
-                for k, v in data["signals"].items()
-            },
+            signals={k: Signal.from_dict(v) for k, v in data["signals"].items()},
             motion=float(data["motion"]),
             sharpness=float(data["sharpness"]),
             hashes=[int(h, 16) for h in data["hashes"]],
         )
 
-    def broken(self) -> list[str]:
-        """The reasons this take looks broken (frozen over 30%, a still, a cut, black over 10%), if any."""
+    def broken(self, sensitivity: str = "normal") -> list[str]:
+        """The reasons this take looks broken: findings at least ``SENSITIVITY[sensitivity]`` times their
+        threshold (a still; frozen over 30% of the take, black over 10%, at "normal"), if any."""
+        return [k for k, v in self._ordered() if v.strength >= SENSITIVITY.get(sensitivity, 1.5)]
+
+    def worth_a_look(self, sensitivity: str = "normal") -> list[str]:
+        """Findings under the bar of "Looks broken": shown, never rejected in bulk."""
+        broken = set(self.broken(sensitivity))
+        return [k for k, _v in self._ordered() if k not in broken]
+
+    def _ordered(self) -> list[tuple[str, Signal]]:
         s = self.signals
-        out = []
+        found: list[tuple[str, Signal]] = [
+            (k, s[k]) for k in ("still", "frozen", "cut", "black", "flicker") if k in s
+        ]
         if "still" in s:
-            out.append("still")
-        elif "frozen" in s and s["frozen"].score > 0.3:
-            out.append("frozen")
-        if "cut" in s:
-            out.append("cut")
-        if "black" in s and s["black"].score > 0.1:
-            out.append("black")
-        if "flicker" in s:
-            out.append("flicker")
-        return out
+            found = [(k, v) for k, v in found if k != "frozen"]  # a still is frozen throughout: one reason
+        return found
 
 
 def runs(mask: np.ndarray, min_length: int = 1) -> list[tuple[int, int]]:
@@ -162,57 +199,223 @@ def _laplacian_var(grey: np.ndarray) -> float:
     return float(lap.var())
 
 
+def _block_max(a: np.ndarray, b: np.ndarray) -> float:
+    """The change between two grey frames in the 16x9 block that changed most (mean absolute, 0..255)."""
+    return float(np.abs(a - b).reshape(8, 9, 8, 16).mean(axis=(1, 3)).max())
+
+
+def _histograms(grey: np.ndarray) -> np.ndarray:
+    """Per frame, a 16-level histogram of each of 4x4 blocks, each summing to 1 (frames x 16 x 16)."""
+    n = len(grey)
+    block = (np.arange(72)[:, None] // 18) * 4 + np.arange(128)[None, :] // 32  # 4x4 blocks of 18x32
+    index = block[None] * 16 + (grey >> 4)
+    counts = np.stack([np.bincount(index[i].ravel(), minlength=256) for i in range(n)]).astype(np.float32)
+    return counts.reshape(n, 16, 16) / (18 * 32)
+
+
+def _edges(grey: np.ndarray) -> np.ndarray:
+    """Per frame, where its edges are: the gradient magnitude of the picture at 32x18, each frame's
+    scaled to a mean of 1 (frames x 17 x 31)."""
+    small = grey.astype(np.float32).reshape(len(grey), 18, 4, 32, 4).mean(axis=(2, 4))
+    magnitude = np.abs(np.diff(small, axis=2))[:, 1:, :] + np.abs(np.diff(small, axis=1))[:, :, 1:]
+    return magnitude / (magnitude.mean(axis=(1, 2), keepdims=True) + 0.5)
+
+
+def _structure(ha: np.ndarray, hb: np.ndarray) -> float:
+    """How different two frames' layouts of levels are: block-histogram distance, 0 (same) to 1."""
+    return float(np.abs(ha - hb).sum(axis=-1).mean() / 2)
+
+
+def _pictures(f: np.ndarray, blocks: np.ndarray, same: float, limit: float) -> list[tuple[int, int]]:
+    """The take as runs of one picture, (first frame, length): a frame is the picture before while it
+    changes less than ``limit`` from the frame before (``blocks``) and stays within ``same`` of the
+    run's first frame, in every block. Anchored to the first frame, a slow drift (a time-lapse's slow
+    end) starts new pictures; noise around a held picture does not."""
+    out = []
+    start = 0
+    for j in range(1, len(f)):
+        if blocks[j - 1] >= limit or _block_max(f[j], f[start]) >= same:
+            out.append((start, j - start))
+            start = j
+    out.append((start, len(f) - start))
+    return out
+
+
+def _comes_back(f: np.ndarray, hist: np.ndarray, c: int, near: float, near_layout: float) -> bool:
+    """Whether the picture before frame ``c`` is seen again within three frames after it, or the
+    picture at ``c`` was there up to four frames before: the change at ``c`` is a flash going on or off."""
+
+    def alike(i: int, j: int) -> bool:
+        return float(np.abs(f[i] - f[j]).mean()) < near and _structure(hist[i], hist[j]) < near_layout
+
+    after = any(alike(j, c - 1) for j in range(c + 1, min(len(f), c + 4)))
+    return after or any(alike(j, c) for j in range(max(0, c - 4), c - 1))
+
+
+def _usual(values: np.ndarray, reach: int = 8) -> np.ndarray:
+    """For each value, the median of the up to ``reach`` values on either side of it (itself left out)."""
+    m = len(values)
+    if m < 2:
+        return np.zeros(m)
+    offsets = np.concatenate((np.arange(-reach, 0), np.arange(1, reach + 1)))
+    index = np.arange(m)[:, None] + offsets[None, :]
+    around = np.where((index >= 0) & (index < m), values[np.clip(index, 0, m - 1)], np.nan)
+    return np.nanmedian(around, axis=1)
+
+
 def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
-    """The picture signals from the stack of grey frames (frames x 72 x 128)."""
+    """The picture signals from the stack of grey frames (frames x 72 x 128), each with its evidence."""
     n = len(grey)
     f = grey.astype(np.float32)
     mean = f.mean(axis=(1, 2))
     spread = f.std(axis=(1, 2))
+    # Detail and the brightest levels only where a frame could be black or flat: they cost more.
+    detail = np.full(n, np.inf, np.float32)
+    peak = np.full(n, np.inf, np.float32)
+    maybe = np.flatnonzero((mean <= BLACK_LUMA) | (spread <= BLANK_SPREAD))
+    if len(maybe):
+        g = f[maybe]
+        detail[maybe] = (
+            np.abs(np.diff(g, axis=2)).mean(axis=(1, 2)) + np.abs(np.diff(g, axis=1)).mean(axis=(1, 2))
+        ) / 2
+        flat = g.reshape(len(maybe), -1)
+        top = flat.shape[1] - 1 - flat.shape[1] // 200
+        peak[maybe] = np.partition(flat, top, axis=1)[:, top]
     out: dict[str, Signal] = {}
-    blank = (mean <= BLACK_LUMA) | (spread <= BLANK_SPREAD)
+    # Black: dark, and also flat, without detail and with nothing lit. A moonlit night is dark, not black.
+    black = (mean <= BLACK_LUMA) & (spread <= BLACK_SPREAD) & (detail <= BLACK_DETAIL) & (peak <= BLACK_PEAK)
+    blank = black | ((spread <= BLANK_SPREAD) & (detail <= BLACK_DETAIL))
     if blank.any():
-        out["black"] = Signal(float(blank.mean()), runs(blank))
+        share = float(blank.mean())
+        worst = int(np.flatnonzero(blank)[0])
+        out["black"] = Signal(
+            share, runs(blank), share / BROKEN_SHARE["black"],
+            f"{int(blank.sum())} of {n} frames black or flat (frame {worst}: level {mean[worst]:.0f}, spread "
+            f"{spread[worst]:.1f}, detail {detail[worst]:.2f}; black is at most {BLACK_LUMA:.0f}, "
+            f"{BLACK_SPREAD:.0f} and {BLACK_DETAIL})",
+        )  # fmt: skip
+    dark = (mean <= BLACK_LUMA) & ~blank
+    if dark.any():
+        i = int(np.flatnonzero(dark)[0])
+        out["dark"] = Signal(
+            float(dark.mean()), runs(dark), 1.0,
+            f"dark, with a picture (frame {i}: level {mean[i]:.0f}, spread {spread[i]:.1f}, detail "
+            f"{detail[i]:.2f}, brightest {peak[i]:.0f})",
+        )  # fmt: skip
     if n < 2:
         return out, 0.0, _laplacian_var(grey[0]) if n else 0.0
     diff = np.abs(f[1:] - f[:-1])  # transition i: frame i -> i + 1
     whole = diff.mean(axis=(1, 2))
     blocks = diff.reshape(n - 1, 8, 9, 8, 16).mean(axis=(2, 4)).max(axis=(1, 2))
-    same = (blocks < FROZEN_BLOCK) & ~(blank[1:] & blank[:-1])  # black stretches are black, not frozen
+    moving = blocks[blocks >= SAME_FLOOR]
+    level = float(np.median(moving)) if len(moving) else 0.0  # the take's usual change where it moves
+    same = min(FROZEN_BLOCK, max(SAME_FLOOR, SAME_SHARE * level))
+    # Anchored at twice the threshold: an encoder refining a frozen picture over its first frames
+    # stays within it; slow motion soon leaves it.
+    pictures = _pictures(f, blocks, 2 * same, same)
+
+    # Held pictures: shown 2..HELD_MAX frames each, repeated exactly, changing sharply between them.
+    held_runs = [
+        (a, k) for a, k in pictures
+        if 2 <= k <= HELD_MAX and (a + k >= n or blocks[a + k - 1] >= 2 * same)
+        and float(blocks[a : a + k - 1].max()) < SAME_FLOOR
+    ]  # fmt: skip
+    repeated = sum(k - 1 for _a, k in held_runs)
+    unfrozen = n - sum(k for _a, k in pictures if k > HELD_MAX)  # of the frames that are not frozen
+    cadence = 1
+    if held_runs and repeated / max(1, unfrozen) >= HELD_SHARE:
+        lengths = [k for a, k in held_runs if a + k < n] or [k for _a, k in held_runs]
+        cadence = int(np.bincount(lengths).argmax())
+        mask = np.zeros(n, bool)
+        for a, k in held_runs:
+            mask[a : a + k] = True
+        out["held"] = Signal(
+            repeated / n, runs(mask), repeated / max(1, unfrozen) / HELD_SHARE,
+            f"each picture shown {cadence} frames ({100 * repeated / n:.0f}% of the frames repeat the one before)",
+            cadence,
+        )  # fmt: skip
+
+    # Frozen: one picture for longer than the take's own cadence allows (and not black).
     frozen_frames = np.zeros(n, bool)
-    for a, b in runs(same, FROZEN_MIN - 1):
-        frozen_frames[a : b + 2] = True  # the frame before the first unchanged transition belongs to it
+    longest = 0
+    for a, k in pictures:
+        if k >= max(FROZEN_MIN, 2 * cadence + 1) and not blank[a : a + k].all():
+            frozen_frames[a : a + k] = True
+            longest = max(longest, k)
+    # A still: every frame within a small distance of the first, in every block (an encoder settling on
+    # a still picture changes it a little over its first frames).
+    drift = float(np.abs(f - f[0]).reshape(n, 8, 9, 8, 16).mean(axis=(2, 4)).max())
+    if drift <= STILL_DRIFT and not blank.all():
+        frozen_frames[:] = True
+        longest = n
     if frozen_frames.any():
         share = float(frozen_frames.mean())
-        out["frozen"] = Signal(share, runs(frozen_frames))
+        evidence = (
+            f"{int(frozen_frames.sum())} of {n} frames show an unchanged picture (the longest {longest} "
+            f"frames; no block changes {same:.1f} where this take usually changes {level:.1f})"
+        )
+        out["frozen"] = Signal(share, runs(frozen_frames), share / BROKEN_SHARE["frozen"], evidence)
         if share >= STILL_SHARE:
-            out["still"] = Signal(share, [(0, n - 1)])
-    # Flicker: the luminance steps up and down, alternately, in a row.
-    step = np.diff(mean)
+            out["still"] = Signal(share, [(0, n - 1)], 10.0, evidence)
+
+    # Flicker: the whole frame's level steps up and down, alternately, in a row. Most of its blocks move
+    # together; a lit object passing changes only the blocks it crosses.
+    shifts = (f[1:] - f[:-1]).reshape(n - 1, 8, 9, 8, 16).mean(axis=(2, 4)).reshape(n - 1, 64)
+    middle = np.median(shifts, axis=1)
+    agree = (np.sign(shifts) == np.sign(middle)[:, None]) & (np.abs(shifts) >= 0.3 * np.abs(middle)[:, None])
+    step = np.where(agree.mean(axis=1) >= FLICKER_AGREE, middle, 0.0)
     big = np.abs(step) >= FLICKER_STEP
     alternate = np.zeros(len(step), bool)
     alternate[1:] = big[1:] & big[:-1] & (np.sign(step[1:]) != np.sign(step[:-1]))
     flicker_frames = np.zeros(n, bool)
-    for a, b in runs(alternate, FLICKER_MIN - 1):
+    flicker_runs = runs(alternate, FLICKER_MIN - 1)
+    for a, b in flicker_runs:
         flicker_frames[a : b + 2] = True  # transitions a-1 .. b: frames a-1 .. b+1
     if flicker_frames.any():
-        out["flicker"] = Signal(float(flicker_frames.mean()), runs(flicker_frames))
-    # Cuts: the whole picture changes at once, much more than around it, and not into or out of black
-    # or inside flicker.
-    cuts = []
-    for found in np.flatnonzero(whole >= CUT_MIN):
-        i = int(found)
-        lo, hi = max(0, i - 8), min(len(whole), i + 9)
-        around = np.delete(whole[lo:hi], i - lo)
-        usual = float(np.median(around)) if len(around) else 0.0
-        if whole[i] < CUT_RATIO * max(usual, 1.0):
-            continue
-        if blank[i] or blank[i + 1] or flicker_frames[i] or flicker_frames[i + 1]:
-            continue
-        cuts.append((i + 1, i + 1))  # the first frame of the new picture
+        longest = max(b - a + 2 for a, b in flicker_runs)
+        size = float(np.abs(step[flicker_frames[:-1] & big]).mean())
+        out["flicker"] = Signal(
+            float(flicker_frames.mean()), runs(flicker_frames), min(size / FLICKER_STEP, longest / FLICKER_MIN),
+            f"the whole picture's level jumps up and down {longest} times in a row, by {size:.1f} on average "
+            f"(threshold {FLICKER_STEP:.0f}, {FLICKER_MIN} times)",
+        )  # fmt: skip
+
+    # Cuts: between successive distinct pictures (held frames are not changes), the whole picture or its
+    # layout of levels changes at once, far more than between the pictures around, and stays changed
+    # (a flash comes back); not into or out of black, not inside flicker.
+    firsts = np.array([a for a, _k in pictures[1:]], int)
+    cuts: list[tuple[int, int]] = []
+    strongest, why = 0.0, ""
+    if len(firsts):
+        hist, edges = _histograms(grey), _edges(grey)
+        change = whole[firsts - 1]
+        layout = np.abs(hist[firsts] - hist[firsts - 1]).sum(axis=-1).mean(axis=-1) / 2
+        moved = np.abs(edges[firsts] - edges[firsts - 1]).mean(axis=(1, 2))
+        usual_change, usual_layout, usual_moved = _usual(change), _usual(layout), _usual(moved)
+        ratios = np.maximum.reduce([
+            np.where(change >= CUT_MIN, change / np.maximum(usual_change, 1.0), 0.0),
+            np.where(layout >= CUT_STRUCTURE, layout / np.maximum(usual_layout, 0.02), 0.0),
+            np.where(moved >= CUT_EDGES, moved / np.maximum(usual_moved, 0.05), 0.0),
+        ])  # fmt: skip
+        for k in map(int, np.flatnonzero(ratios >= CUT_RATIO)):
+            c, ratio = int(firsts[k]), float(ratios[k])
+            if blank[c] or blank[c - 1] or flicker_frames[c] or flicker_frames[c - 1]:
+                continue
+            if _comes_back(f, hist, c, CUT_STAYS * change[k], CUT_STAYS * max(layout[k], CUT_STRUCTURE)):
+                continue  # a flash: the picture before it is back within a few frames
+            cuts.append((c, c))
+            if ratio / CUT_RATIO > strongest:
+                strongest = ratio / CUT_RATIO
+                why = (
+                    f"frame {c}: the picture changed {change[k]:.0f} (usually {usual_change[k]:.1f}), its "
+                    f"levels' layout {layout[k]:.2f} (usually {usual_layout[k]:.2f}), its edges {moved[k]:.2f} "
+                    f"(usually {usual_moved[k]:.2f}): {ratio:.1f}x, threshold {CUT_RATIO:.0f}x"
+                )
     if cuts:
-        out["cut"] = Signal(float(len(cuts)), cuts)
-    moving = whole[~np.isin(np.arange(len(whole)), [c[0] - 1 for c in cuts])]
-    motion = float(moving.mean()) if len(moving) else 0.0
+        out["cut"] = Signal(float(len(cuts)), cuts, float(strongest), why)
+    at_cuts = {c[0] - 1 for c in cuts}
+    moving_whole = whole[[i for i in range(len(whole)) if i not in at_cuts]]
+    motion = float(moving_whole.mean()) if len(moving_whole) else 0.0
     picks = np.linspace(0, n - 1, min(n, 16)).astype(int)
     sharpness = float(np.mean([_laplacian_var(grey[i]) for i in picks]))
     return out, motion, sharpness

@@ -4,7 +4,9 @@ A clip is a small rendered scene (sky, ground, sun and a vehicle crossing the fr
 set by a seed, encoded with a real encoder (H.264, HEVC, VP9, AV1, ProRes, MJPEG) into a real
 container, optionally with sound, display rotation, non-square pixels, a non-zero start time, a
 variable frame rate and the failures reviewers reject in generated video (a frozen stretch, black
-frames, flicker, a hard cut inside the take).
+frames, flicker, a hard cut inside the take), and the cases that look like failures and are not (a
+night scene, pictures held for two or three frames, a time-lapse slowing down, a lit object passing, a
+fade, a flash, a fast pan): the labelled set the signals are measured on.
 """
 
 from __future__ import annotations
@@ -39,9 +41,10 @@ os.environ.setdefault("SVT_LOG", "1")
 class Defect:
     """A failure drawn into a clip over frames ``start`` .. ``end`` (end exclusive)."""
 
-    kind: str  # "freeze", "black", "flicker" or "cut"
+    kind: str  # "freeze", "black", "flicker", "cut", "similar_cut", "held", "fade", "flash" or "lit" (blinking lights passing)
     start: int
     end: int
+    n: int = 2  # "held": each picture shown this many frames
 
 
 @dataclass
@@ -62,39 +65,89 @@ class ClipSpec:
     bit_rate: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
+    look: str = "day"  # "night": moonlit, dark, with trees, clouds, stars and the moon
+    # "drift": the camera drifts slowly (the picture never stands still); "slowing": a time-lapse coming
+    # to a crawl (a tenth of its pace, never still); "pan": the camera sweeps fast
+    motion: str = "steady"
 
 
 class Scene:
-    """A small procedural shot: its palette, sun and vehicle are set by the seed."""
+    """A small procedural shot: its palette, sun and vehicle are set by the seed, its layout (horizon,
+    sun, texture) by ``layout`` (default: the seed too), so two scenes can share colours and differ in
+    structure."""
 
-    def __init__(self, width: int, height: int, seed: int) -> None:
+    def __init__(
+        self, width: int, height: int, seed: int, look: str = "day", layout: int | None = None
+    ) -> None:
         rng = np.random.default_rng(seed)
+        shape = rng if layout is None else np.random.default_rng(layout)  # None: as the scenes always were
         self.width, self.height = width, height
         self.sky_top = rng.integers(20, 120, 3)
         self.sky_low = rng.integers(120, 250, 3)
         self.ground = rng.integers(30, 110, 3)
         self.vehicle = rng.integers(60, 255, 3)
-        self.sun = (rng.uniform(0.15, 0.85), rng.uniform(0.1, 0.35))
+        self.sun = (shape.uniform(0.15, 0.85), shape.uniform(0.1, 0.35))
         self.speed = rng.uniform(0.004, 0.02)
-        self.lane = rng.uniform(0.62, 0.8)
+        self.lane = shape.uniform(0.62, 0.8)
+        self.look = look
         y = np.linspace(0.0, 1.0, height, dtype=np.float32)[:, None, None]
+        yy, xx = np.mgrid[0:height, 0:width]
+        if look == "night":
+            self.base = self._night(rng, shape, y, yy, xx)
+            return
         sky = self.sky_top * (1 - y) + self.sky_low * y
-        horizon = int(height * 0.58)
+        # Another layout of the same place: the horizon a little higher, the sun elsewhere (a second
+        # camera angle; its colours are the same, so only its structure tells the cut).
+        horizon = int(height * (0.58 if layout is None else 0.58 - shape.uniform(0.05, 0.09)))
         base = sky.repeat(width, axis=1)
         base[horizon:] = self.ground
-        yy, xx = np.mgrid[0:height, 0:width]
         sun_r = max(3, height // 12)
         sun = (xx - self.sun[0] * width) ** 2 + (yy - self.sun[1] * height) ** 2 < sun_r**2
         base[sun] = (250, 230, 160)
         # Fine texture so encoders have detail to work on and frames are not trivially flat.
-        base += rng.normal(0, 4, (height, width, 1)).astype(np.float32)
+        base += shape.normal(0, 4, (height, width, 1)).astype(np.float32)
         self.base = np.clip(base, 0, 255).astype(np.uint8)
 
-    def render(self, index: int) -> np.ndarray:
-        frame = self.base.copy()
+    def _night(self, rng: np.random.Generator, shape: np.random.Generator, y: np.ndarray, yy: np.ndarray,
+               xx: np.ndarray) -> np.ndarray:  # fmt: skip
+        """Moonlight: a dark blue sky with thin clouds, a few stars and the moon, tree silhouettes
+        against it and a dim, textured ground; the mean is under black's level, the picture is not."""
+        w, h = self.width, self.height
+        sky = np.array([6, 9, 22], np.float32) * (1 - y) + np.array([18, 24, 44], np.float32) * y
+        base = sky.repeat(w, axis=1)
+        clouds = np.zeros((h, w), np.float32)
+        for _ in range(5):
+            cx, cy = shape.uniform(0, w), shape.uniform(0.05, 0.4) * h
+            rx, ry = shape.uniform(0.1, 0.25) * w, shape.uniform(0.03, 0.07) * h
+            clouds += 22 * np.exp(-(((xx - cx) / rx) ** 2 + ((yy - cy) / ry) ** 2))
+        base += clouds[:, :, None] * np.array([0.8, 0.9, 1.0], np.float32)
+        for _ in range(40):
+            sx, sy = int(shape.uniform(0, w)), int(shape.uniform(0, 0.45) * h)
+            base[sy : sy + 2, sx : sx + 2] = 200
+        moon = (xx - self.sun[0] * w) ** 2 + (yy - self.sun[1] * h) ** 2 < max(3, h // 16) ** 2
+        base[moon] = (215, 215, 200)
+        horizon = int(h * 0.62)
+        base[horizon:] = (10, 12, 10)
+        for _ in range(9):  # trees: dark cones over the horizon
+            tx, th, tw = shape.uniform(0, w), shape.uniform(0.15, 0.35) * h, shape.uniform(0.03, 0.07) * w
+            tree = (
+                (yy > horizon - th) & (yy < horizon + 2) & (np.abs(xx - tx) < tw * (yy - (horizon - th)) / th)
+            )
+            base[tree] = (3, 5, 4)
+        base += shape.normal(0, 2, (h, w, 1)).astype(np.float32)
+        self.vehicle = np.array([60, 55, 50])  # a dark car, lit by the moon
+        return np.clip(base, 0, 255).astype(np.uint8)
+
+    def position(self, index: float) -> float:
+        return (index * self.speed) % 1.3 - 0.2
+
+    def render(self, index: float, pan: float = 0.0) -> np.ndarray:
+        """The frame at ``index`` (fractional: slowed motion), the view moved right by ``pan`` of the
+        width (a camera sweep)."""
+        frame = np.roll(self.base, -int(pan * self.width) % self.width, axis=1) if pan else self.base.copy()
         w, h = self.width, self.height
         vw, vh = max(8, w // 6), max(6, h // 9)
-        x = int(((index * self.speed) % 1.3 - 0.2) * w)
+        x = int(self.position(index) * w)
         y = int(self.lane * h)
         x0, x1 = max(0, x), min(w, x + vw)
         if x1 > x0:
@@ -104,13 +157,36 @@ class Scene:
         return frame
 
 
+def _light(img: np.ndarray, k: float) -> None:
+    """A large lit object (a lorry's lights, a lamp carried past) ``k`` (0..1) of the way across; the
+    level of the whole frame moves with it, its layout only where it is."""
+    h, w = img.shape[:2]
+    lw, lh = w // 4, h // 4
+    x = int((k * 1.5 - 0.25) * w)
+    x0, x1 = max(0, x), min(w, x + lw)
+    if x1 > x0:
+        img[int(h * 0.4) : int(h * 0.4) + lh, x0:x1] = (250, 245, 225)
+
+
+def _time(spec: ClipSpec, i: int) -> float:
+    """The scene's clock at frame ``i``: steady, or a time-lapse slowing to a crawl (a tenth of its pace
+    over the last third, never stopping)."""
+    if spec.motion != "slowing":
+        return float(i)
+    pace = np.maximum(0.1, 1.0 - np.arange(spec.frames) / max(1, spec.frames * 0.66))
+    return float(np.concatenate(([0.0], np.cumsum(pace)))[i])
+
+
 def render_frames(spec: ClipSpec) -> list[np.ndarray]:
     """The clip's frames as RGB arrays, with its defects drawn in."""
-    scene = Scene(spec.width, spec.height, spec.seed)
-    other = Scene(spec.width, spec.height, spec.seed + 7919)
+    scene = Scene(spec.width, spec.height, spec.seed, spec.look)
+    other = Scene(spec.width, spec.height, spec.seed + 7919, spec.look)
+    similar = Scene(spec.width, spec.height, spec.seed, spec.look, layout=spec.seed + 104729)
     frames: list[np.ndarray] = []
     for i in range(spec.frames):
-        img = scene.render(i)
+        t = _time(spec, i)
+        pan = {"pan": 0.045 * i, "drift": 0.003 * i, "slowing": 0.01 * t}.get(spec.motion, 0.0)
+        img = scene.render(t, pan)
         for d in spec.defects:
             if not d.start <= i < d.end:
                 continue
@@ -122,7 +198,20 @@ def render_frames(spec: ClipSpec) -> list[np.ndarray]:
                 gain = 0.45 if (i - d.start) % 2 else 1.35
                 img = np.clip(img.astype(np.float32) * gain, 0, 255).astype(np.uint8)
             elif d.kind == "cut":
-                img = other.render(i)
+                img = other.render(t, pan)
+            elif d.kind == "similar_cut":
+                img = similar.render(t, pan)
+            elif d.kind == "held" and (i - d.start) % d.n:
+                img = frames[i - 1].copy()
+            elif d.kind == "fade":  # a dissolve to the other scene, which stays after it
+                k = (i - d.start + 1) / (d.end - d.start + 1)
+                img = np.clip((1 - k) * img + k * other.render(t, pan), 0, 255).astype(np.uint8)
+            elif d.kind == "lit" and (i - d.start) % 2 == 0:  # blinking lights passing: local, not the frame
+                _light(img, (i - d.start) / max(1, d.end - d.start - 1))
+            elif d.kind == "flash":  # lightning: the picture blown out for a frame or two, then back
+                img = np.clip(img.astype(np.float32) * 1.6 + 90, 0, 255).astype(np.uint8)
+        if any(d.kind == "fade" and i >= d.end for d in spec.defects):
+            img = other.render(t, pan)
         frames.append(img)
     return frames
 
@@ -212,3 +301,60 @@ def _write_tone(out: av.container.OutputContainer, stream: av.AudioStream, secon
             out.mux(packet)
     for packet in stream.encode(None):
         out.mux(packet)
+
+
+@dataclass
+class Labelled:
+    """A case of the signals' labelled set: a clip and the findings it must give (name -> frame ranges;
+    ``held`` -> its cadence as the single range's length), every other finding of "Looks broken" absent."""
+
+    name: str
+    spec: ClipSpec
+    truth: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
+
+
+def labelled_set(width: int = 320, height: int = 180, frames: int = 72) -> list[Labelled]:
+    """The cases that look like defects and are not, the defects themselves, and both together. Every
+    clip is ``frames`` long at 24 fps; scenes differ by seed."""
+    n = frames
+
+    def spec(seed: int, *defects: Defect, look: str = "day", motion: str = "drift") -> ClipSpec:
+        return ClipSpec(width=width, height=height, frames=n, seed=seed, defects=list(defects), look=look,
+                        motion=motion)  # fmt: skip
+
+    cut = n * 5 // 12  # a frame the held cadences of 2 and 3 both start a picture on
+    cut -= cut % 6
+    return [
+        # Clean: nothing of "Looks broken" may be found.
+        Labelled("day", spec(1)),
+        Labelled("night", spec(2, look="night")),
+        Labelled("held 2x", spec(3, Defect("held", 0, n, 2)), {"held": [(0, 2)]}),
+        Labelled("held 3x", spec(4, Defect("held", 0, n, 3)), {"held": [(0, 3)]}),
+        Labelled("time-lapse slowing", spec(5, motion="slowing")),
+        Labelled("lit object passing", spec(6, Defect("lit", n // 4, n * 3 // 4), look="night")),
+        Labelled("dissolve", spec(7, Defect("fade", n // 3, n // 3 + 12))),
+        Labelled("flash", spec(8, Defect("flash", n // 2, n // 2 + 2))),
+        Labelled("fast pan", spec(9, motion="pan")),
+        # Defects: each found where it is, within a frame.
+        Labelled("freeze", spec(10, Defect("freeze", 20, 40)), {"frozen": [(19, 39)]}),
+        Labelled("black", spec(11, Defect("black", 0, 10)), {"black": [(0, 9)]}),
+        Labelled("cut", spec(12, Defect("cut", cut, n)), {"cut": [(cut, cut)]}),
+        Labelled("cut, similar colours", spec(13, Defect("similar_cut", cut, n)), {"cut": [(cut, cut)]}),
+        Labelled("flicker", spec(14, Defect("flicker", 40, 52)), {"flicker": [(40, 51)]}),
+        Labelled(
+            "black in a night take",
+            spec(15, Defect("black", n - 12, n), look="night"),
+            {"black": [(n - 12, n - 1)]},
+        ),
+        # Both: a defect in footage that holds its pictures.
+        Labelled(
+            "cut in held 3x",
+            spec(16, Defect("cut", cut, n), Defect("held", 0, n, 3)),
+            {"cut": [(cut, cut)], "held": [(0, 3)]},
+        ),
+        Labelled(
+            "freeze in held 2x",
+            spec(17, Defect("held", 0, 30, 2), Defect("freeze", 30, 54)),
+            {"frozen": [(29, 53)], "held": [(0, 2)]},
+        ),
+    ]
