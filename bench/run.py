@@ -5,6 +5,7 @@
     python bench/run.py analysis [--keep DIR]
     python bench/run.py sound [--seconds 20] [--keep DIR]
     python bench/run.py survey [--seconds 60] [--keep DIR]   (see bench/survey.py)
+    python bench/run.py signals [--sets 3] [--keep DIR]   (see bench/signals.py)
 
 ingest: ``reviewer ingest`` (probe + poster, then filmstrips) on generated 1080p H.264 five-second
 takes, beside a shell loop running Debian's ffprobe and an ffmpeg poster per file on the first
@@ -514,6 +515,9 @@ def main() -> None:
     p.add_argument("proxies", type=int)
     p = sub.add_parser("session-run", help="(internal) single-take session latency in a fresh process")
     p.add_argument("rows", type=Path)
+    p = sub.add_parser("signals")
+    p.add_argument("--sets", type=int, default=3, help="labelled sets, each with other scenes, per codec")
+    p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
     p = sub.add_parser("cut")
     p.add_argument("--shots", type=int, default=12)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
@@ -536,6 +540,10 @@ def main() -> None:
         sound_run(args.path, args.seconds, bool(args.master))
     elif args.bench == "cut":
         bench_cut(args.keep, args.shots)
+    elif args.bench == "signals":
+        import signals  # bench/signals.py, beside this file
+
+        signals.bench_signals(args.sets, args.keep)
     elif args.bench in ("survey", "survey-run", "session-run"):
         import survey  # bench/survey.py, beside this file
 

@@ -20,8 +20,36 @@ VIDEO_EXTENSIONS = frozenset(
 )  # fmt: skip
 
 
+# Image formats that can be animated (ComfyUI's SaveAnimatedPNG and SaveAnimatedWEBP write them): a
+# file of these is a take only when it is animated, so stills and references beside takes stay out.
+ANIMATED_IMAGE_EXTENSIONS = frozenset({".png", ".apng", ".webp"})
+
+
 def is_video_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+
+
+def is_animated_image(path: Path | str) -> bool:
+    """Whether a PNG or WebP file is animated (APNG: an ``acTL`` chunk before the first ``IDAT``; WebP:
+    the ``VP8X`` header's animation flag), from its first bytes; unreadable: not animated."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        return False
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        actl, idat = head.find(b"acTL"), head.find(b"IDAT")
+        return actl != -1 and (idat == -1 or actl < idat)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return head[12:16] == b"VP8X" and len(head) > 20 and bool(head[20] & 0x02)
+    return False
+
+
+def is_take_name(path: Path | str, name: str) -> bool:
+    """A video by its extension, or an animated PNG/WebP by its first bytes."""
+    if is_video_name(name):
+        return True
+    return os.path.splitext(name)[1].lower() in ANIMATED_IMAGE_EXTENSIONS and is_animated_image(path)
 
 
 NOT_UTF8 = "the file name is not UTF-8 (written by another system's encoding): rename it to read it"
@@ -75,7 +103,7 @@ def scan(path: Path, errors: list[tuple[str, str]]) -> Iterator[Path]:
                 if is_dir or is_video_name(entry.name):
                     errors.append((shown(entry.path), NOT_UTF8))
                 continue
-            if is_video_name(entry.name):
+            if is_take_name(entry.path, entry.name):
                 yield Path(entry.path)
             elif is_dir:
                 subfolders.append(Path(entry.path))

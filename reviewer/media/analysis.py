@@ -147,6 +147,34 @@ class Analysis:
         return found
 
 
+FINDING_NAMES = {
+    "still": "a still image", "frozen": "frozen", "cut": "a cut inside the take", "black": "black or blank",
+    "flicker": "flicker", "held": "held pictures", "dark": "dark", "silence": "silence", "clipping": "clipped sound",
+}  # fmt: skip
+
+
+def describe(signals: dict[str, Any] | None) -> list[tuple[str, str, str]]:
+    """The findings of a take (the ``signals`` of ``reviewer takes --json``) for a reader: (group, name,
+    evidence), group "broken" (the reasons it looks broken), "look" (worth a look: found, under the
+    project's bar) or "info" (facts: held pictures, dark, sound); the strongest first in each group."""
+    if not signals:
+        return []
+    found: dict[str, Any] = signals.get("found") or {}
+    broken = set(signals.get("broken") or [])
+    out = []
+    for name, data in found.items():
+        if name == "frozen" and "still" in found:
+            continue
+        group = "broken" if name in broken else "info" if name in INFORMATION else "look"
+        evidence = str(data.get("evidence") or "")
+        if not evidence and data.get("ranges"):
+            evidence = "frames " + ", ".join(f"{a}–{b}" if a != b else str(a) for a, b in data["ranges"][:4])
+        out.append((group, name, evidence, float(data.get("strength", 1.0))))
+    order = {"broken": 0, "look": 1, "info": 2}
+    out.sort(key=lambda item: (order[item[0]], -item[3]))
+    return [(g, n, e) for g, n, e, _s in out]
+
+
 def runs(mask: np.ndarray, min_length: int = 1) -> list[tuple[int, int]]:
     """Inclusive index ranges where ``mask`` is true for at least ``min_length`` in a row."""
     if not len(mask):

@@ -24,15 +24,18 @@ from reviewer.media.images import orient, scaled_size, to_rgb
 
 # How many bytes of container metadata we read at most per tag (prompts and workflows can be big).
 MAX_TAG_BYTES = 1 << 20
-VFR_TOLERANCE = 0.02
+VFR_TOLERANCE = 0.02  # a frame duration more than 2% off the typical one makes a stream VFR
+# Formats whose frames carry their own delays, rounded to the format's unit (GIF: centiseconds): the
+# rate is the frames over the time they fill (FFmpeg's average is a guess from the first delays: 8 fps
+# as 12/13 cs delays is not 25/3), and VFR only where delays vary by more than a centisecond.
+DELAY_FORMATS = frozenset({"gif", "apng", "webp"})
+DELAY_UNIT_S = Fraction(1, 100)
 # The stream-info pass at open decodes a frame and reads up to 5 MB of packets to learn what the
 # poster decode and the sample index tell us anyway: it is told not to decode, and for MP4/MOV, whose
 # header holds everything, to read nothing more (an open then costs a tenth of the time).
 OPEN_OPTIONS = {"skip_frame": "all"}
 HEADER_ONLY_OPEN = {"skip_frame": "all", "probesize": "32", "analyzeduration": "0"}
-HEADER_ONLY_SUFFIXES = frozenset(
-    {".mp4", ".m4v", ".mov", ".qt"}
-)  # a frame duration more than 2% off the typical one makes a stream VFR
+HEADER_ONLY_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".qt"})
 
 
 @dataclass
@@ -116,7 +119,9 @@ def _bit_depth(fmt: av.VideoFormat | None) -> int:
     return max(c.bits for c in fmt.components)
 
 
-def _is_vfr(timestamps: list[int]) -> bool:
+def _is_vfr(timestamps: list[int], unit: float = 1.0) -> bool:
+    """Whether frame durations vary: by more than ``unit`` ticks (the rounding of the format's delays)
+    and more than VFR_TOLERANCE of the typical duration."""
     if len(timestamps) < 3:
         return False
     steps = np.diff(np.sort(np.asarray(timestamps, dtype=np.int64)))
@@ -125,7 +130,7 @@ def _is_vfr(timestamps: list[int]) -> bool:
         return False
     typical = float(np.median(steps))
     deviation = np.abs(steps.astype(np.float64) - typical)
-    return bool(np.any(deviation > max(1.0, typical * VFR_TOLERANCE)))
+    return bool(np.any(deviation > max(1.0, unit, typical * VFR_TOLERANCE)))
 
 
 def indexed_timestamps(stream: av.VideoStream, file_size: int) -> list[int] | None:
@@ -143,8 +148,10 @@ def indexed_timestamps(stream: av.VideoStream, file_size: int) -> list[int] | No
     return [e.timestamp for e in entries if not e.is_discard]
 
 
-def _measure_packets(container: av.container.InputContainer, stream: av.VideoStream) -> tuple[int, bool, str]:
-    """Count the video packets, tell variable frame rate from the packet timestamps, note truncation."""
+def _measure_packets(
+    container: av.container.InputContainer, stream: av.VideoStream
+) -> tuple[int, list[int], list[int], str]:
+    """Count the video packets and collect their timestamps and durations; note truncation."""
     pts: list[int] = []
     durations: list[int] = []
     count = 0
@@ -160,7 +167,21 @@ def _measure_packets(container: av.container.InputContainer, stream: av.VideoStr
                 durations.append(packet.duration)
     except av.error.FFmpegError as exc:
         warning = f"truncated or damaged: read stopped after {count} frames ({exc.strerror or exc})"
-    return count, _is_vfr(pts), warning
+    return count, pts, durations, warning
+
+
+def _delay_timing(pts: list[int], durations: list[int], tb: Fraction) -> tuple[Fraction, float, bool] | None:
+    """Rate, duration and VFR of a format whose frames carry delays, from the delays themselves."""
+    if len(pts) < 2:
+        return None
+    ordered = sorted(pts)
+    last = durations[-1] if durations else int(np.median(np.diff(ordered)))
+    ticks = ordered[-1] + max(1, last) - ordered[0]
+    seconds = Fraction(ticks) * tb
+    if seconds <= 0:
+        return None
+    unit = float(DELAY_UNIT_S / tb)
+    return Fraction(len(pts)) / seconds, float(seconds), _is_vfr(pts, unit)
 
 
 def _poster(
@@ -204,6 +225,15 @@ def open_video(path: Path) -> av.container.InputContainer:
     return av.open(str(path), metadata_errors="replace", options=OPEN_OPTIONS)
 
 
+def _animated_webp(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(32)
+    except OSError:
+        return False
+    return head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and len(head) > 20 and bool(head[20] & 0x02)
+
+
 def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None]:
     """Probe ``path``; with ``poster_size`` also return a poster (RGB, long side that size), else None.
 
@@ -215,6 +245,11 @@ def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None
     except Exception as exc:
         raise MediaError(reason_for(exc)) from None
     try:
+        if container.format.name.startswith("webp") and _animated_webp(path):
+            raise MediaError(
+                "an animated WebP: this build's FFmpeg reads only still WebP images (save the take as "
+                "MP4, WebM, GIF or animated PNG to review it)"
+            )
         return _probe_open(container, poster_size, st.st_size)
     except MediaError:
         raise
@@ -270,7 +305,11 @@ def _probe_open(
     if indexed is not None:
         p.frame_count, p.vfr = len(indexed), _is_vfr(indexed)
     else:
-        p.frame_count, p.vfr, p.warning = _measure_packets(container, stream)
+        p.frame_count, pts, durations, p.warning = _measure_packets(container, stream)
+        p.vfr = _is_vfr(pts)
+        timing = _delay_timing(pts, durations, tb) if container.format.name in DELAY_FORMATS else None
+        if timing is not None:
+            p.fps, p.duration_s, p.vfr = timing
         promised = stream.frames or 0
         if not p.warning and 0 < p.frame_count < promised:
             p.warning = f"truncated: {p.frame_count} of the {promised} frames its index lists are in the file"

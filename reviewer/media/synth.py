@@ -313,14 +313,16 @@ class Labelled:
     truth: dict[str, list[tuple[int, int]]] = field(default_factory=dict)
 
 
-def labelled_set(width: int = 320, height: int = 180, frames: int = 72) -> list[Labelled]:
+def labelled_set(
+    width: int = 320, height: int = 180, frames: int = 72, codec: str = "h264", seeds: int = 0
+) -> list[Labelled]:
     """The cases that look like defects and are not, the defects themselves, and both together. Every
-    clip is ``frames`` long at 24 fps; scenes differ by seed."""
+    clip is ``frames`` long at 24 fps; scenes differ by seed (``seeds`` moves them all: another set)."""
     n = frames
 
     def spec(seed: int, *defects: Defect, look: str = "day", motion: str = "drift") -> ClipSpec:
-        return ClipSpec(width=width, height=height, frames=n, seed=seed, defects=list(defects), look=look,
-                        motion=motion)  # fmt: skip
+        return ClipSpec(codec=codec, width=width, height=height, frames=n, seed=seed + seeds,
+                        defects=list(defects), look=look, motion=motion)  # fmt: skip
 
     cut = n * 5 // 12  # a frame the held cadences of 2 and 3 both start a picture on
     cut -= cut % 6

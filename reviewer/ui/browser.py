@@ -305,6 +305,9 @@ class TileDelegate(QStyledItemDelegate):
         mark = self.model.stack_marks.get(i)
         if mark:
             self._badge(painter, pic, *mark)
+        broken = cat.brokens.values[cat.broken[i]] if len(cat.broken) else ""
+        if broken:
+            self._findings(painter, pic, broken.split(","))
         if self.model.hover is not None and self.model.hover[0] == index.row():
             x = pic.x() + int(self.model.hover[1] * (pic.width() - 1))
             painter.fillRect(QRect(x, pic.bottom() - 2, 2, 3), QColor("#ffffff"))
@@ -335,6 +338,18 @@ class TileDelegate(QStyledItemDelegate):
                 ),
             )
         painter.restore()
+
+    @staticmethod
+    def _findings(painter: QPainter, pic: QRect, reasons: list[str]) -> None:
+        """Why the take looks broken, in the poster's top left corner (the panel says in full)."""
+        text = "⚠ " + ", ".join(reasons[:2]) + (" …" if len(reasons) > 2 else "")
+        metrics = painter.fontMetrics()
+        text = metrics.elidedText(text, Qt.TextElideMode.ElideRight, pic.width() // 2 + 20)
+        box = QRect(0, 0, metrics.horizontalAdvance(text) + 8, metrics.height() + 2)
+        box.moveTopLeft(pic.topLeft() + QPoint(4, 4))
+        painter.fillRect(box, QColor(20, 20, 22, 220))
+        painter.setPen(QColor("#e06c5f"))
+        painter.drawText(box, int(Qt.AlignmentFlag.AlignCenter), text)
 
     @staticmethod
     def _badge(painter: QPainter, pic: QRect, place: int, size: int) -> None:

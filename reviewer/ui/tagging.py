@@ -7,6 +7,7 @@ emits what the reviewer asked for; the window records the decision and refreshes
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from collections.abc import Sequence
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from reviewer.media.analysis import FINDING_NAMES, describe
 from reviewer.review.decisions import HistoryEntry, Note
 from reviewer.ui.text import tip
 from reviewer.untrusted import for_terminal
@@ -182,6 +184,13 @@ class TaggingPanel(QScrollArea):
         shot_row.addWidget(self.shot, 1)
         layout.addLayout(shot_row)
 
+        self.findings_box = QGroupBox("Findings")
+        findings_layout = QVBoxLayout(self.findings_box)
+        self.findings = plain_label(object_name="findings")
+        self.findings.setTextFormat(Qt.TextFormat.RichText)
+        findings_layout.addWidget(self.findings)
+        layout.addWidget(self.findings_box)
+
         prov = QGroupBox("Provenance")
         form = QFormLayout(prov)
         self.generator = plain_label(object_name="generator")
@@ -272,6 +281,8 @@ class TaggingPanel(QScrollArea):
             self.history.clear()
             for label in (self.generator, self.model, self.seed, self.media):
                 label.setText("—")
+            self.findings.setText("")
+            self.findings_box.hide()
             for long in (self.prompt, self.negative, self.params):
                 long.set_text("")
             return
@@ -303,12 +314,36 @@ class TaggingPanel(QScrollArea):
         self.negative.set_text(take.get("negative_prompt") or "")
         params = take.get("params") or {}
         self.params.set_text(json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "")
+        self.show_findings(take.get("signals"))
         fps = take.get("fps", "")
         self.media.setText(
             f"{take.get('width')}×{take.get('height')} · {take.get('video_codec')} · {fps} fps · "
             f"{take.get('frame_count')} frames{' · sound' if take.get('has_audio') else ''}\n"
             + breakable(str(take.get("path", "")))
         )
+
+    def show_findings(self, signals: dict[str, Any] | None) -> None:
+        """What the analysis found and why: the reasons the take looks broken, what is worth a look,
+        and facts (held pictures, dark, sound); hidden when there is nothing (or no analysis yet)."""
+        found = describe(signals)
+        if not found:
+            self.findings.setText("")
+            self.findings_box.hide()
+            return
+        heads = {
+            "broken": ("Looks broken", "#e06c5f"),
+            "look": ("Worth a look", "#e3c14b"),
+            "info": ("Also", "#9aa4b2"),
+        }
+        lines = []
+        for group, name, evidence in found:
+            head, colour = heads[group]
+            lines.append(
+                f"<span style='color:{colour}'><b>{head}: {html.escape(FINDING_NAMES.get(name, name))}</b></span>"
+                f"<br><span style='color:#b8b8b8'>{html.escape(evidence)}</span>"
+            )
+        self.findings.setText("<br>".join(lines))
+        self.findings_box.show()
 
     def show_votes(self, text: str) -> None:
         self.votes.setText(text)
