@@ -156,6 +156,11 @@ def _is_link(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int)
 
 
+def _output(link: list[Any]) -> int:
+    """Which output of the node a link ``[node, output_index]`` takes."""
+    return link[1] if isinstance(link[1], int) and not isinstance(link[1], bool) else 0
+
+
 def _nodes(graph: Any, budget: Budget = UNLIMITED) -> dict[str, dict[str, Any]]:
     if not isinstance(graph, dict):
         return {}
@@ -187,6 +192,11 @@ def _follow_text(
         return ""
     seen.add(key)
     inputs = node["inputs"]
+    if _is_link(inputs.get("positive")) and _is_link(inputs.get("negative")):
+        # Nodes that take and give both (LTXVConditioning, ControlNetApplyAdvanced, WanImageToVideo,
+        # InstructPixToPixConditioning...): output 0 is the positive, output 1 the negative.
+        which = "negative" if _output(link) == 1 else "positive"
+        return _follow_text(nodes, inputs[which], seen, depth + 1)
     for name in _TEXT_KEYS:
         value = inputs.get(name)
         if isinstance(value, str) and value.strip():
@@ -205,30 +215,99 @@ def _follow_text(
     return ""
 
 
+_STAGE_KEYS = ("noise", "guider", "sampler", "sigmas")  # SamplerCustomAdvanced's parts, each its own node
+_LATENT_KEYS = ("latent_image", "latent", "samples")
+
+
+def _is_sampler(node: dict[str, Any]) -> bool:
+    """A node that samples (KSampler, KSamplerAdvanced, SamplerCustom, SamplerCustomAdvanced, video
+    wrappers' samplers), not one that only picks a sampler or its sigmas."""
+    cls = node["class_type"].lower()
+    return "sampler" in cls and "select" not in cls and not cls.endswith(("scheduler", "sigmas"))
+
+
+def _linked(nodes: dict[str, dict[str, Any]], value: Any) -> dict[str, Any] | None:
+    return nodes.get(str(value[0])) if _is_link(value) else None
+
+
+def _sampler_info(nodes: dict[str, dict[str, Any]], node: dict[str, Any]) -> dict[str, Any]:
+    """One sampler's seed, conditioning links and parameters, read from it and from the nodes its parts
+    come from (RandomNoise, CFGGuider/BasicGuider, KSamplerSelect, BasicScheduler/LTXVScheduler)."""
+    inputs = node["inputs"]
+    parts = [inputs] + [p["inputs"] for k in _STAGE_KEYS if (p := _linked(nodes, inputs.get(k))) is not None]
+    info: dict[str, Any] = {"node": node["class_type"], "seed": "", "positive": None, "negative": None}
+    params: dict[str, Any] = {}
+    for part in parts:
+        for key in ("seed", "noise_seed"):
+            if not info["seed"]:
+                info["seed"] = _seed_text(part.get(key))
+        for key in ("positive", "text_embeds", "conditioning"):
+            if info["positive"] is None and _is_link(part.get(key)):
+                info["positive"] = part[key]
+        if info["negative"] is None and _is_link(part.get("negative")):
+            info["negative"] = part["negative"]
+        params.update(
+            _scalar_params({k: part[k] for k in _SAMPLER_PARAM_KEYS if k in part and k not in params})
+        )
+    info["params"] = params
+    return info
+
+
+def _upstream_samplers(nodes: dict[str, dict[str, Any]], start: str, budget: Budget) -> int:
+    """How many samplers feed this one (through any links): 0 for the first stage of a pipeline."""
+    seen, stack, found = {start}, [start], 0
+    while stack:
+        node = nodes.get(stack.pop())
+        if node is None:
+            continue
+        for value in node["inputs"].values():
+            if _is_link(value) and str(value[0]) not in seen and len(seen) < MAX_NODES:
+                key = str(value[0])
+                seen.add(key)
+                if key in nodes and _is_sampler(nodes[key]):
+                    found += 1
+                stack.append(key)
+    budget.check()
+    return found
+
+
+def _node_order(key: str) -> tuple[int, str]:
+    head = key.split(":")[0]
+    return (int(head), key) if head.isdigit() else (1 << 30, key)
+
+
 def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
-    """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}``."""
+    """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}`` (a subgraph's
+    nodes come flattened, with ids like ``"12:5"``). With several samplers (a two-stage pipeline), the
+    first stage's seed is the take's; every sampler is in the parameters (``samplers``)."""
     nodes = _nodes(graph, budget)
     prov = Provenance(generator="ComfyUI")
     if not nodes:
         return Provenance()
-    samplers = [n for n in nodes.values() if "sampler" in n["class_type"].lower()]
-    others = [n for n in nodes.values() if n not in samplers]
-    for node in samplers + others:
-        for key in ("seed", "noise_seed"):
-            seed = _seed_text(node["inputs"].get(key))
-            if seed and not prov.seed:
-                prov.seed = seed
-    for node in samplers:
+    keys = sorted((k for k, n in nodes.items() if _is_sampler(n)), key=_node_order)
+    keys.sort(key=lambda k: _upstream_samplers(nodes, k, budget))
+    stages = [_sampler_info(nodes, nodes[k]) for k in keys[:20]]
+    for stage in stages:
         budget.check()
-        inputs = node["inputs"]
+        if not prov.seed:
+            prov.seed = stage["seed"]
         if not prov.prompt:
-            prov.prompt = _follow_text(nodes, inputs.get("positive")) or _follow_text(
-                nodes, inputs.get("text_embeds")
-            )
+            prov.prompt = _follow_text(nodes, stage["positive"])
         if not prov.negative_prompt:
-            prov.negative_prompt = _follow_text(nodes, inputs.get("negative"))
-        prov.params.update(_scalar_params({k: inputs[k] for k in _SAMPLER_PARAM_KEYS if k in inputs}))
-        prov.params.setdefault("sampler_node", node["class_type"])
+            prov.negative_prompt = _follow_text(nodes, stage["negative"])
+    if stages:
+        for key, value in stages[0]["params"].items():
+            prov.params.setdefault(key, value)
+        prov.params.setdefault("sampler_node", stages[0]["node"])
+    if len(stages) > 1:
+        prov.params["samplers"] = [
+            {"node": st["node"], **({"seed": st["seed"]} if st["seed"] else {}), **st["params"]}
+            for st in stages
+        ]
+    if not prov.seed:
+        for node in nodes.values():
+            for key in ("seed", "noise_seed"):
+                prov.seed = prov.seed or _seed_text(node["inputs"].get(key))
     budget.check()
     for node in nodes.values():
         inputs = node["inputs"]
@@ -261,7 +340,13 @@ def parse_comfy_workflow(workflow: Any) -> Provenance:
     if not isinstance(workflow, dict) or not isinstance(workflow.get("nodes"), list):
         return Provenance()
     prov = Provenance(generator="ComfyUI")
-    for node in workflow["nodes"][:MAX_NODES]:
+    every = list(workflow["nodes"][:MAX_NODES])
+    definitions = workflow.get("definitions")
+    subgraphs = definitions.get("subgraphs") if isinstance(definitions, dict) else None
+    for graph in subgraphs if isinstance(subgraphs, list) else []:  # current front ends' subgraphs
+        if isinstance(graph, dict) and isinstance(graph.get("nodes"), list):
+            every += graph["nodes"][: max(0, MAX_NODES - len(every))]
+    for node in every:
         if not isinstance(node, dict):
             continue
         kind = str(node.get("type", "")).lower()
@@ -275,7 +360,7 @@ def parse_comfy_workflow(workflow: Any) -> Provenance:
                 prov.negative_prompt = prov.negative_prompt or first
             else:
                 prov.prompt = prov.prompt or first
-        elif "sampler" in kind and not prov.seed:
+        elif ("sampler" in kind or kind == "randomnoise") and not prov.seed:
             prov.seed = _seed_text(first)
         elif "loader" in kind and isinstance(first, str) and not prov.model:
             prov.model = first
@@ -332,6 +417,21 @@ def infotext_params(line: str) -> list[tuple[str, str]]:
     return pairs
 
 
+def _webui(version: str, app: str) -> str:
+    """Which A1111-style web UI wrote an infotext, from its ``Version:`` (and SD.Next's ``App:``):
+    Forge writes ``f2.0.1v1.10.1-...``, reForge names itself, A1111 writes ``v1.10.1``."""
+    low = version.lower()
+    if app.strip():
+        return clean_text(app, 60)
+    if "reforge" in low:
+        return "reForge"
+    if "sd.next" in low or "sdnext" in low:
+        return "SD.Next"
+    if re.match(r"f\d", low):
+        return "Forge"
+    return "A1111"
+
+
 def parse_infotext(text: str) -> Provenance:
     """A1111-style infotext: prompt lines, ``Negative prompt:`` lines, then ``Steps: 20, Seed: ...``."""
     if not isinstance(text, str) or not text.strip():
@@ -361,9 +461,10 @@ def parse_infotext(text: str) -> Provenance:
                 value = value[1:-1]
         if len(params) < MAX_PARAMS:
             params[clean_text(key, 100)] = clean_text(value, MAX_PARAM_TEXT)
-    version = params.pop("Version", "")
+    version = str(params.pop("Version", ""))
+    name = _webui(version, str(params.get("App", "")))
     prov = Provenance(
-        generator=clean_text(f"A1111 {version}" if version else "A1111", 200),
+        generator=clean_text(f"{name} {version}" if version else name, 200),
         prompt=clean_text("\n".join(prompt_lines)),
         negative_prompt=clean_text("\n".join(negative_lines)),
         seed=_seed_text(params.pop("Seed", "")),

@@ -141,3 +141,99 @@ def test_any_json_shape_is_survived(value: object) -> None:
 @given(st.binary(max_size=400))
 def test_any_bytes_as_png_are_survived(data: bytes) -> None:
     png_text_chunks(b"\x89PNG\r\n\x1a\n" + data)
+
+
+# LTX-Video text-to-video as ComfyUI's own example graph writes it: LTXVConditioning takes and gives both
+# positive and negative, and the sampler's negative is its output 1.
+LTXV = {
+    "38": {"class_type": "CLIPLoader", "inputs": {"clip_name": "t5xxl_fp16.safetensors", "type": "ltxv"}},
+    "44": {"class_type": "CheckpointLoaderSimple", "inputs": {"ckpt_name": "ltx-video-2b-v0.9.5.safetensors"}},
+    "6": {"class_type": "CLIPTextEncode", "inputs": {"text": "a red truck crossing a desert at dawn", "clip": ["38", 0]}},
+    "7": {"class_type": "CLIPTextEncode", "inputs": {"text": "low quality, worst quality, deformed", "clip": ["38", 0]}},
+    "69": {"class_type": "LTXVConditioning", "inputs": {"positive": ["6", 0], "negative": ["7", 0], "frame_rate": 25}},
+    "70": {"class_type": "EmptyLTXVLatentVideo", "inputs": {"width": 768, "height": 512, "length": 97, "batch_size": 1}},
+    "71": {"class_type": "LTXVScheduler", "inputs": {"steps": 30, "max_shift": 2.05, "base_shift": 0.95,
+           "stretch": True, "terminal": 0.1, "latent": ["70", 0]}},
+    "73": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "euler"}},
+    "72": {"class_type": "SamplerCustom", "inputs": {"add_noise": True, "noise_seed": 497797676867141, "cfg": 3,
+           "model": ["44", 0], "positive": ["69", 0], "negative": ["69", 1], "sampler": ["73", 0],
+           "sigmas": ["71", 0], "latent_image": ["70", 0]}},
+}  # fmt: skip
+
+
+def test_a_node_that_gives_positive_and_negative_is_followed_by_its_output() -> None:
+    prov = from_tags({"prompt": json.dumps(LTXV)})
+    assert prov.prompt == "a red truck crossing a desert at dawn"
+    assert prov.negative_prompt == "low quality, worst quality, deformed"  # output 1: the negative
+    assert prov.seed == "497797676867141" and prov.model == "ltx-video-2b-v0.9.5.safetensors"
+    assert prov.params["steps"] == 30 and prov.params["cfg"] == 3 and prov.params["sampler_name"] == "euler"
+    assert prov.params["sampler_node"] == "SamplerCustom" and prov.params["length"] == 97
+
+
+# Two stages of SamplerCustomAdvanced (a Wan-style base pass, then a refining pass on the upscaled
+# latent), each with its own RandomNoise, CFGGuider and BasicScheduler; the graph lists the second first,
+# and its nodes come from a subgraph (ids "20:..."), as the current front end flattens them.
+TWO_STAGE = {
+    "20:31": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["20:32", 0], "guider": ["20:33", 0],
+              "sampler": ["12", 0], "sigmas": ["20:34", 0], "latent_image": ["40", 0]}},
+    "20:32": {"class_type": "RandomNoise", "inputs": {"noise_seed": 222}},
+    "20:33": {"class_type": "CFGGuider", "inputs": {"cfg": 1.0, "model": ["1", 0], "positive": ["21", 0],
+              "negative": ["21", 1]}},
+    "20:34": {"class_type": "BasicScheduler", "inputs": {"scheduler": "simple", "steps": 8, "denoise": 0.4,
+              "model": ["1", 0]}},
+    "40": {"class_type": "LatentUpscaleBy", "inputs": {"scale_by": 1.5, "samples": ["11", 0]}},
+    "11": {"class_type": "SamplerCustomAdvanced", "inputs": {"noise": ["13", 0], "guider": ["14", 0],
+           "sampler": ["12", 0], "sigmas": ["15", 0], "latent_image": ["21", 2]}},
+    "12": {"class_type": "KSamplerSelect", "inputs": {"sampler_name": "uni_pc"}},
+    "13": {"class_type": "RandomNoise", "inputs": {"noise_seed": 111}},
+    "14": {"class_type": "CFGGuider", "inputs": {"cfg": 5.0, "model": ["1", 0], "positive": ["21", 0],
+           "negative": ["21", 1]}},
+    "15": {"class_type": "BasicScheduler", "inputs": {"scheduler": "beta", "steps": 30, "denoise": 1.0,
+           "model": ["1", 0]}},
+    "21": {"class_type": "WanImageToVideo", "inputs": {"positive": ["2", 0], "negative": ["3", 0], "vae": ["4", 0],
+           "width": 832, "height": 480, "length": 81, "batch_size": 1, "start_image": ["5", 0]}},
+    "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "the truck drives towards camera", "clip": ["6", 0]}},
+    "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "morphing, extra wheels", "clip": ["6", 0]}},
+    "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "wan2.1_i2v_480p_14B_fp16.safetensors"}},
+}  # fmt: skip
+
+
+def test_a_two_stage_pipeline_takes_the_first_stage_seed_and_keeps_every_sampler() -> None:
+    prov = from_tags({"prompt": json.dumps(TWO_STAGE)})
+    assert prov.prompt == "the truck drives towards camera"
+    assert prov.negative_prompt == "morphing, extra wheels"  # WanImageToVideo's output 1
+    assert prov.seed == "111"  # the first stage's, though the graph lists the refiner first
+    assert prov.params["steps"] == 30 and prov.params["cfg"] == 5.0 and prov.params["scheduler"] == "beta"
+    assert prov.params["sampler_name"] == "uni_pc"
+    stages = prov.params["samplers"]
+    assert [(s["seed"], s["steps"], s["denoise"]) for s in stages] == [("111", 30, 1.0), ("222", 8, 0.4)]
+    assert prov.model == "wan2.1_i2v_480p_14B_fp16.safetensors"
+
+
+def test_a_workflow_with_subgraphs_is_read_inside_them() -> None:
+    workflow = {
+        "nodes": [{"id": 9, "type": "20a1b2c3-subgraph", "widgets_values": []}],
+        "definitions": {"subgraphs": [{"id": "20a1b2c3-subgraph", "nodes": [
+            {"id": 1, "type": "CLIPTextEncode", "title": "Positive", "widgets_values": ["a lighthouse in fog"]},
+            {"id": 2, "type": "CLIPTextEncode", "title": "Negative Prompt", "widgets_values": ["text, watermark"]},
+            {"id": 3, "type": "RandomNoise", "widgets_values": [8675309, "fixed"]},
+            {"id": 4, "type": "UNETLoader", "widgets_values": ["hunyuan_video_t2v_720p.safetensors", "default"]},
+        ]}]},
+    }  # fmt: skip
+    prov = from_tags({"workflow": json.dumps(workflow)})
+    assert prov.prompt == "a lighthouse in fog" and prov.negative_prompt == "text, watermark"
+    assert prov.seed == "8675309" and prov.model == "hunyuan_video_t2v_720p.safetensors"
+
+
+def test_infotext_names_the_web_ui_from_its_version() -> None:
+    line = "Steps: 20, Sampler: Euler, CFG scale: 7, Seed: 1, Size: 512x512, Version: {}"
+    cases = {
+        "f2.0.1v1.10.1-previous-636-gb835f24a": "Forge f2.0.1v1.10.1-previous-636-gb835f24a",
+        "v1.10.1": "A1111 v1.10.1",
+        "reForge-v1.10.1-1234": "reForge reForge-v1.10.1-1234",
+    }
+    for version, generator in cases.items():
+        assert parse_infotext("a cat\n" + line.format(version)).generator == generator
+    sdnext = parse_infotext("a cat\nSteps: 20, Seed: 1, App: SD.Next, Version: 6c8a3b1")
+    assert sdnext.generator == "SD.Next 6c8a3b1"
+    assert parse_infotext("a cat\nSteps: 20, Seed: 1").generator == "A1111"
