@@ -75,6 +75,7 @@ TITLES: dict[str, str] = {
     "survey.bigger": "Survey: fewer, bigger cells (4×4, 3×3, 2×2)",
     "survey.smaller": "Survey: more, smaller cells (2×2, 3×3, 4×4)",
     "survey.page_rule": "Survey: change this stage's page rule (reject / keep / leave the unmarked)",
+    "analysis.sensitivity": 'Analysis: how sure a finding must be for "Looks broken" (normal / high / low)',
     "view.full_screen": "Full-screen player (Escape leaves)",
     "view.zoom": "Zoom: actual pixels (1:1) / fit",
     "view.proxy": "Play proxies (small local copies) instead of the originals, for slow storage (on / off)",
@@ -124,6 +125,7 @@ def category(command: str) -> str:
         "cut": "The cut",
         "team": "Team",
         "survey": "Survey",
+        "analysis": "Analysis",
     }.get(command.split(".", 1)[0], "Other")
 
 

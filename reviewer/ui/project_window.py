@@ -558,6 +558,7 @@ class ProjectWindow(QMainWindow):
             "view.full_screen": self.playback.toggle_full_screen,
             "view.zoom": self.player.toggle_zoom,
             "view.proxy": self.toggle_proxy,
+            "analysis.sensitivity": self.cycle_sensitivity,
             "session.play_once": self.playback.toggle_play_once,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),
@@ -810,6 +811,24 @@ class ProjectWindow(QMainWindow):
         """M: sound on or off, for the player, compare and the cut alike (the window opens muted: triage)."""
         self.view.muted = not self.view.muted
         self.status_label.setText("Sound off (M)" if self.view.muted else "Sound on (M)")
+
+    def cycle_sensitivity(self) -> None:
+        """The project's signal sensitivity in turn normal, high, low: "Looks broken" sorted anew from the
+        stored findings (no decode), then the bins and tiles re-read."""
+        from reviewer.ingest.ingest import set_signal_sensitivity, signal_sensitivity
+
+        order = ["normal", "high", "low"]
+        now = signal_sensitivity(self.project)
+        chosen = order[(order.index(now) + 1) % len(order)]
+        try:
+            changed = set_signal_sensitivity(self.project, chosen)
+        except KnownError as exc:
+            self.status_label.setText(str(exc))
+            return
+        self.reload()  # the status line says what loads; the analysis label says what changed
+        self.analysis_label.setText(
+            f'Sensitivity {chosen}: {changed} takes moved in or out of "Looks broken"'
+        )
 
     def toggle_proxy(self) -> None:
         """Ctrl+Alt+P: the player plays takes' proxies where this workstation has them (slow storage)."""

@@ -51,6 +51,20 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
     assert window.model.index(0, 12).data() == "frozen"  # the "Looks" column
     blue = window.player.SIGNAL_COLOURS["frozen"]
     assert [(a, b) for a, b, colour in window.player.timeline.markers if colour == blue] == [(9, 39)]
+    # Why: the Take panel's findings with their evidence, and the reason on the grid tile's corner.
+    findings = window.panel.findings.text()
+    assert window.panel.findings_box.isVisible()
+    assert "Looks broken: frozen" in findings and "unchanged picture" in findings, findings
+    window.set_view("grid")
+    window.grid.viewport().repaint()
+    tile = window.grid.visualRect(window.model.index(0, 1))
+    image = window.grid.viewport().grab(tile).toImage()
+    corner = [image.pixelColor(x, y).name() for x in range(6, 60) for y in range(6, 30)]
+    assert "#e06c5f" in corner  # the red "⚠ frozen" in the poster's top left corner
+    # The sensitivity, from the palette: sorted anew without decoding, the bins follow.
+    window.commands.actions["analysis.sensitivity"].trigger()
+    assert window.project.setting("signal_sensitivity") == "high"
+    assert "Sensitivity high" in window.analysis_label.text()
     window.set_filter(queries.TakeFilter())
     row = next(r for r in range(window.model.rowCount()) if window.take_at(r)["name"] == "clean.mp4")
     window.grid.setCurrentIndex(window.model.index(row, 1))
