@@ -45,16 +45,17 @@ BLACK_SPREAD = 5.0  # ... and black only with this little spread of levels ...
 BLACK_DETAIL = 1.2  # ... and this little detail (mean absolute difference of neighbouring pixels)
 BLACK_PEAK = 48.0  # ... and nothing lit: the brightest 0.5% of the picture at or below this
 BLANK_SPREAD = 3.0  # luminance standard deviation at or below (and no detail): a flat picture
-SAME_FLOOR = 0.6  # a block changing less than this (0..255) has not changed: encoder noise ...
+SAME_FLOOR = 0.8  # a block changing less than this (0..255) has not changed: encoder noise ...
 SAME_SHARE = 0.12  # ... or less than this share of the take's usual change (grainy, busy takes)
 FROZEN_BLOCK = 1.5  # never "the same picture" above this, however busy the take
 FROZEN_MIN = 6  # frames of one picture, counting the first, before a stretch counts as frozen
 HELD_MAX = 4  # a picture shown 2..HELD_MAX frames in a row, regularly: a held cadence, not frozen
 HELD_SHARE = 0.25  # repeated frames over this share of the take: report the cadence
+HELD_SHARP = 0.15  # a repeat changes less than this share of the take's big steps (its 90th percentile)
 STILL_SHARE = 0.9  # frozen over this share of the take: it is a still image; so is a take ...
 STILL_DRIFT = 2.5  # ... no block of which ever moves this far from the first frame
 CUT_MIN = 14.0  # whole-picture change (mean absolute, 0..255) at a cut at least this, or ...
-CUT_STRUCTURE = 0.35  # ... block-histogram distance (0..1) at least this, or ...
+CUT_STRUCTURE = 0.04  # ... the levels of its blocks moved (earth mover's distance, 0..1) this far, or ...
 CUT_EDGES = 0.6  # ... its edges moved (0..2) at least this much (a cut between similar colours)
 CUT_RATIO = 4.0  # ... and this many times the usual change between pictures around it
 CUT_STAYS = 0.5  # after a cut the old picture does not come back: a flash returns to under this share
@@ -250,8 +251,10 @@ def _edges(grey: np.ndarray) -> np.ndarray:
 
 
 def _structure(ha: np.ndarray, hb: np.ndarray) -> float:
-    """How different two frames' layouts of levels are: block-histogram distance, 0 (same) to 1."""
-    return float(np.abs(ha - hb).sum(axis=-1).mean() / 2)
+    """How far the levels of two frames' blocks moved: the earth mover's distance between their block
+    histograms (along the levels, so a gradient crossing a bin's edge counts as the small shift it is),
+    0 (the same) to 1 (every block from black to white)."""
+    return float(np.abs(np.cumsum(ha, axis=-1) - np.cumsum(hb, axis=-1)).sum(axis=-1).mean() / 16)
 
 
 def _pictures(f: np.ndarray, blocks: np.ndarray, same: float, limit: float) -> list[tuple[int, int]]:
@@ -340,14 +343,19 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
     same = min(FROZEN_BLOCK, max(SAME_FLOOR, SAME_SHARE * level))
     # Anchored at twice the threshold: an encoder refining a frozen picture over its first frames
     # stays within it; slow motion soon leaves it.
-    pictures = _pictures(f, blocks, 2 * same, same)
+    pictures = _pictures(f, blocks, max(2 * same, FROZEN_BLOCK), same)
 
-    # Held pictures: shown 2..HELD_MAX frames each, repeated exactly, changing sharply between them.
-    held_runs = [
-        (a, k) for a, k in pictures
-        if 2 <= k <= HELD_MAX and (a + k >= n or blocks[a + k - 1] >= 2 * same)
-        and float(blocks[a : a + k - 1].max()) < SAME_FLOOR
-    ]  # fmt: skip
+    # Held pictures: shown 2..HELD_MAX frames each, the repeats changing a small share of the steps
+    # between pictures (an encoder's noise on a repeated picture grows with the take's detail).
+    repeat_at = max(SAME_FLOOR, HELD_SHARP * float(np.percentile(blocks, 90)))
+    held_runs = []
+    for a, b in runs(blocks < repeat_at):  # transitions a..b repeat: frames a..b+1 are one picture
+        k = b - a + 2
+        sharp = (a == 0 or blocks[a - 1] >= 3 * repeat_at) and (
+            b + 1 >= len(blocks) or blocks[b + 1] >= 3 * repeat_at
+        )
+        if k <= HELD_MAX and sharp:
+            held_runs.append((a, k))
     repeated = sum(k - 1 for _a, k in held_runs)
     unfrozen = n - sum(k for _a, k in pictures if k > HELD_MAX)  # of the frames that are not frozen
     cadence = 1
@@ -417,14 +425,19 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
     if len(firsts):
         hist, edges = _histograms(grey), _edges(grey)
         change = whole[firsts - 1]
-        layout = np.abs(hist[firsts] - hist[firsts - 1]).sum(axis=-1).mean(axis=-1) / 2
+        levels = np.cumsum(hist, axis=-1)
+        layout = np.abs(levels[firsts] - levels[firsts - 1]).sum(axis=-1).mean(axis=-1) / 16
         moved = np.abs(edges[firsts] - edges[firsts - 1]).mean(axis=(1, 2))
         usual_change, usual_layout, usual_moved = _usual(change), _usual(layout), _usual(moved)
-        ratios = np.maximum.reduce([
-            np.where(change >= CUT_MIN, change / np.maximum(usual_change, 1.0), 0.0),
-            np.where(layout >= CUT_STRUCTURE, layout / np.maximum(usual_layout, 0.02), 0.0),
-            np.where(moved >= CUT_EDGES, moved / np.maximum(usual_moved, 0.05), 0.0),
+        relative = np.stack([
+            change / np.maximum(usual_change, 1.0),
+            layout / np.maximum(usual_layout, 0.002),
+            moved / np.maximum(usual_moved, 0.05),
         ])  # fmt: skip
+        enough = np.stack([change >= CUT_MIN, layout >= CUT_STRUCTURE, moved >= CUT_EDGES])
+        ratios = np.where(enough, relative, 0.0).max(axis=0)
+        # Each other measure that also jumps (if not by its absolute minimum) makes the cut surer.
+        agree = (relative >= CUT_RATIO).sum(axis=0) - (ratios >= CUT_RATIO)
         for k in map(int, np.flatnonzero(ratios >= CUT_RATIO)):
             c, ratio = int(firsts[k]), float(ratios[k])
             if blank[c] or blank[c - 1] or flicker_frames[c] or flicker_frames[c - 1]:
@@ -432,12 +445,14 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
             if _comes_back(f, hist, c, CUT_STAYS * change[k], CUT_STAYS * max(layout[k], CUT_STRUCTURE)):
                 continue  # a flash: the picture before it is back within a few frames
             cuts.append((c, c))
-            if ratio / CUT_RATIO > strongest:
-                strongest = ratio / CUT_RATIO
+            sure = ratio / CUT_RATIO + 0.25 * int(agree[k])
+            if sure > strongest:
+                strongest = sure
                 why = (
                     f"frame {c}: the picture changed {change[k]:.0f} (usually {usual_change[k]:.1f}), its "
                     f"levels' layout {layout[k]:.2f} (usually {usual_layout[k]:.2f}), its edges {moved[k]:.2f} "
                     f"(usually {usual_moved[k]:.2f}): {ratio:.1f}x, threshold {CUT_RATIO:.0f}x"
+                    + (f", {int(agree[k])} other measure(s) agreeing" if agree[k] else "")
                 )
     if cuts:
         out["cut"] = Signal(float(len(cuts)), cuts, float(strongest), why)

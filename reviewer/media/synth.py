@@ -184,8 +184,12 @@ def render_frames(spec: ClipSpec) -> list[np.ndarray]:
     similar = Scene(spec.width, spec.height, spec.seed, spec.look, layout=spec.seed + 104729)
     frames: list[np.ndarray] = []
     for i in range(spec.frames):
-        t = _time(spec, i)
-        pan = {"pan": 0.045 * i, "drift": 0.003 * i, "slowing": 0.01 * t}.get(spec.motion, 0.0)
+        # A freeze stops the scene's clock: after it the take goes on from where it stopped (a freeze
+        # that then jumps ahead is a jump cut as well, and is reported as one).
+        stopped = sum(min(i, d.end) - d.start for d in spec.defects if d.kind == "freeze" and i > d.start)
+        moving = i - stopped
+        t = _time(spec, moving)
+        pan = {"pan": 0.045 * moving, "drift": 0.003 * moving, "slowing": 0.01 * t}.get(spec.motion, 0.0)
         img = scene.render(t, pan)
         for d in spec.defects:
             if not d.start <= i < d.end:
@@ -343,6 +347,9 @@ def labelled_set(
         Labelled("cut", spec(12, Defect("cut", cut, n)), {"cut": [(cut, cut)]}),
         Labelled("cut, similar colours", spec(13, Defect("similar_cut", cut, n)), {"cut": [(cut, cut)]}),
         Labelled("flicker", spec(14, Defect("flicker", 40, 52)), {"flicker": [(40, 51)]}),
+        Labelled(
+            "a still", spec(18, Defect("freeze", 1, n)), {"still": [(0, n - 1)], "frozen": [(0, n - 1)]}
+        ),
         Labelled(
             "black in a night take",
             spec(15, Defect("black", n - 12, n), look="night"),
