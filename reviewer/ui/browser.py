@@ -600,7 +600,8 @@ class BinsModel(QAbstractListModel):
             return None
         name, f, count, saved = self.items[index.row()]
         if role == Qt.ItemDataRole.DisplayRole:
-            return f"{name}  ({count:,})" if count >= 0 else name
+            label = f"★ {name}" if saved else name  # a saved smart bin; its key stays its name
+            return f"{label}  ({count:,})" if count >= 0 else label
         if role == Qt.ItemDataRole.ToolTipRole:
             return tip(describe_filter(f, []))
         if role == Qt.ItemDataRole.UserRole:

@@ -32,12 +32,10 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QDockWidget,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
     QInputDialog,
     QLabel,
-    QListView,
     QMainWindow,
     QPushButton,
     QSizePolicy,
@@ -49,7 +47,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
     QWidget,
 )
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from reviewer.errors import KnownError
 from reviewer.review import dashboard, live, shots, stacks, team, votes
@@ -72,21 +70,18 @@ from reviewer.review.session import (
     Session,
     UndoEntry,
     UndoStack,
-    delete_bin,
     describe_filter,
     filter_from_dict,
     filter_to_dict,
-    load_bins,
     load_session,
-    save_bin,
     save_session,
 )
 from reviewer.review.workspace import Workspace
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
+from reviewer.ui.bins_dock import BinsDock, text_rows
 from reviewer.ui.browser import (
-    BinsModel,
     FilterBar,
     GridView,
     ImageCache,
@@ -100,12 +95,12 @@ from reviewer.ui.messages import show_about
 from reviewer.ui.ops import Ops
 from reviewer.ui.player import PREFETCH, PlayerWidget
 from reviewer.ui.session_play import SessionPlayback
-from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
+from reviewer.ui.shots_dock import ShotsDock, load_board
 from reviewer.ui.survey import SurveyView
 from reviewer.ui.survey_stage import SurveyStage
 from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import TaskCancelled, Tasks, TaskState
-from reviewer.ui.text import ask, plain_label, tip, warn
+from reviewer.ui.text import ask, plain_label, tip
 from reviewer.untrusted import for_terminal
 
 FIRST_PAGE = 300
@@ -179,11 +174,6 @@ def load_details(project: Project, take_id: int, viewer: str) -> Details:
         return take_id, notes_of(session, take_id), history(session, take_id, viewer, revealed), said
 
 
-def text_rows(project: Project, catalog: Catalog, text: str) -> tuple[str, np.ndarray]:
-    with project.sessions() as session:
-        return text, catalog.text_rows(session, text)
-
-
 def run_analysis(project: Project, state: TaskState) -> int:
     """The analysis pass over the takes that have none yet (in worker processes); how many were done.
     Stopped through ``state`` (what was analysed is kept)."""
@@ -207,11 +197,6 @@ def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
 def load_dashboard(project: Project) -> dashboard.Dashboard:
     with project.sessions() as session:
         return dashboard.load(session)
-
-
-def load_board(project: Project) -> list[shots.ShotRow]:
-    with project.sessions() as session:
-        return shots.board(session)
 
 
 def bulk_decide(project: Project, take_ids: list[int], decision: Decision, reviewer: str) -> Change:
@@ -388,38 +373,15 @@ class ProjectWindow(QMainWindow):
         self.setCentralWidget(self.splitter)
 
         # docks
-        self.shots = ShotBoardModel()
-        self.shots.takes_dropped.connect(self._takes_dropped)
-        self.shot_board = ShotBoard(self.shots)
-        self.shot_view = self.shot_board.view
-        self.shot_view.clicked.connect(self._shot_clicked)
-        self.shot_view.doubleClicked.connect(lambda _index: self.edit_shot())
-        for key, handler in (
-            ("new", self.new_shot), ("edit", self.edit_shot), ("up", lambda: self.move_shot(-1)),
-            ("down", lambda: self.move_shot(+1)), ("import", self.import_shots), ("delete", self.delete_shot),
-            ("clear_hero", self.clear_hero),
-        ):  # fmt: skip
-            self.shot_board.buttons[key].clicked.connect(handler)
-        self.bins = BinsModel()
-        self.bin_view = QListView()
-        self.bin_view.setObjectName("bins")
-        self.bin_view.setModel(self.bins)
-        self.bin_view.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.bin_view.clicked.connect(self._bin_clicked)
-        save_bin_button = QPushButton("Save filter as bin…")
-        save_bin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        save_bin_button.clicked.connect(self.save_current_bin)
-        delete_bin_button = QPushButton("Delete bin")
-        delete_bin_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        delete_bin_button.clicked.connect(self.delete_current_bin)
-        bins_box = QWidget()
-        bins_layout = QVBoxLayout(bins_box)
-        bins_layout.setContentsMargins(0, 0, 0, 0)
-        bins_layout.addWidget(self.bin_view, 1)
-        buttons = QHBoxLayout()
-        buttons.addWidget(save_bin_button)
-        buttons.addWidget(delete_bin_button)
-        bins_layout.addLayout(buttons)
+        self.shot_dock = ShotsDock(self)
+        self.shots, self.shot_board, self.shot_view = (
+            self.shot_dock.model,
+            self.shot_dock.board,
+            self.shot_dock.view,
+        )
+        self.bin_dock = BinsDock(self)
+        self.bins, self.bin_view = self.bin_dock.model, self.bin_dock.view
+        bins_box = self.bin_dock.box
         self.panel = TaggingPanel()
         self.panel.verdict.connect(lambda v: self.give_verdict(v))
         self.panel.rating.connect(lambda r: self.rate(r))
@@ -462,7 +424,7 @@ class ProjectWindow(QMainWindow):
         # a failure no one handles is the environment's (a lease renewal on a server gone away): said here
         self.tasks.on_failure = self.status_label.setText
 
-        self.bin_timer = QTimer(self)
+        self.bin_timer = QTimer(self)  # counts, board and bins re-read a moment after the last change
         self.bin_timer.setSingleShot(True)
         self.bin_timer.setInterval(250)
         self.bin_timer.timeout.connect(self._refresh_counts)
@@ -526,14 +488,14 @@ class ProjectWindow(QMainWindow):
             "decide.note": self.start_note,
             "decide.quick_tag": self.start_tag,
             "decide.move_to_shot": self.start_move,
-            "decide.hero": self.make_hero,
-            "decide.keep_only": self.keep_only,
-            "shots.new": self.new_shot,
-            "shots.edit": self.edit_shot,
-            "shots.move_up": lambda: self.move_shot(-1),
-            "shots.move_down": lambda: self.move_shot(+1),
-            "shots.import": self.import_shots,
-            "shots.clear_hero": self.clear_hero,
+            "decide.hero": self.shot_dock.make_hero,
+            "decide.keep_only": self.shot_dock.keep_only,
+            "shots.new": self.shot_dock.new_shot,
+            "shots.edit": self.shot_dock.edit_shot,
+            "shots.move_up": lambda: self.shot_dock.move_shot(-1),
+            "shots.move_down": lambda: self.shot_dock.move_shot(+1),
+            "shots.import": self.shot_dock.import_shots,
+            "shots.clear_hero": self.shot_dock.clear_hero,
             "edit.undo": self.undo,
             "edit.redo": self.redo,
             "queue.next_take": lambda: self.go_to_take(+1),
@@ -899,168 +861,6 @@ class ProjectWindow(QMainWindow):
     def show_stage(self, stage: int) -> None:
         self.set_filter(queries.TakeFilter(stage=stage, status=queries.STATUS_PENDING))
 
-    def _shot_clicked(self, index: QModelIndex) -> None:
-        code = self.shots.code_at(index.row())
-        self.set_filter(dataclasses.replace(self.filter, shots=(code,) if code else ()))
-
-    # --- the shot board --------------------------------------------------------------------------
-
-    def _board_changed(self, renamed: dict[str, str] | None = None) -> None:
-        """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
-        if self.catalog is not None:
-            with self.project.engine.connect() as conn:
-                self.catalog.shots_changed(conn, renamed)
-            if renamed and self.filter.shots:
-                self.filter = dataclasses.replace(
-                    self.filter, shots=tuple(renamed.get(c, c) for c in self.filter.shots)
-                )
-            self._apply_filter(keep_current=True)
-        self.panel.set_vocabulary(self.defects, self.tags, self._shot_codes())
-        self._refresh_choices()
-        self.filter_bar.set_value(self.filter)
-        self.tasks.run(load_board, self.project, done=self.shots.set_board, key="board")
-        self.bin_timer.start()
-
-    def _board_error(self, title: str, exc: KnownError) -> None:
-        warn(self, title, str(exc))
-
-    def new_shot(self) -> None:
-        after = self.shot_board.selected_code()
-        dialog = ShotDialog(self, None)
-        if dialog.exec() != ShotDialog.DialogCode.Accepted:
-            return
-        code, title, description, target = dialog.values()
-        try:
-            shots.create_shot(self.project, code, title, description, target, after=after)
-        except KnownError as exc:
-            self._board_error("New shot", exc)
-            return
-        self._board_changed()
-        self.status_label.setText(f"Shot {code} added")
-
-    def edit_shot(self) -> None:
-        code = self.shot_board.selected_code()
-        shot = self.shots.board.get(code or "")
-        if code is None or shot is None:
-            self.status_label.setText("Choose a shot on the board first")
-            return
-        dialog = ShotDialog(self, shot)
-        if dialog.exec() != ShotDialog.DialogCode.Accepted:
-            return
-        new_code, title, description, target = dialog.values()
-        try:
-            shots.update_shot(
-                self.project,
-                code,
-                new_code=new_code,
-                title=title,
-                description=description,
-                target_frames=target,
-            )
-        except KnownError as exc:
-            self._board_error("Edit shot", exc)
-            return
-        self._board_changed({code: new_code} if new_code != code else None)
-
-    def move_shot(self, delta: int) -> None:
-        code = self.shot_board.selected_code()
-        if code is None:
-            return
-        shots.move_shot(self.project, code, delta)
-        self._board_changed()
-        QTimer.singleShot(0, lambda: self.shot_board.select_code(code))
-
-    def import_shots(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(
-            self, "Import shots", "", "Shot lists (*.csv *.tsv *.txt);;All files (*)"
-        )
-        if not path:
-            return
-        try:
-            result = shots.import_csv(self.project, Path(path), fps=self._project_fps())
-        except KnownError as exc:
-            self._board_error("Import shots", exc)
-            return
-        self._board_changed()
-        self.status_label.setText(
-            f"Imported {Path(path).name}: {len(result.created)} shots added, {len(result.updated)} updated"
-        )
-
-    def _project_fps(self) -> float:
-        """The rate most takes have (for durations given in seconds or timecode)."""
-        with self.project.sessions() as session:
-            row = session.execute(
-                select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
-                .where(m.Take.fps_num > 0)
-                .group_by(m.Take.fps_num, m.Take.fps_den)
-                .order_by(func.count().desc())
-                .limit(1)
-            ).first()
-        return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
-
-    def delete_shot(self) -> None:
-        code = self.shot_board.selected_code()
-        if code is None:
-            return
-        try:
-            shots.delete_shot(self.project, code)
-        except KnownError as exc:
-            self._board_error("Delete shot", exc)
-            return
-        self._board_changed()
-        self.status_label.setText(f"Shot {code} deleted")
-
-    def _takes_dropped(self, code: str, ids: list[int]) -> None:
-        self._move_takes(ids, code)
-
-    def clear_hero(self) -> None:
-        code = self.shot_board.selected_code() or (self.current_row or {}).get("shot")
-        if not code:
-            return
-        self.ops.run(f"Cleared the hero of {code}", shots.clear_hero, self.project, code, self.reviewer,
-                     said=f"Shot {code} has no hero now (Ctrl+Z brings it back)")  # fmt: skip
-
-    def make_hero(self) -> None:
-        """H: the current take becomes its shot's hero, trimmed to the player's in and out points."""
-        if self.current_id is None:
-            return
-        lo, hi = self.player.timeline.in_point, self.player.timeline.out_point
-        shot, name = (self.current_row or {}).get("shot"), (self.current_row or {}).get("name")
-        trim = f", frames {lo if lo is not None else 0}–{hi if hi is not None else 'end'}" if lo or hi else ""
-        self.ops.run(f"Hero of {shot}", shots.set_hero, self.project, self.current_id, lo, hi, self.reviewer,
-                     said=f"Hero of {shot}: {name}{trim}")  # fmt: skip
-
-    def keep_only(self) -> None:
-        """Alt+P: keep this take and reject the others of its shot waiting at the same stage."""
-        take_id = self.current_id
-        if take_id is None:
-            return
-        name = (self.current_row or {}).get("name")
-        self.ops.run("Kept one, rejected the rest", shots.keep_only, self.project, take_id, self.reviewer,
-                     said=lambda change: f"Kept {name}, rejected {len(change.take_ids) - 1} others of its shot")  # fmt: skip
-
-    def _bin_clicked(self, index: QModelIndex) -> None:
-        f = self.bins.data(index, Qt.ItemDataRole.UserRole)
-        if isinstance(f, queries.TakeFilter):
-            self.set_filter(f)
-
-    def _builtin_bins(self) -> list[tuple[str, queries.TakeFilter]]:
-        assert self.catalog is not None
-        out = [("All takes", queries.TakeFilter())]
-        for s, name in enumerate(self.catalog.stages):
-            out.append((f"{name}: to review", queries.TakeFilter(stage=s, status=queries.STATUS_PENDING)))
-            out.append((f"{name}: rejected", queries.TakeFilter(stage=s, status=queries.STATUS_REJECTED)))
-        out.append(
-            ("Selected", queries.TakeFilter(stage=len(self.catalog.stages) - 1, status=queries.STATUS_KEPT))
-        )
-        # Suggestions from the analysis, never decisions: look through them, then reject in bulk (with undo).
-        pending = {"stage": 0, "status": queries.STATUS_PENDING}
-        out.append(("Looks broken (to review)", queries.TakeFilter(**pending, broken="any")))  # type: ignore[arg-type]
-        for reason, label in (("frozen", "frozen"), ("still", "a still"), ("cut", "a cut"), ("black", "black"),
-                              ("flicker", "flicker")):  # fmt: skip
-            out.append((f"    … {label}", queries.TakeFilter(**pending, broken=reason)))  # type: ignore[arg-type]
-        return out
-
     def _refresh_counts(self) -> None:
         cat = self.catalog
         if cat is None or not self.complete:
@@ -1069,40 +869,7 @@ class ProjectWindow(QMainWindow):
         self.shots.set_funnel(funnel)
         self.funnel_bar.set_funnel(funnel, self.problems)
         self.tasks.run(load_board, self.project, done=self.shots.set_board, key="board")
-        saved = load_bins(self.project)
-        items: list[tuple[str, queries.TakeFilter, int, bool]] = []
-        for name, f in self._builtin_bins():
-            items.append((name, f, int(cat.mask(f).sum()), False))
-        for name, data in sorted(saved.items(), key=lambda kv: kv[0].lower()):
-            f = filter_from_dict(data)
-            rows = self.text_cache.get(f.text.strip()) if f.text.strip() else None
-            if f.text.strip() and rows is None:
-                self.tasks.run(text_rows, self.project, cat, f.text.strip(), done=self._bin_text_found)
-                count = -1
-            else:
-                count = int(cat.mask(f, rows).sum())
-            items.append((f"★ {name}", f, count, True))
-        self.bins.set_bins(items)
-
-    def _bin_text_found(self, result: tuple[str, np.ndarray]) -> None:
-        text, rows = result
-        self._remember_text(text, rows)
-        self.bin_timer.start()
-
-    def save_current_bin(self) -> None:
-        name, ok = QInputDialog.getText(self, "Save bin", "Name of the smart bin for this filter:")
-        if ok and name.strip():
-            try:
-                save_bin(self.project, name, self.filter)
-            except KnownError as exc:
-                warn(self, "Save bin", str(exc))
-            self._refresh_counts()
-
-    def delete_current_bin(self) -> None:
-        name = self.bins.data(self.bin_view.currentIndex(), Qt.ItemDataRole.UserRole + 1)
-        if name:
-            delete_bin(self.project, str(name)[2:] if str(name).startswith("★ ") else str(name))
-            self._refresh_counts()
+        self.bin_dock.refresh(cat)
 
     # --- the current take -------------------------------------------------------------------------
 

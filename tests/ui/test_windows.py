@@ -47,12 +47,12 @@ def test_opening_a_project_shows_its_funnel_and_posters(qtbot: QtBot, small_proj
 
 def test_choosing_a_shot_or_a_stage_filters_the_browser(qtbot: QtBot, small_project: Path) -> None:
     window = open_window(qtbot, small_project)
-    window._shot_clicked(window.shots.index(2, 0))
+    window.shot_dock.shot_clicked(window.shots.index(2, 0))
     assert [window.take_at(r)["name"] for r in range(window.model.rowCount())] == [
         "c.mp4"
     ]  # bad.mp4 is a problem
     assert window.filter_bar.shot.currentText() == "SH020"
-    window._shot_clicked(window.shots.index(0, 0))
+    window.shot_dock.shot_clicked(window.shots.index(0, 0))
     assert window.model.rowCount() == 3
     window.funnel_bar.buttons[0].click()  # Triage: what waits there
     assert window.model.rowCount() == 1 and window.filter_bar.status.currentText() == "to review"

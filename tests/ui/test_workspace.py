@@ -311,6 +311,17 @@ def test_filters_search_and_bins_on_a_big_project(qtbot: QtBot, synthetic_projec
     names = [window.bins.index(r).data() for r in range(window.bins.rowCount())]
     assert f"★ veo trucks  ({sql_count(f):,})" in names
     assert f"Triage: to review  ({sql_count(queries.TakeFilter(stage=0, status='pending')):,})" in names
+    # A saved bin is kept by its name, whatever it looks like (one named with a star of its own too).
+    save_bin(project, "★ starred", queries.TakeFilter(stage=0))
+    window._refresh_counts()
+    row = next(
+        r for r in range(window.bins.rowCount()) if window.bins.index(r).data().startswith("★ ★ starred")
+    )
+    window.bin_view.setCurrentIndex(window.bins.index(row))
+    window.bin_dock.delete_current()
+    from reviewer.review.session import load_bins
+
+    assert sorted(load_bins(project)) == ["veo trucks"]
     window.table.sortByColumn(10, Qt.SortOrder.DescendingOrder)  # rating, best first
     ratings = [window.model.index(r, 10).data() for r in range(window.model.rowCount())]
     assert ratings == sorted(ratings, key=len, reverse=True)

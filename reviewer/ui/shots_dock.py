@@ -1,0 +1,178 @@
+"""The shot board's controller: its model and view, its buttons, and the shot commands (new, edit,
+reorder, import, delete; the hero; keep only this take). Given the project window (as the survey's
+controller is), it edits through ``reviewer.review.shots`` and tells the window what changed."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QModelIndex, QTimer
+from PySide6.QtWidgets import QFileDialog
+from sqlalchemy import func, select
+
+from reviewer.errors import KnownError
+from reviewer.review import shots
+from reviewer.store import models as m
+from reviewer.store.db import Project
+from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
+from reviewer.ui.text import warn
+
+
+def load_board(project: Project) -> list[shots.ShotRow]:
+    """(a worker) The shot board's rows."""
+    with project.sessions() as session:
+        return shots.board(session)
+
+
+class ShotsDock:
+    def __init__(self, window: Any) -> None:
+        self.w = window
+        self.model = ShotBoardModel()
+        self.model.takes_dropped.connect(lambda code, ids: window._move_takes(ids, code))
+        self.board = ShotBoard(self.model)
+        self.view = self.board.view
+        self.view.clicked.connect(self.shot_clicked)
+        self.view.doubleClicked.connect(lambda _index: self.edit_shot())
+        for key, handler in (
+            ("new", self.new_shot), ("edit", self.edit_shot), ("up", lambda: self.move_shot(-1)),
+            ("down", lambda: self.move_shot(+1)), ("import", self.import_shots), ("delete", self.delete_shot),
+            ("clear_hero", self.clear_hero),
+        ):  # fmt: skip
+            self.board.buttons[key].clicked.connect(handler)
+
+    def shot_clicked(self, index: QModelIndex) -> None:
+        code = self.model.code_at(index.row())
+        self.w.set_filter(dataclasses.replace(self.w.filter, shots=(code,) if code else ()))
+
+    def changed(self, renamed: dict[str, str] | None = None) -> None:
+        """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
+        if self.w.catalog is not None:
+            with self.w.project.engine.connect() as conn:
+                self.w.catalog.shots_changed(conn, renamed)
+            if renamed and self.w.filter.shots:
+                self.w.filter = dataclasses.replace(
+                    self.w.filter, shots=tuple(renamed.get(c, c) for c in self.w.filter.shots)
+                )
+            self.w._apply_filter(keep_current=True)
+        self.w.panel.set_vocabulary(self.w.defects, self.w.tags, self.w._shot_codes())
+        self.w._refresh_choices()
+        self.w.filter_bar.set_value(self.w.filter)
+        self.w.tasks.run(load_board, self.w.project, done=self.model.set_board, key="board")
+        self.w.bin_timer.start()
+
+    def error(self, title: str, exc: KnownError) -> None:
+        warn(self.w, title, str(exc))
+
+    def new_shot(self) -> None:
+        after = self.board.selected_code()
+        dialog = ShotDialog(self.w, None)
+        if dialog.exec() != ShotDialog.DialogCode.Accepted:
+            return
+        code, title, description, target = dialog.values()
+        try:
+            shots.create_shot(self.w.project, code, title, description, target, after=after)
+        except KnownError as exc:
+            self.error("New shot", exc)
+            return
+        self.changed()
+        self.w.status_label.setText(f"Shot {code} added")
+
+    def edit_shot(self) -> None:
+        code = self.board.selected_code()
+        shot = self.model.board.get(code or "")
+        if code is None or shot is None:
+            self.w.status_label.setText("Choose a shot on the board first")
+            return
+        dialog = ShotDialog(self.w, shot)
+        if dialog.exec() != ShotDialog.DialogCode.Accepted:
+            return
+        new_code, title, description, target = dialog.values()
+        try:
+            shots.update_shot(
+                self.w.project,
+                code,
+                new_code=new_code,
+                title=title,
+                description=description,
+                target_frames=target,
+            )
+        except KnownError as exc:
+            self.error("Edit shot", exc)
+            return
+        self.changed({code: new_code} if new_code != code else None)
+
+    def move_shot(self, delta: int) -> None:
+        code = self.board.selected_code()
+        if code is None:
+            return
+        shots.move_shot(self.w.project, code, delta)
+        self.changed()
+        QTimer.singleShot(0, lambda: self.board.select_code(code))
+
+    def import_shots(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(
+            self.w, "Import shots", "", "Shot lists (*.csv *.tsv *.txt);;All files (*)"
+        )
+        if not path:
+            return
+        try:
+            result = shots.import_csv(self.w.project, Path(path), fps=self.project_fps())
+        except KnownError as exc:
+            self.error("Import shots", exc)
+            return
+        self.changed()
+        self.w.status_label.setText(
+            f"Imported {Path(path).name}: {len(result.created)} shots added, {len(result.updated)} updated"
+        )
+
+    def project_fps(self) -> float:
+        """The rate most takes have (for durations given in seconds or timecode)."""
+        with self.w.project.sessions() as session:
+            row = session.execute(
+                select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
+                .where(m.Take.fps_num > 0)
+                .group_by(m.Take.fps_num, m.Take.fps_den)
+                .order_by(func.count().desc())
+                .limit(1)
+            ).first()
+        return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
+
+    def delete_shot(self) -> None:
+        code = self.board.selected_code()
+        if code is None:
+            return
+        try:
+            shots.delete_shot(self.w.project, code)
+        except KnownError as exc:
+            self.error("Delete shot", exc)
+            return
+        self.changed()
+        self.w.status_label.setText(f"Shot {code} deleted")
+
+    def clear_hero(self) -> None:
+        code = self.board.selected_code() or (self.w.current_row or {}).get("shot")
+        if not code:
+            return
+        self.w.ops.run(f"Cleared the hero of {code}", shots.clear_hero, self.w.project, code, self.w.reviewer,
+                     said=f"Shot {code} has no hero now (Ctrl+Z brings it back)")  # fmt: skip
+
+    def make_hero(self) -> None:
+        """H: the current take becomes its shot's hero, trimmed to the player's in and out points."""
+        if self.w.current_id is None:
+            return
+        lo, hi = self.w.player.timeline.in_point, self.w.player.timeline.out_point
+        shot, name = (self.w.current_row or {}).get("shot"), (self.w.current_row or {}).get("name")
+        trim = f", frames {lo if lo is not None else 0}–{hi if hi is not None else 'end'}" if lo or hi else ""
+        self.w.ops.run(f"Hero of {shot}", shots.set_hero, self.w.project, self.w.current_id, lo, hi, self.w.reviewer,
+                     said=f"Hero of {shot}: {name}{trim}")  # fmt: skip
+
+    def keep_only(self) -> None:
+        """Alt+P: keep this take and reject the others of its shot waiting at the same stage."""
+        take_id = self.w.current_id
+        if take_id is None:
+            return
+        name = (self.w.current_row or {}).get("name")
+        self.w.ops.run("Kept one, rejected the rest", shots.keep_only, self.w.project, take_id, self.w.reviewer,
+                     said=lambda change: f"Kept {name}, rejected {len(change.take_ids) - 1} others of its shot")  # fmt: skip
