@@ -123,7 +123,7 @@ def _ingestor(args: argparse.Namespace, project: Project) -> Any:
         print("Another ingest into this project is running; waiting for it to finish…", file=sys.stderr)
 
     return Ingestor(project, workers=args.workers, progress=progress, on_problem=on_problem, on_note=on_note,
-                    on_wait=on_wait, proxies=not getattr(args, "no_proxies", False))  # fmt: skip
+                    on_wait=on_wait, proxies=not args.no_proxies)  # fmt: skip
 
 
 def _ingest_arguments(p: argparse.ArgumentParser) -> None:

@@ -568,11 +568,9 @@ def set_signal_sensitivity(project: Project, sensitivity: str) -> int:
     if sensitivity not in SENSITIVITY:
         raise KnownError(f"No sensitivity {sensitivity!r} (choose from: {', '.join(SENSITIVITY)})")
     project.set_setting(SENSITIVITY_KEY, sensitivity)
-    changed = 0
 
     @retry_busy
     def write() -> int:
-        nonlocal changed
         changed = 0
         with project.session() as session:
             for row in session.scalars(select(m.TakeAnalysis).where(m.TakeAnalysis.version == VERSION)):

@@ -12,6 +12,8 @@ import os
 from collections.abc import Iterator
 from pathlib import Path
 
+from reviewer.media.probe import is_animated_image
+
 VIDEO_EXTENSIONS = frozenset(
     {
         ".mp4", ".m4v", ".mov", ".qt", ".mkv", ".webm", ".avi", ".mxf", ".mpg", ".mpeg", ".ts",
@@ -27,22 +29,6 @@ ANIMATED_IMAGE_EXTENSIONS = frozenset({".png", ".apng", ".webp"})
 
 def is_video_name(name: str) -> bool:
     return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
-
-
-def is_animated_image(path: Path | str) -> bool:
-    """Whether a PNG or WebP file is animated (APNG: an ``acTL`` chunk before the first ``IDAT``; WebP:
-    the ``VP8X`` header's animation flag), from its first bytes; unreadable: not animated."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        return False
-    if head.startswith(b"\x89PNG\r\n\x1a\n"):
-        actl, idat = head.find(b"acTL"), head.find(b"IDAT")
-        return actl != -1 and (idat == -1 or actl < idat)
-    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
-        return head[12:16] == b"VP8X" and len(head) > 20 and bool(head[20] & 0x02)
-    return False
 
 
 def is_take_name(path: Path | str, name: str) -> bool:

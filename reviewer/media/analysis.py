@@ -133,11 +133,6 @@ class Analysis:
         threshold (a still; frozen over 30% of the take, black over 10%, at "normal"), if any."""
         return [k for k, v in self._ordered() if v.strength >= SENSITIVITY.get(sensitivity, 1.5)]
 
-    def worth_a_look(self, sensitivity: str = "normal") -> list[str]:
-        """Findings under the bar of "Looks broken": shown, never rejected in bulk."""
-        broken = set(self.broken(sensitivity))
-        return [k for k, _v in self._ordered() if k not in broken]
-
     def _ordered(self) -> list[tuple[str, Signal]]:
         s = self.signals
         found: list[tuple[str, Signal]] = [

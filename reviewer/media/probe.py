@@ -225,13 +225,20 @@ def open_video(path: Path) -> av.container.InputContainer:
     return av.open(str(path), metadata_errors="replace", options=OPEN_OPTIONS)
 
 
-def _animated_webp(path: Path) -> bool:
+def is_animated_image(path: Path | str) -> bool:
+    """Whether a PNG or WebP file is animated (APNG: an ``acTL`` chunk before the first ``IDAT``; WebP:
+    the ``VP8X`` header's animation flag), from its first bytes; unreadable: not animated."""
     try:
         with open(path, "rb") as f:
-            head = f.read(32)
+            head = f.read(4096)
     except OSError:
         return False
-    return head[:4] == b"RIFF" and head[8:16] == b"WEBPVP8X" and len(head) > 20 and bool(head[20] & 0x02)
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        actl, idat = head.find(b"acTL"), head.find(b"IDAT")
+        return actl != -1 and (idat == -1 or actl < idat)
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return head[12:16] == b"VP8X" and len(head) > 20 and bool(head[20] & 0x02)
+    return False
 
 
 def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None]:
@@ -245,7 +252,7 @@ def probe(path: Path, *, poster_size: int = 0) -> tuple[Probe, np.ndarray | None
     except Exception as exc:
         raise MediaError(reason_for(exc)) from None
     try:
-        if container.format.name.startswith("webp") and _animated_webp(path):
+        if container.format.name.startswith("webp") and is_animated_image(path):
             raise MediaError(
                 "an animated WebP: this build's FFmpeg reads only still WebP images (save the take as "
                 "MP4, WebM, GIF or animated PNG to review it)"

@@ -776,21 +776,20 @@ class ProjectWindow(QMainWindow):
 
     def cycle_sensitivity(self) -> None:
         """The project's signal sensitivity in turn normal, high, low: "Looks broken" sorted anew from the
-        stored findings (no decode), then the bins and tiles re-read."""
+        stored findings (in a worker: every analysis of the project is read), then the bins re-read."""
         from reviewer.ingest.ingest import set_signal_sensitivity, signal_sensitivity
 
         order = ["normal", "high", "low"]
-        now = signal_sensitivity(self.project)
-        chosen = order[(order.index(now) + 1) % len(order)]
-        try:
-            changed = set_signal_sensitivity(self.project, chosen)
-        except KnownError as exc:
-            self.status_label.setText(str(exc))
-            return
-        self.reload()  # the status line says what loads; the analysis label says what changed
-        self.analysis_label.setText(
-            f'Sensitivity {chosen}: {changed} takes moved in or out of "Looks broken"'
-        )
+        chosen = order[(order.index(signal_sensitivity(self.project)) + 1) % len(order)]
+        self.analysis_label.setText(f'Sensitivity {chosen}: sorting "Looks broken" anew…')
+
+        def done(changed: int) -> None:
+            self.reload()  # the status line says what loads; the analysis label says what changed
+            self.analysis_label.setText(
+                f'Sensitivity {chosen}: {changed} takes moved in or out of "Looks broken"'
+            )
+
+        self.tasks.run(set_signal_sensitivity, self.project, chosen, done=done, key="sensitivity")
 
     def toggle_proxy(self) -> None:
         """Ctrl+Alt+P: the player plays takes' proxies where this workstation has them (slow storage)."""

@@ -5,6 +5,7 @@ controller is), it edits through ``reviewer.review.shots`` and tells the window 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,8 +63,19 @@ class ShotsDock:
         self.w.tasks.run(load_board, self.w.project, done=self.model.set_board, key="board")
         self.w.bin_timer.start()
 
-    def error(self, title: str, exc: KnownError) -> None:
-        warn(self.w, title, str(exc))
+    def _edit(self, what: str, fn: Callable[..., Any], *args: Any, renamed: dict[str, str] | None = None,
+              said: Callable[[Any], str] | str = "", **kwargs: Any) -> None:  # fmt: skip
+        """One board edit: ``fn(project, *args)``; a refusal is a message box titled ``what``, else the
+        board and lists follow and the status line says ``said`` (text, or made from the result)."""
+        try:
+            result = fn(self.w.project, *args, **kwargs)
+        except KnownError as exc:
+            warn(self.w, what, str(exc))
+            return
+        self.changed(renamed)
+        text = said(result) if callable(said) else said
+        if text:
+            self.w.status_label.setText(text)
 
     def new_shot(self) -> None:
         after = self.board.selected_code()
@@ -71,13 +83,8 @@ class ShotsDock:
         if dialog.exec() != ShotDialog.DialogCode.Accepted:
             return
         code, title, description, target = dialog.values()
-        try:
-            shots.create_shot(self.w.project, code, title, description, target, after=after)
-        except KnownError as exc:
-            self.error("New shot", exc)
-            return
-        self.changed()
-        self.w.status_label.setText(f"Shot {code} added")
+        self._edit("New shot", shots.create_shot, code, title, description, target, after=after,
+                   said=f"Shot {code} added")  # fmt: skip
 
     def edit_shot(self) -> None:
         code = self.board.selected_code()
@@ -89,26 +96,14 @@ class ShotsDock:
         if dialog.exec() != ShotDialog.DialogCode.Accepted:
             return
         new_code, title, description, target = dialog.values()
-        try:
-            shots.update_shot(
-                self.w.project,
-                code,
-                new_code=new_code,
-                title=title,
-                description=description,
-                target_frames=target,
-            )
-        except KnownError as exc:
-            self.error("Edit shot", exc)
-            return
-        self.changed({code: new_code} if new_code != code else None)
+        self._edit("Edit shot", shots.update_shot, code, new_code=new_code, title=title, description=description,
+                   target_frames=target, renamed={code: new_code} if new_code != code else None)  # fmt: skip
 
     def move_shot(self, delta: int) -> None:
         code = self.board.selected_code()
         if code is None:
             return
-        shots.move_shot(self.w.project, code, delta)
-        self.changed()
+        self._edit("Move shot", shots.move_shot, code, delta)
         QTimer.singleShot(0, lambda: self.board.select_code(code))
 
     def import_shots(self) -> None:
@@ -117,15 +112,8 @@ class ShotsDock:
         )
         if not path:
             return
-        try:
-            result = shots.import_csv(self.w.project, Path(path), fps=self.project_fps())
-        except KnownError as exc:
-            self.error("Import shots", exc)
-            return
-        self.changed()
-        self.w.status_label.setText(
-            f"Imported {Path(path).name}: {len(result.created)} shots added, {len(result.updated)} updated"
-        )
+        self._edit("Import shots", shots.import_csv, Path(path), fps=self.project_fps(),
+                   said=lambda r: f"Imported {Path(path).name}: {len(r.created)} shots added, {len(r.updated)} updated")  # fmt: skip
 
     def project_fps(self) -> float:
         """The rate most takes have (for durations given in seconds or timecode)."""
@@ -141,15 +129,8 @@ class ShotsDock:
 
     def delete_shot(self) -> None:
         code = self.board.selected_code()
-        if code is None:
-            return
-        try:
-            shots.delete_shot(self.w.project, code)
-        except KnownError as exc:
-            self.error("Delete shot", exc)
-            return
-        self.changed()
-        self.w.status_label.setText(f"Shot {code} deleted")
+        if code is not None:
+            self._edit("Delete shot", shots.delete_shot, code, said=f"Shot {code} deleted")
 
     def clear_hero(self) -> None:
         code = self.board.selected_code() or (self.w.current_row or {}).get("shot")

@@ -135,7 +135,7 @@ class SurveyStage(QObject):
         session = self.w.session
         if session is None:
             self.w.status_label.setText(
-                "The page rule is set per stage in a session (or: reviewer page-rule)"
+                "The page rule is set per stage in a session (or: reviewer survey PROJECT --stage S --rule R)"
             )
             return
         rules = survey.RULES

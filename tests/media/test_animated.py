@@ -14,9 +14,9 @@ import pytest
 
 from reviewer.errors import MediaError
 from reviewer.ingest.ingest import ingest
-from reviewer.ingest.scan import is_animated_image, scan
+from reviewer.ingest.scan import scan
 from reviewer.media.analysis import analyze
-from reviewer.media.probe import probe
+from reviewer.media.probe import is_animated_image, probe
 from reviewer.store import queries
 from reviewer.store.db import open_project
 

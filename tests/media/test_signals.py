@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reviewer.media.analysis import BROKEN_SHARE, Analysis, Signal, analyze, signals_from
+from reviewer.media.analysis import BROKEN_SHARE, Analysis, Signal, analyze, describe, signals_from
 from reviewer.media.synth import ClipSpec, Defect, Labelled, labelled_set, write_clip
 
 BROKEN_KINDS = {"still", "frozen", "cut", "black", "flicker"}
@@ -54,7 +54,8 @@ def test_a_night_is_dark_not_black_and_black_in_it_is_black(
     by_name = {case.name: a for case, a in analysed}
     night = by_name["night"]
     assert "black" not in night.signals and night.signals["dark"].ranges == [(0, 71)]
-    assert "dark" not in night.broken() and "dark" not in night.worth_a_look()
+    shown = describe({"found": {k: v.as_dict() for k, v in night.signals.items()}, "broken": night.broken()})
+    assert [(group, name) for group, name, _e in shown] == [("info", "dark")]  # a fact, never broken
     inside = by_name["black in a night take"]
     assert inside.signals["black"].ranges == [(60, 71)] and inside.broken() == ["black"]
 
@@ -71,8 +72,10 @@ def test_held_frames_are_never_cuts_and_a_cut_between_them_is_one(
 
 def test_sensitivity_moves_findings_between_broken_and_worth_a_look() -> None:
     weak = Analysis(2, 72, {"frozen": Signal(0.25, [(10, 27)], 0.25 / BROKEN_SHARE["frozen"], "x")}, 1, 1, [])
-    assert weak.broken("normal") == [] and weak.worth_a_look("normal") == ["frozen"]
-    assert weak.broken("high") == ["frozen"] and weak.worth_a_look("high") == []
+    found = {k: v.as_dict() for k, v in weak.signals.items()}
+    assert weak.broken("normal") == [] and weak.broken("high") == ["frozen"]
+    assert describe({"found": found, "broken": weak.broken("normal")})[0][:2] == ("look", "frozen")
+    assert describe({"found": found, "broken": weak.broken("high")})[0][:2] == ("broken", "frozen")
     strong = Analysis(2, 72, {"cut": Signal(1, [(30, 30)], 2.0, "x")}, 1, 1, [])
     assert strong.broken("normal") == ["cut"] and strong.broken("low") == []
     again = Analysis.from_dict(weak.as_dict())  # the evidence survives the store
