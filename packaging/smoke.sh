@@ -14,6 +14,8 @@ mkdir -p "$HOME"
 "$exe" --version | tee "$work/version.txt"
 # The sound output loads in the frozen app (QtMultimedia and its plugins bundled), device or not.
 grep -q "^sound: QtMultimedia" "$work/version.txt" || { echo "the app cannot load QtMultimedia" >&2; exit 1; }
+# and C2PA's native library (c2pa-rs, loaded by ctypes from the bundle)
+grep -q "^C2PA: [0-9]" "$work/version.txt" || { echo "the app cannot load the C2PA library" >&2; exit 1; }
 "$exe" demo "$work/demo" --no-gui
 "$exe" open "$work/demo" --quit-after-load
 "$exe" export "$work/demo" --format otio --stage Triage -o "$work/cut.otio"

@@ -26,6 +26,8 @@ def versions(project: Any = None, qt: str | None = None, sound: str | None = Non
     the sound output are given by the caller (only the UI layer talks to Qt)."""
     import av
 
+    from reviewer.media import credentials
+
     ffmpeg = av.library_versions.get("libavcodec", (0, 0, 0))
     rows = [
         ("Take Reviewer", __version__),
@@ -37,6 +39,7 @@ def versions(project: Any = None, qt: str | None = None, sound: str | None = Non
         ("OpenTimelineIO", _dist("opentimelineio")),
         ("numpy", _dist("numpy")),
         ("PySide6", _dist("PySide6-Essentials")),
+        ("C2PA", credentials.library_version()),
     ]
     if qt:
         rows.append(("Qt", qt))

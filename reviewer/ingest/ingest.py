@@ -33,7 +33,7 @@ from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
 from reviewer.media import cache
 from reviewer.media.analysis import SENSITIVITY, VERSION, Analysis
-from reviewer.store import local
+from reviewer.store import disclosure, local
 from reviewer.store import models as m
 from reviewer.store.db import Project, retry_busy
 
@@ -156,6 +156,7 @@ class Ingestor:
         self.on_problem = on_problem or (lambda path, reason: None)
         self.cancel = cancel or (lambda: False)
         self.patterns = tuple(project.setting("shot_patterns", DEFAULT_SHOT_PATTERNS))
+        self.trust_pem = trust_anchors(project)
 
     # --- media roots --------------------------------------------------------------------------
 
@@ -247,7 +248,7 @@ class Ingestor:
             todo.append((root_id, path, rel))
 
         by_path = {str(path): (root_id, rel) for root_id, path, rel in todo}
-        jobs = [(str(path), self.cache_root) for _, path, _ in todo]
+        jobs = [(str(path), self.cache_root, self.trust_pem) for _, path, _ in todo]
         executor = self._executor(len(jobs))
         try:
             self._probe_phase(executor, jobs, by_path, report, seen_ids)
@@ -271,7 +272,7 @@ class Ingestor:
     def _probe_phase(
         self,
         executor: Executor | None,
-        jobs: list[tuple[str, str]],
+        jobs: list[tuple[str, str, str]],
         by_path: dict[str, tuple[int, str]],
         report: IngestReport,
         seen_ids: set[int],
@@ -336,6 +337,7 @@ class Ingestor:
                 self._assign_shot(session, shots, take, result, rel)
                 touched.append(take)
             session.flush()
+            disclosure.refresh(session, [t.id for t in touched])
             seen_ids.update(t.id for t in touched)
             if probed:
                 session.execute(delete(m.Problem).where(m.Problem.path.in_([r.path for r in probed])))
@@ -410,6 +412,7 @@ class Ingestor:
         take.generator, take.model, take.prompt = prov.generator, prov.model, prov.prompt
         take.negative_prompt, take.seed, take.params = prov.negative_prompt, prov.seed, prov.params
         take.provenance_source = prov.source
+        take.evidence = result.evidence
         take.updated_at = m.utcnow()
 
     def _assign_shot(
@@ -581,6 +584,21 @@ def set_signal_sensitivity(project: Project, sensitivity: str) -> int:
         return changed
 
     return write()
+
+
+TRUST_KEY = "c2pa.trust_anchors"
+
+
+def trust_anchors(project: Project) -> str:
+    """The PEM certificates whose C2PA signers the project trusts ("" for none: a signed manifest then
+    reads as intact but untrusted). The project stores the file's path; the file stays where it is."""
+    where = project.setting(TRUST_KEY)
+    if not where:
+        return ""
+    try:
+        return Path(where).expanduser().read_text(encoding="ascii", errors="replace")
+    except OSError as exc:
+        raise KnownError(f"Cannot read the C2PA trust anchors {where}: {exc.strerror or exc}") from None
 
 
 def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from reviewer.errors import MediaError
+from reviewer.ingest.evidence import read_evidence
 from reviewer.ingest.hashing import content_hash
 from reviewer.ingest.provenance import Budget, OverBudget, Provenance, read_provenance
 from reviewer.media import cache
@@ -38,6 +39,7 @@ class Probed:
     content_hash: str
     probe: Probe
     provenance: Provenance
+    evidence: list[dict[str, Any]]  # what the file says about AI (reviewer.ingest.evidence)
 
 
 @dataclass
@@ -84,8 +86,23 @@ def metadata(path: Path, tags: dict[str, str], seconds: float | None = None) -> 
         return Provenance(), "metadata not read: too deeply nested or too large"
 
 
-def probe_file(path: str, cache_root: str, poster_size: int = cache.POSTER_SIZE) -> Probed | Failure:
-    """Hash, probe and read the provenance of one file, and put its poster in the cache."""
+def file_evidence(path: Path, tags: dict[str, str], prov: Provenance, trust_pem: str) -> list[dict[str, Any]]:
+    """The file's AI evidence within the metadata budget; a manifest over it is a reason, not a hang."""
+    try:
+        with hard_limit(METADATA_BUDGET_S + 1.0):
+            return read_evidence(path, tags, prov, trust_pem)
+    except OverBudget:
+        return [
+            {"kind": "c2pa-unreadable", "ai": None, "line": "C2PA manifest not read: over the time budget"}
+        ]
+    except MemoryError:
+        return [{"kind": "c2pa-unreadable", "ai": None, "line": "C2PA manifest not read: too large"}]
+
+
+def probe_file(
+    path: str, cache_root: str, trust_pem: str = "", poster_size: int = cache.POSTER_SIZE
+) -> Probed | Failure:
+    """Hash, probe and read the provenance and AI evidence of one file, and put its poster in the cache."""
     p = Path(path)
     try:
         st = check_file(p)
@@ -99,8 +116,9 @@ def probe_file(path: str, cache_root: str, poster_size: int = cache.POSTER_SIZE)
         prov, why = metadata(p, info.tags)
         if why:
             info.warning = f"{info.warning}; {why}" if info.warning else why
+        evidence = file_evidence(p, info.tags, prov, trust_pem)
         info.tags = {}  # read; no need to carry megabytes of workflow JSON back across the process boundary
-        return Probed(path, st.st_size, st.st_mtime, digest, info, prov)
+        return Probed(path, st.st_size, st.st_mtime, digest, info, prov, evidence)
     except MediaError as exc:
         return Failure(path, str(exc))
     except PermissionError:

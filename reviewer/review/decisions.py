@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from reviewer.errors import KnownError
+from reviewer.store import disclosure
 from reviewer.store import models as m
 from reviewer.store.db import Project, retry_busy
 
@@ -52,7 +53,9 @@ def workstation() -> str:
 
 
 PAGE_RULE = "page-rule"
-SOURCES = (PAGE_RULE,)
+FOLDER_RULE = "rule"  # a folder rule's AI declaration, logged on each take it covered when it was made
+SOURCES = (PAGE_RULE, FOLDER_RULE)
+DECLARATIONS = (*disclosure.ANSWERS, disclosure.EVIDENCE)
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,9 @@ class Decision:
     frame_in: int | None = None
     frame_out: int | None = None
     source: str | None = None  # None: by the reviewer's key; "page-rule": by the survey's page rule
+    # an AI disclosure: "yes", "no", "unknown", or "evidence" to give it back to the file's evidence;
+    # ``note`` then says why (it is the declaration's reason, not a note on the picture)
+    declare: str | None = None
 
     def validate(self) -> None:
         if self.verdict is not None and self.verdict not in m.VERDICTS:
@@ -78,6 +84,8 @@ class Decision:
             raise KnownError("A note's range ends before it starts")
         if self.is_empty():
             raise KnownError("Nothing to decide: give a verdict, a rating, a tag or a note")
+        if self.declare is not None and self.declare not in DECLARATIONS:
+            raise KnownError(f"Declare yes, no, unknown or evidence, not {self.declare!r}")
         if self.source is not None and self.source not in SOURCES:
             raise KnownError(f"Unknown source of a decision {self.source!r}")
 
@@ -88,6 +96,7 @@ class Decision:
             and not self.tags_added
             and not self.tags_removed
             and not self.note
+            and self.declare is None
         )
 
 
@@ -198,6 +207,7 @@ _EVENT_COLUMNS = (
     m.Event.hero,
     m.Event.hero_shot_id,
     m.Event.vote,
+    m.Event.ai_declared,
 )
 
 
@@ -259,7 +269,7 @@ def recompute_state(session: Db, take_id: int, all_stages: Sequence[StageRow]) -
             rating = e.rating
         tags.update(e.tags_added or ())
         tags.difference_update(e.tags_removed or ())
-        if e.note:
+        if e.note and e.ai_declared is None:
             notes += 1
     position, rejected = 0, False
     for stage in all_stages:
@@ -301,9 +311,20 @@ def recompute_state(session: Db, take_id: int, all_stages: Sequence[StageRow]) -
         if source:
             values_take["shot_source"] = source
         session.execute(update(m.Take).where(m.Take.id == take_id).values(**values_take))
+    if any(e.ai_declared is not None for e in events):
+        _declare(session, take_id, live)
     # A take can be the hero of a shot only through its own hero events: only then can this matter.
     for shot in sorted({e.hero_shot_id for e in events if e.hero_shot_id is not None}):
         recompute_hero(session, shot, all_stages)
+
+
+def _declare(session: Db, take_id: int, live: Sequence[Any]) -> None:
+    """Store the declaration in effect and the disclosure that follows from it."""
+    who = {e.reviewer_id for e in live if e.ai_declared is not None}
+    names = dict(session.execute(select(m.Reviewer.id, m.Reviewer.name).where(m.Reviewer.id.in_(who))).all())
+    declared = disclosure.declaration_of(live, names)
+    session.execute(update(m.Take).where(m.Take.id == take_id).values(declaration=declared))
+    disclosure.refresh(session, [take_id])
 
 
 def recompute_hero(session: Db, shot_id: int, all_stages: Sequence[StageRow] | None = None) -> None:
@@ -416,6 +437,7 @@ def _record(
             frame_in=decision.frame_in,
             frame_out=decision.frame_out,
             source=decision.source,
+            ai_declared=decision.declare,
         )
         change.event_ids.append(event_id)
         recompute_state(session, take_id, all_stages)
@@ -448,7 +470,9 @@ def notes_of(session: Session, take_id: int) -> list[Note]:
     """The notes on a take that are in effect (not undone), oldest first."""
     events = list(session.scalars(select(m.Event).where(m.Event.take_id == take_id).order_by(m.Event.id)))
     return [
-        Note(e.note, e.frame_in, e.frame_out, e.reviewer.name) for e in effective_events(events) if e.note
+        Note(e.note, e.frame_in, e.frame_out, e.reviewer.name)
+        for e in effective_events(events)
+        if e.note and e.ai_declared is None
     ]
 
 
@@ -592,6 +616,14 @@ def history(
                 parts.append(f"made hero of {shot_code}{trim}")
             else:
                 parts.append(f"no longer hero of {shot_code}")
+        elif r.ai_declared is not None:
+            said = (
+                "gave the AI disclosure back to the evidence"
+                if r.ai_declared == disclosure.EVIDENCE
+                else f"declared {disclosure.word(disclosure.ANSWERS[r.ai_declared])}"
+            )
+            how = " (folder rule)" if r.source == FOLDER_RULE else ""
+            parts.append(f"{said}{how}" + (f": {r.note}" if r.note else ""))
         elif r.note:
             where = ""
             if r.frame_in is not None:

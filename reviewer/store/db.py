@@ -246,9 +246,24 @@ def _migrate(engine: Engine, project_path: Path | None, read_only: bool = False)
             ) from None
         if project_path is not None:
             _backup_sqlite(project_path, current)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, "head")
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as conn:
+        if sqlite:
+            # A migration that changes a column makes the table anew (SQLite's ALTER TABLE cannot): with
+            # foreign keys on, dropping the old ``takes`` would cascade into every take's events. SQLite
+            # takes this pragma only outside a transaction; the check after says nothing dangles.
+            conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            conn.commit()
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+                if sqlite and conn.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                    raise ProjectError("The project's upgrade left dangling references; it was not changed")
+        finally:
+            if sqlite:
+                conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+                conn.commit()
 
 
 def _seed(project: Project) -> None:

@@ -193,7 +193,14 @@ class Take(Base):
     seed: Mapped[str] = mapped_column(String(40), default="")
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     provenance_source: Mapped[str] = mapped_column(String(200), default="")
-    ai_generated: Mapped[bool] = mapped_column(Boolean, default=True)
+    # AI disclosure (migration 0008; reviewer.store.disclosure): generated, not, or None for unknown, and
+    # on what it rests: the kind of basis, the line a reader sees, what the file itself said (a list of
+    # evidence, strongest first) and a reviewer's declaration in effect ({ai, by, why, at} or None)
+    ai_generated: Mapped[bool | None] = mapped_column(Boolean, nullable=True, default=None)
+    ai_basis: Mapped[str] = mapped_column(String(30), default="default")
+    ai_basis_text: Mapped[str] = mapped_column(Text, default="")
+    evidence: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
+    declaration: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
     shot_id: Mapped[int | None] = mapped_column(ForeignKey("shots.id", ondelete="SET NULL"))
     shot_source: Mapped[str] = mapped_column(String(50), default="")
@@ -210,7 +217,7 @@ class Take(Base):
 EVENT_DEFAULTS: dict[str, Any] = {
     "stage_id": None, "verdict": None, "rating": None, "tags_added": [], "tags_removed": [], "note": None,
     "frame_in": None, "frame_out": None, "undoes_id": None, "shot_from_id": None, "shot_to_id": None,
-    "hero": None, "hero_shot_id": None, "vote": None,
+    "hero": None, "hero_shot_id": None, "vote": None, "ai_declared": None,
 }  # fmt: skip
 
 
@@ -254,6 +261,9 @@ class Event(Base):
     # how the decision was given (migration 0007): None by the reviewer's own key, "page-rule" by the
     # survey's page rule over the takes left unmarked on a page
     source: Mapped[str | None] = mapped_column(String(20))
+    # an AI disclosure declared by a reviewer (migration 0008): "yes", "no", "unknown", or "evidence" to
+    # withdraw one; the note says why. With source "rule", a folder rule's declaration for this take.
+    ai_declared: Mapped[str | None] = mapped_column(String(10))
 
     reviewer: Mapped[Reviewer] = relationship()
     stage: Mapped[Stage | None] = relationship()

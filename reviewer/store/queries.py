@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from reviewer.store import local
 from reviewer.store import models as m
 from reviewer.store.dialect import text_match
+from reviewer.store.disclosure import c2pa_of
 from reviewer.untrusted import json_value
 
 STATUS_PENDING = "pending"
@@ -224,6 +225,9 @@ def take_dict(
         "params": json_value(take.params or {}),
         "provenance_source": take.provenance_source or None,
         "ai_generated": take.ai_generated,
+        "ai_basis": take.ai_basis,
+        "ai_basis_text": take.ai_basis_text,
+        "c2pa": c2pa_of(take.evidence),
         "stage": stage,
         "stage_position": state.stage_pos,
         "verdict": verdict,

@@ -12,12 +12,13 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 
 from reviewer.errors import ProjectError
 from reviewer.store import db
 from reviewer.store import models as m
 from reviewer.store.db import DEFAULT_STAGES, open_project
+from reviewer.store.dialect import text_match
 
 
 def test_new_project_has_schema_stages_and_defect_tags(tmp_path: Path) -> None:
@@ -153,5 +154,14 @@ def test_a_project_of_the_first_schema_upgrades_keeping_its_log(tmp_path: Path) 
     with project.sessions() as session:
         event = session.get(m.Event, 1)
         assert event is not None and event.verdict == "keep" and event.shot_to_id is None
+        take = session.get(m.Take, 1)
+        # 0008 made ``takes`` anew (SQLite): the take keeps its log, is unknown now, and search still works
+        assert take is not None and take.ai_generated is None and take.ai_basis == "default"
+        triggers = session.execute(text("SELECT name FROM sqlite_master WHERE type = 'trigger'")).scalars()
+        assert {"takes_fts_ai", "takes_fts_ad", "takes_fts_au"} <= set(triggers)
+    with project.session() as session:
+        session.get(m.Take, 1).prompt = "a red truck at dusk"
+    with project.sessions() as session:
+        assert session.scalars(select(m.Take.id).where(text_match(session, "truck"))).all() == [1]
     project.close()
     assert len(list(tmp_path.glob("old.trproj.backup-0001-*"))) == 1

@@ -1,0 +1,145 @@
+"""AI disclosure on evidence: C2PA manifests (signed at test time with a chain of the test's own), the
+AIGC label, generator metadata, folder rules, reviewers' declarations and the project default."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from reviewer.ingest.ingest import TRUST_KEY, ingest
+from reviewer.review import disclosure
+from reviewer.review.decisions import history, undo
+from reviewer.store import models as m
+from reviewer.store import queries
+from reviewer.store.db import Project
+from tests.certs import make_chain, sign_as, with_tags
+from tests.conftest import ClipFactory, place
+
+AIGC = {
+    "Label": "1",
+    "ContentProducer": "001191110108MA01KP2T5U00000",
+    "ProduceID": "kling-7f3a",
+    "ReservedCode1": "",
+}
+
+
+@pytest.fixture
+def footage(tmp_path: Path, clip: ClipFactory) -> Path:
+    root = tmp_path / "media"
+    chain = make_chain(tmp_path / "certs", "Google LLC")
+    base = clip(".mp4", codec="h264", seed=21, frames=8, width=160, height=90)
+    sign_as(base, root / "renders" / "veo_take.mp4", chain)
+    sign_as(base, root / "plates" / "camera_signed.mp4", chain, source_type="digitalCapture", agent="")
+    with_tags(base, root / "renders" / "kling_take.mp4", {"AIGC": json.dumps(AIGC)})
+    place(
+        clip(".mp4", codec="h264", seed=22, frames=8, width=160, height=90), root / "plates" / "A001_C003.mp4"
+    )
+    place(clip(".mov", codec="prores", seed=23, frames=6, width=160, height=90), root / "stock" / "bbb.mov")
+    broken = bytearray((root / "renders" / "veo_take.mp4").read_bytes())
+    at = broken.find(b"c2pa.signature")
+    broken[at + 40 : at + 80] = bytes(40)
+    (root / "renders" / "veo_damaged.mp4").write_bytes(bytes(broken))
+    (tmp_path / "ca.pem").write_bytes(chain.ca_pem.read_bytes())
+    return root
+
+
+def takes(project: Project) -> dict[str, m.Take]:
+    with project.sessions() as session:
+        return {t.name: t for t in session.scalars(select(m.Take))}
+
+
+def test_evidence_decides_and_no_evidence_is_unknown(project: Project, footage: Path) -> None:
+    ingest(project, [footage], workers=0)
+    t = takes(project)
+    veo = t["veo_take.mp4"]
+    assert (veo.ai_generated, veo.ai_basis) == (True, "c2pa-untrusted")
+    assert "signed by Google LLC" in veo.ai_basis_text and "trainedAlgorithmicMedia" in veo.ai_basis_text
+    assert "not on the trust list" in veo.ai_basis_text
+    camera = t["camera_signed.mp4"]
+    assert (camera.ai_generated, camera.ai_basis) == (False, "c2pa-untrusted")
+    kling = t["kling_take.mp4"]
+    assert (kling.ai_generated, kling.ai_basis) == (True, "aigc-label")
+    assert "kling-7f3a" in kling.ai_basis_text
+    for name in ("A001_C003.mp4", "bbb.mov"):
+        assert (t[name].ai_generated, t[name].ai_basis) == (None, "default"), name
+    # a damaged manifest is a reason on the take, not a failed ingest, and decides nothing
+    damaged = t["veo_damaged.mp4"]
+    assert damaged.ai_generated is None and damaged.ai_basis == "default"
+    assert "C2PA manifest unreadable" in damaged.ai_basis_text
+    with project.sessions() as session:
+        ids = list(session.scalars(select(m.Take.id)))
+        rows = {r["name"]: r for r in queries.take_rows(session, ids)}
+    assert rows["veo_take.mp4"]["c2pa"]["issuer"] == "Google LLC"
+    assert rows["veo_take.mp4"]["c2pa"]["digital_source_types"] == ["trainedAlgorithmicMedia"]
+    assert rows["veo_take.mp4"]["c2pa"]["validation"] == "untrusted"
+    assert rows["veo_take.mp4"]["c2pa"]["codes"] == ["signingCredential.untrusted"]
+    assert rows["veo_take.mp4"]["ai_basis"] == "c2pa-untrusted"
+    assert rows["veo_damaged.mp4"]["c2pa"]["validation"] == "unreadable"
+    assert rows["bbb.mov"]["c2pa"] is None and rows["bbb.mov"]["ai_generated"] is None
+
+
+def test_a_trust_anchor_makes_the_signer_trusted(project: Project, footage: Path) -> None:
+    project.set_setting(TRUST_KEY, str(footage.parent / "ca.pem"))
+    ingest(project, [footage / "renders"], workers=0)
+    veo = takes(project)["veo_take.mp4"]
+    assert (veo.ai_generated, veo.ai_basis) == (True, "c2pa")
+    assert "not on the trust list" not in veo.ai_basis_text
+
+
+def test_folder_rule_declaration_and_default_are_logged_and_ordered(project: Project, footage: Path) -> None:
+    ingest(project, [footage], workers=0)
+    _, covered = disclosure.add_rule(project, "plates/", "camera", why="camera originals", reviewer="ana")
+    assert covered == 2
+    t = takes(project)
+    plate = t["A001_C003.mp4"]
+    assert (plate.ai_generated, plate.ai_basis) == (False, "rule")
+    assert "plates/" in plate.ai_basis_text and "camera originals" in plate.ai_basis_text
+    # file evidence outranks a rule: the signed camera clip keeps its manifest as basis
+    assert t["camera_signed.mp4"].ai_basis == "c2pa-untrusted"
+    with project.sessions() as session:
+        log = [h.text for h in history(session, plate.id)]
+    assert any("declared not AI-generated (folder rule)" in line for line in log)
+
+    # a reviewer's declaration outranks everything, is an event with who and why, and undoes
+    change = disclosure.declare(
+        project, t["bbb.mov"].id, "no", why="Big Buck Bunny, licensed stock", reviewer="ben"
+    )
+    stock = takes(project)["bbb.mov"]
+    assert (stock.ai_generated, stock.ai_basis) == (False, "declared")
+    assert stock.ai_basis_text == "declared not AI-generated by ben: Big Buck Bunny, licensed stock"
+    with project.sessions() as session:
+        assert (
+            "declared not AI-generated: Big Buck Bunny, licensed stock" in history(session, stock.id)[0].text
+        )
+        assert session.get(m.TakeState, stock.id).note_count == 0  # the reason is not a note on the picture
+    undo(project, change.event_ids, reviewer="ben")
+    assert takes(project)["bbb.mov"].ai_basis == "default"
+
+    # the project default answers for takes with nothing else
+    assert disclosure.set_default(project, "yes") >= 1
+    stock = takes(project)["bbb.mov"]
+    assert (stock.ai_generated, stock.ai_basis) == (True, "default")
+    assert takes(project)["A001_C003.mp4"].ai_basis == "rule"
+    assert disclosure.remove_rule(project, "plates/", reviewer="ana") == 2
+    assert takes(project)["A001_C003.mp4"].ai_basis == "default"
+    assert disclosure.counts(project)["no"] == 1  # the signed camera clip
+
+
+def test_a_rule_by_path_inside_a_root_and_new_takes_under_it(
+    project: Project, footage: Path, clip: ClipFactory
+) -> None:
+    ingest(project, [footage], workers=0)
+    rule, covered = disclosure.add_rule(project, str(footage / "renders"), "yes", reviewer="ana")
+    assert rule.root and rule.folder == "renders" and covered == 3
+    place(
+        clip(".mp4", codec="h264", seed=24, frames=6, width=160, height=90),
+        footage / "renders" / "new_render.mp4",
+    )
+    ingest(project, [footage], workers=0)
+    new = takes(project)["new_render.mp4"]
+    assert (new.ai_generated, new.ai_basis) == (True, "rule")
+    with pytest.raises(Exception, match="in no media root"):
+        disclosure.add_rule(project, "/nowhere/at/all", "no")
