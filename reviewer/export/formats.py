@@ -32,14 +32,14 @@ from opentimelineio._otio import PyAny  # the binding `metadata[...] = ` passes 
 
 from reviewer import __version__
 from reviewer.errors import KnownError
-from reviewer.export.selection import NAMESPACE, Clip, Missing, Selection, bulk, timecoder
+from reviewer.export.selection import NAMESPACE, Clip, Missing, Selection, bulk, disclosed, timecoder
 from reviewer.untrusted import NAME_MAX, byte_length, fit_bytes, one_line, strip_bidi
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
 CSV_COLUMNS = (
     "shot", "rank", "take", "file", "folder", "in_tc", "out_tc", "duration_tc", "in_frame", "out_frame",
     "duration_frames", "fps", "resolution", "codec", "audio", "stage", "verdict", "rating", "tags", "notes",
-    "reviewer", "decided_at", "ai_generated", "generator", "model", "prompt", "negative_prompt", "seed",
+    "reviewer", "decided_at", "ai_generated", "ai_basis", "ai_basis_text", "generator", "model", "prompt", "negative_prompt", "seed",
     "content_hash",
 )  # fmt: skip
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -127,6 +127,27 @@ def clip_metadata(c: Clip) -> dict[str, Any]:
     }
 
 
+def disclosure_counts(selection: Selection) -> dict[str, Any]:
+    """How much of a shot list is generated, by which models, and how much rests on no evidence."""
+    generated = [c for c in selection.clips if c.ai_generated]
+    models: dict[str, int] = {}
+    for c in generated:
+        models[c.ai_made_by or "unnamed model"] = models.get(c.ai_made_by or "unnamed model", 0) + 1
+    return {
+        "clips": len(selection.clips),
+        "generated": len(generated),
+        "not_generated": sum(1 for c in selection.clips if c.ai_generated is False),
+        "unknown": sum(1 for c in selection.clips if c.ai_generated is None),
+        "without_evidence": sum(1 for c in selection.clips if c.ai_basis == "default"),
+        "models": dict(sorted(models.items(), key=lambda kv: (-kv[1], kv[0]))),
+    }
+
+
+def ai_comment(c: Clip) -> str:
+    """The line EDL and FCP XML comments carry: "AI-generated: yes (c2pa-untrusted: C2PA manifest ...)"."""
+    return one_line(f"AI-generated: {disclosed(c.ai_generated)} ({c.ai_basis}: {c.ai_basis_text})")[:400]
+
+
 def metadata_values(dicts: list[dict[str, Any]]) -> list[Any]:
     """Plain dicts as OTIO metadata values, converted in C++ in one pass.
 
@@ -185,6 +206,7 @@ def timeline(
         "exported_at": selection.exported_at.isoformat(),
         "exporter": f"Take Reviewer {__version__}",
         "contains_ai_generated_content": any(c.ai_generated for c in selection.clips),
+        "ai_disclosure": disclosure_counts(selection),
     }
     track = otio.schema.Track(name="V1", kind=otio.schema.TrackKind.Video)
     extras = [extra(c) for c in selection.clips] if extra else []
@@ -316,6 +338,7 @@ def edl_text(selection: Selection, rate: Fraction) -> str:
     # File-based sources: AX reels, conformed by clip name and the file's path (a path, not a URL).
     tl = timeline(selection, plain_paths=True, extra=lambda c: {"cmx_3600": {"reel": "AX"}}, lines=True)
     text = otio.adapters.write_to_string(tl, "cmx_3600", rate=fps, style="nucoda")
+    comments = iter([ai_comment(c) for c in selection.clips])
     offset = start_timecode(rate)
     drop = rate in DROP_FRAME_RATES
     lines = []
@@ -326,6 +349,8 @@ def edl_text(selection: Selection, rate: Fraction) -> str:
             rec_out = opentime.from_timecode(match["rout"], fps) + offset
             line = f"{match['head']}{opentime.to_timecode(rec_in, fps)}{match['gap']}{opentime.to_timecode(rec_out, fps)}"
         lines.append(line)
+        if line.startswith("* FROM CLIP NAME:"):
+            lines.append(f"* {next(comments, '')}")
         if line.startswith("TITLE:"):
             lines.append("FCM: DROP FRAME" if drop else "FCM: NON-DROP FRAME")
     return "\n".join(lines) + "\n"
@@ -339,7 +364,7 @@ def write_edl(selection: Selection, out: Path, options: Options) -> list[Path]:
 
 ALE_COLUMNS = (
     "Name", "Tape", "Start", "End", "Duration", "Source File", "Shot", "Rank", "Verdict", "Rating", "Tags",
-    "Notes", "Reviewer", "AI Generated", "Generator", "Model", "Prompt", "Seed", "Content Hash",
+    "Notes", "Reviewer", "AI Generated", "AI Basis", "Generator", "Model", "Prompt", "Seed", "Content Hash",
 )  # fmt: skip
 
 
@@ -349,7 +374,7 @@ def ale_columns(c: Clip) -> dict[str, dict[str, Any]]:
         "Tape": "AX", "Shot": c.shot, "Rank": str(c.rank), "Verdict": c.verdict,
         "Rating": "" if c.rating is None else str(c.rating), "Tags": ", ".join(c.tags),
         "Notes": " | ".join(f"f{n.frame_in}: {n.text}" for n in c.notes), "Reviewer": c.reviewer or "",
-        "AI Generated": "yes" if c.ai_generated else "no", "Generator": c.generator, "Model": c.model,
+        "AI Generated": disclosed(c.ai_generated), "AI Basis": f"{c.ai_basis}: {c.ai_basis_text}", "Generator": c.generator, "Model": c.model,
         "Prompt": c.prompt, "Seed": c.seed, "Content Hash": c.content_hash,
     }  # fmt: skip
     return {"ALE": {key: " ".join(one_line(value).split()) for key, value in values.items()}}
@@ -392,7 +417,10 @@ def write_fcpxml(selection: Selection, out: Path, options: Options) -> list[Path
             f"{len(odd)} takes have control characters in their file path, e.g. {one_line(odd[0].path_text)!r}, "
             "which FCP XML cannot hold: rename them, or export OTIO, EDL, ALE, CSV or JSON"
         )
-    tl = timeline(selection, lines=True)
+    # the disclosure as each clip item's master comment, which Premiere and Resolve show in a column
+    tl = timeline(
+        selection, lines=True, extra=lambda c: {"fcp_xml": {"comments": {"mastercomment1": ai_comment(c)}}}
+    )
     return [write_text(out, otio.adapters.write_to_string(tl, "fcp_xml"), options.force)]
 
 
@@ -414,8 +442,8 @@ def row_values(c: Clip, tc: Callable[[int], str] | None = None, fps: str | None 
         tc(c.first), tc(c.last), tc(duration), c.first, c.last, duration, fps or rate_label(c.rate),
         f"{c.width}x{c.height}", c.codec or "",
         "yes" if c.has_audio else "no", c.stage, c.verdict, "" if c.rating is None else c.rating,
-        ", ".join(c.tags), notes, c.reviewer or "", c.decided_at or "", "yes" if c.ai_generated else "no",
-        c.generator, c.model, c.prompt, c.negative_prompt, c.seed, c.content_hash,
+        ", ".join(c.tags), notes, c.reviewer or "", c.decided_at or "", disclosed(c.ai_generated), c.ai_basis,
+        c.ai_basis_text, c.generator, c.model, c.prompt, c.negative_prompt, c.seed, c.content_hash,
     ]  # fmt: skip
 
 
@@ -473,6 +501,8 @@ def json_data(selection: Selection) -> dict[str, Any]:
         row = dict(zip(CSV_COLUMNS, values, strict=True))
         for key in (
             "ai_generated",
+            "ai_basis",
+            "ai_basis_text",
             "generator",
             "model",
             "prompt",
@@ -497,6 +527,7 @@ def json_data(selection: Selection) -> dict[str, Any]:
         "exported_at": selection.exported_at.isoformat(),
         "exporter": f"Take Reviewer {__version__}",
         "contains_ai_generated_content": any(c.ai_generated for c in selection.clips),
+        "ai_disclosure": disclosure_counts(selection),
         "clips": clips,
     }
 

@@ -67,7 +67,10 @@ class Clip:
     reviewer: str | None
     decided_at: str | None  # ISO 8601, UTC
     content_hash: str
-    ai_generated: bool
+    ai_generated: bool | None  # None: unknown (reviewer.store.disclosure)
+    ai_basis: str  # the kind of basis: c2pa, c2pa-untrusted, aigc-label, ..., declared, rule, default
+    ai_basis_text: str  # the line a reader sees
+    ai_made_by: str  # the model or service the evidence names ("" when none)
     generator: str
     model: str
     prompt: str
@@ -126,6 +129,8 @@ class Clip:
     def provenance(self) -> dict[str, Any]:
         return {
             "ai_generated": self.ai_generated,
+            "ai_basis": self.ai_basis,
+            "ai_basis_text": self.ai_basis_text,
             "generator": self.generator or None,
             "model": self.model or None,
             "prompt": self.prompt or None,
@@ -299,7 +304,7 @@ _T, _S = m.Take, m.TakeState
 _COLUMNS = (
     _T.id, m.Shot.code, _T.name, _T.root_id, _T.relpath, _T.fps_num, _T.fps_den, _T.frame_count, _T.width,
     _T.height, _T.video_codec, _T.has_audio, _S.stage_pos, _S.rejected, _S.rating, _S.last_reviewer_id,
-    _S.decided_at, _T.content_hash, _T.ai_generated, _T.generator, _T.model, _T.prompt, _T.negative_prompt,
+    _S.decided_at, _T.content_hash, _T.ai_generated, _T.ai_basis, _T.ai_basis_text, _T.evidence, _T.generator, _T.model, _T.prompt, _T.negative_prompt,
     _T.seed, _T.params, _T.provenance_source, _S.note_count,
 )  # fmt: skip
 
@@ -315,7 +320,7 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
     reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
     ids = [row[0] for row in rows]
     tags: dict[int, list[str]] = queries.tags_of(session, ids)
-    notes = _notes(session, [row[0] for row in rows if row[26]], reviewers)
+    notes = _notes(session, [row[0] for row in rows if row[-1]], reviewers)
     rates: dict[tuple[int, int], Fraction] = {}
     # Each root once with its separator: os.path.join per take costs more than the rest of the row.
     prefixes = {k: v if v.endswith(("/", os.sep)) else v + os.sep for k, v in roots.items()}
@@ -324,8 +329,8 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
     ranks: dict[str, int] = defaultdict(int)
     for row in rows:
         (take_id, code, name, root_id, relpath, fps_num, fps_den, frame_count, width, height, codec, audio, pos,
-         rejected, rating, reviewer_id, decided_at, content_hash, ai, generator, model, prompt, negative, seed,
-         params, source, _notes_count) = row  # fmt: skip
+         rejected, rating, reviewer_id, decided_at, content_hash, ai, basis, basis_text, evidence, generator, model,
+         prompt, negative, seed, params, source, _notes_count) = row  # fmt: skip
         if not fps_num or not fps_den:
             raise KnownError(f"{name} has no frame rate (it could not be probed): re-ingest or leave it out")
         rate = rates.get((fps_num, fps_den))
@@ -340,11 +345,38 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
                 take_id, shot, ranks[shot], name, prefixes.get(root_id, os.sep) + relpath, rate, frames, 0,
                 frames - 1, width, height, codec, bool(audio), stage_names[min(pos, last)], verdict, rating,
                 tags.get(take_id, []), reviewers.get(reviewer_id) if reviewer_id else None, _iso(decided_at),
-                content_hash, bool(ai), generator or "", model or "", prompt or "", negative or "", seed or "",
+                content_hash, None if ai is None else bool(ai), basis or "default", basis_text or "",
+                made_by(ai, evidence, model, generator) if ai else "", generator or "", model or "", prompt or "", negative or "", seed or "",
                 params, source or "", notes.get(take_id, []),
             )
         )  # fmt: skip
     return clips
+
+
+def disclosed(ai: bool | None) -> str:
+    """yes / no / unknown, as the shot lists write a take's ``ai_generated``."""
+    return "unknown" if ai is None else "yes" if ai else "no"
+
+
+def made_by(ai: Any, evidence: Any, model: str | None, generator: str | None) -> str:
+    """The model (or service) a generated take's evidence names: the generator's model, else the AI
+    agent or claim generator of its C2PA manifest, else the generator."""
+    if model:
+        return model
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            evidence = None
+    for item in evidence if isinstance(evidence, list) else []:
+        c2pa = item.get("c2pa") if isinstance(item, dict) else None
+        if isinstance(c2pa, dict) and item.get("ai"):
+            agents = c2pa.get("agents") or []
+            if agents:
+                return str(agents[0])
+            if c2pa.get("claim_generator"):
+                return str(c2pa["claim_generator"])
+    return generator or ""
 
 
 def _notes(session: Session, take_ids: list[int], reviewers: dict[int, str]) -> dict[int, list[ClipNote]]:

@@ -1,8 +1,10 @@
 """The contact sheet: a PDF for client approval and AI-content disclosure, drawn with Qt's PDF writer.
 
 One row per take in shot order: poster, filmstrip, shot and name, rating, notes, and the provenance
-(generator, model, prompt, seed). Every page says that the pictures are AI-generated. Text from
-metadata is drawn as plain text, elided to its box.
+(generator, model, prompt, seed), and whether the take is AI-generated on what evidence. Every page's
+header says how much of the list is generated, by which models, and how many takes rest on no evidence
+(``reviewer.export.formats.disclosure_counts``). Text from metadata is drawn as plain text, elided to
+its box.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from PySide6.QtCore import QMarginsF, QRectF, QSizeF, Qt
 from PySide6.QtGui import QColor, QFont, QGuiApplication, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 
 from reviewer import __version__
-from reviewer.export.formats import Options, atomic_file, rate_label, register_format
+from reviewer.export.formats import Options, atomic_file, disclosure_counts, rate_label, register_format
 from reviewer.export.selection import Clip, Missing, Selection
 from reviewer.media import cache
 
@@ -140,10 +142,18 @@ def _header(painter: QPainter, page: QSizeF, selection: Selection, number: int, 
     stamp = selection.exported_at.astimezone().strftime("%Y-%m-%d %H:%M")
     _text(painter, QRectF(MARGIN + width * 0.7, MARGIN, width * 0.3, 20), f"{stamp} · page {number} of {pages}", 9,
           colour="#555555")  # fmt: skip
-    generated = sum(1 for c in selection.clips if c.ai_generated)
-    _text(painter, QRectF(MARGIN, MARGIN + 20, width, 16),
-          f"AI-generated content: {generated} of {len(selection.clips)} takes were made by a generative model "
-          "(generator, model, prompt and seed below).", 9, colour="#a01010")  # fmt: skip
+    _text(painter, QRectF(MARGIN, MARGIN + 20, width, 16), disclosure_line(selection), 9, colour="#a01010")
+
+
+def disclosure_line(selection: Selection) -> str:
+    """ "AI-generated content: 3 of 5 takes (Veo 3 ×2, wan2.2); 1 not generated; 1 unknown, 1 without evidence"."""
+    counts = disclosure_counts(selection)
+    models = ", ".join(f"{name} ×{n}" if n > 1 else name for name, n in list(counts["models"].items())[:4])
+    more = " and others" if len(counts["models"]) > 4 else ""
+    text = f"AI-generated content: {counts['generated']} of {counts['clips']} takes"
+    text += f" ({models}{more})" if models else ""
+    text += f"; {counts['not_generated']} not generated; {counts['unknown']} unknown"
+    return text + f"; {counts['without_evidence']} rest on no evidence (the basis of each is below)."
 
 
 def _row(painter: QPainter, rect: QRectF, clip: Clip) -> None:
@@ -174,15 +184,15 @@ def _row(painter: QPainter, rect: QRectF, clip: Clip) -> None:
     _text(painter, QRectF(x, rect.y() + 41, 300, 20), notes or "no notes", 8, colour="#444444", lines=2)
     px = rect.x() + 480
     pw = rect.width() - 480
-    label = f"AI-generated · {clip.generator or 'unknown generator'} · {clip.model or 'unknown model'} · seed {clip.seed or '—'}"
-    _text(
-        painter,
-        QRectF(px, rect.y(), pw, 14),
-        label if clip.ai_generated else "not AI-generated",
-        8.5,
-        bold=True,
-    )
-    _text(painter, QRectF(px, rect.y() + 16, pw, 60), f"Prompt: {clip.prompt or '—'}", 8, lines=5)
+    if clip.ai_generated:
+        made = clip.ai_made_by or clip.generator or "unknown model"
+        label = f"AI-generated · {made} · seed {clip.seed or '—'}"
+    else:
+        label = "not AI-generated" if clip.ai_generated is False else "AI generation unknown"
+    _text(painter, QRectF(px, rect.y(), pw, 14), label, 8.5, bold=True)
+    _text(painter, QRectF(px, rect.y() + 14, pw, 12), f"Basis: {clip.ai_basis_text or clip.ai_basis}", 7.5,
+          colour="#555555")  # fmt: skip
+    _text(painter, QRectF(px, rect.y() + 28, pw, 48), f"Prompt: {clip.prompt or '—'}", 8, lines=4)
     if clip.negative_prompt:
         _text(
             painter,

@@ -25,9 +25,9 @@ from opentimelineio import opentime
 from reviewer.cli import main
 from reviewer.errors import KnownError
 from reviewer.export.formats import Options, export, safe_name
-from reviewer.export.selection import NAMESPACE, Selection, select_clips, select_heroes
+from reviewer.export.selection import NAMESPACE, Selection, disclosed, select_clips, select_heroes
 from reviewer.ingest.ingest import ingest
-from reviewer.review import shots
+from reviewer.review import disclosure, shots
 from reviewer.review.decisions import Decision, decide
 from reviewer.store.db import Project, open_project
 from tests.conftest import ClipFactory, place
@@ -73,6 +73,8 @@ def built(tmp_path_factory: pytest.TempPathFactory, clip_store: Path) -> Path:
         project, ids["d.mp4"], Decision(note="flicker on the sign", frame_in=3, frame_out=3), reviewer="ben"
     )
     decide(project, ids["b.mov"], Decision(tags_added=("continuity",)))
+    # a and c carry generator metadata (sidecars); b is declared a camera plate; d has no evidence at all
+    disclosure.declare(project, ids["b.mov"], "no", why="camera plate", reviewer="anna")
     project.close()
     return path
 
@@ -136,7 +138,12 @@ def test_otio_round_trip_is_frame_exact(selection: Selection, tmp_path: Path) ->
         assert clip.media_reference.available_range.duration.value == ours.frame_count
         meta = clip.metadata[NAMESPACE]
         assert meta["shot"] == ours.shot and meta["provenance"]["content_hash"] == ours.content_hash
-        assert meta["provenance"]["ai_generated"] is True
+        assert meta["provenance"]["ai_generated"] is ours.ai_generated
+        assert meta["provenance"]["ai_basis"] == ours.ai_basis and meta["provenance"]["ai_basis_text"]
+    assert [(c.name, c.ai_generated, c.ai_basis) for c in selection.clips] == [
+        ("a.mp4", True, "generator-metadata"), ("b.mov", False, "declared"), ("c.mp4", True, "generator-metadata"),
+        ("d.mp4", None, "default"),
+    ]  # fmt: skip
     a = clips[0]
     assert a.metadata[NAMESPACE]["provenance"]["prompt"].startswith("=HYPERLINK")  # kept as data, untouched
     (marker,) = a.markers
@@ -150,6 +157,13 @@ def test_otio_round_trip_is_frame_exact(selection: Selection, tmp_path: Path) ->
     ]  # fmt: skip
     assert opentime.to_timecode(tl.global_start_time, 24) == "01:00:00:00"
     assert tl.metadata[NAMESPACE]["contains_ai_generated_content"] is True
+    counts = tl.metadata[NAMESPACE]["ai_disclosure"]
+    assert (counts["generated"], counts["not_generated"], counts["unknown"], counts["without_evidence"]) == (
+        2,
+        1,
+        1,
+        1,
+    )
 
 
 def test_otioz_bundles_the_media(selection: Selection, tmp_path: Path) -> None:
@@ -189,6 +203,9 @@ def test_edl_refuses_mixed_rates_then_splits_them_and_reads_back(
             assert clip.source_range.start_time.to_frames() == c.first
             assert clip.source_range.duration.to_frames() == c.duration
             assert f"* FROM CLIP NAME:  {c.name}" in text and f"* FROM FILE: {c.path}" in text
+            lines = text.splitlines()
+            after_name = lines[lines.index(f"* FROM CLIP NAME:  {c.name}") + 1]
+            assert after_name.startswith(f"* AI-generated: {disclosed(c.ai_generated)} ({c.ai_basis}: ")
         first_event = next(line for line in text.splitlines() if line.startswith("001"))
         assert first_event.split()[-2] == ("01:00:00;00" if rate == DF else "01:00:00:00")
     text24 = written[1].read_text()
@@ -211,6 +228,8 @@ def test_fcp_xml_reads_back(selection: Selection, tmp_path: Path) -> None:
     # Frames as the file states them (xmeml counts frames at a timebase, NTSC flagged): exact.
     items = ElementTree.parse(out).getroot().iter("clipitem")
     for item, ours in zip(items, selection.clips, strict=True):
+        comment = item.findtext("comments/mastercomment1") or ""
+        assert comment.startswith(f"AI-generated: {disclosed(ours.ai_generated)} ({ours.ai_basis}: ")
         rate = item.find("rate")
         assert rate is not None
         timebase, ntsc = int(rate.findtext("timebase") or 0), rate.findtext("ntsc") == "TRUE"
@@ -238,6 +257,8 @@ def test_ale_at_23976_says_so_and_reads_back(selection: Selection, tmp_path: Pat
         assert clip.media_reference.target_url == str(ours.path)  # "Source File": a path, as Avid has it
         assert clip.metadata["ALE"]["Tags"] == ", ".join(ours.tags)
         assert clip.metadata["ALE"]["Prompt"] == " ".join(ours.prompt.split())  # one line per clip
+        assert clip.metadata["ALE"]["AI Generated"] == disclosed(ours.ai_generated)
+        assert clip.metadata["ALE"]["AI Basis"].startswith(f"{ours.ai_basis}: ")
     assert clips[0].metadata["ALE"]["Tags"] == "continuity"
 
 
@@ -261,6 +282,13 @@ def test_csv_for_production_is_safe_in_a_spreadsheet(selection: Selection, tmp_p
     assert (d["fps"], d["out_tc"]) == ("29.97", "00:00:01;09")
     assert a["notes"] == "f10-14 ben: the hand melts"
     assert a["ai_generated"] == "yes" and a["content_hash"].startswith("b2s3-")
+    assert [(r["ai_generated"], r["ai_basis"]) for r in rows] == [
+        ("yes", "generator-metadata"),
+        ("no", "declared"),
+        ("yes", "generator-metadata"),
+        ("unknown", "default"),
+    ]
+    assert b["ai_basis_text"] == "declared not AI-generated by anna: camera plate"
     assert a["folder"] == str(Path(a["file"]).parent)
 
 
@@ -271,6 +299,9 @@ def test_json_shot_list(selection: Selection, tmp_path: Path) -> None:
     assert data["stage"] == "Triage" and data["contains_ai_generated_content"] is True
     assert [c["take"] for c in data["clips"]] == ["a.mp4", "b.mov", "c.mp4", "d.mp4"]
     first = data["clips"][0]
+    assert data["ai_disclosure"]["generated"] == 2 and data["ai_disclosure"]["without_evidence"] == 1
+    assert [c["provenance"]["ai_generated"] for c in data["clips"]] == [True, False, True, None]
+    assert data["clips"][3]["provenance"]["ai_basis"] == "default"
     assert first["provenance"]["seed"] == "1234" and first["provenance"]["model"] == "../../etc/passwd"
     assert first["notes"] == [{"text": "the hand melts", "frame_in": 10, "frame_out": 14, "reviewer": "ben"}]
 
@@ -316,7 +347,10 @@ def test_contact_sheet_pdf(selection: Selection, tmp_path: Path, qapp) -> None: 
     text = subprocess.run(
         ["pdftotext", "-layout", str(out), "-"], check=True, capture_output=True, text=True
     ).stdout
-    assert "AI-generated content: 4 of 4 takes" in text
+    assert "AI-generated content: 2 of 4 takes" in text
+    assert "1 not generated; 1 unknown; 1 rest on no evidence" in text
+    assert "Basis: declared not AI-generated by anna: camera plate" in text
+    assert "AI generation unknown" in text
     for c in selection.clips:
         assert f"{c.shot} · #{c.rank}" in text and c.name in text
     assert "the hand melts" in text and "seed 1234" in text
