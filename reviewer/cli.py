@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
 from reviewer.media.proxy import existing_proxy
@@ -48,10 +48,13 @@ ORDER = [
     "votes",
     "survey",
     "decide",
+    "declare",
+    "disclosure",
     "shots",
     "hero",
     "frame",
     "export",
+    "verify",
     "demo",
 ]  # as ``reviewer --help`` lists them
 
@@ -193,7 +196,11 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
 def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
     f = queries.TakeFilter(
-        shots=args.shot or (), text=args.text or "", models=args.model or (), tags=args.tag or ()
+        shots=args.shot or (),
+        text=args.text or "",
+        models=args.model or (),
+        tags=args.tag or (),
+        ai=args.ai,
     )
     if args.stage:
         with project.sessions() as session:
@@ -216,6 +223,7 @@ def _takes_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--text", help="full-text search over prompts, names and models")
     p.add_argument("--broken", action="store_true", help="only takes the analysis says look broken")
     p.add_argument("--duplicates-of", metavar="TAKE", help="only near-duplicates of this take (by picture)")
+    p.add_argument("--ai", choices=["yes", "no", "unknown"], help="only takes whose AI disclosure says this")
 
 
 @command("takes", "list takes (JSON Lines with --json)", _takes_arguments)
@@ -390,6 +398,217 @@ def cmd_decide(args: argparse.Namespace) -> int:
         f"tags {', '.join(row['tags']) or '-'} (event {change.event_ids[0]})"
     ))  # fmt: skip
     return 0
+
+
+def _declare_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("ai", help="yes (AI-generated), no (camera, stock, hand-made), unknown, or evidence "
+                   "(withdraw: the file's own evidence decides again)")  # fmt: skip
+    p.add_argument("targets", nargs="+", metavar="TARGET",
+                   help="take ids, paths or file names; or a folder (plates/ anywhere, or a path inside a media "
+                   "root) for a folder rule over every take in it, now and later")  # fmt: skip
+    p.add_argument("--why", default="", help="the reason, kept in the log")
+    p.add_argument("--takes", action="store_true", help="the targets are takes, even where one is a folder")
+    _reviewer_option(p)
+
+
+@command(
+    "declare",
+    "declare takes, or every take in a folder, AI-generated or not where the files have no evidence",
+    _declare_arguments,
+)
+def cmd_declare(args: argparse.Namespace) -> int:
+    from reviewer.review import disclosure
+    from reviewer.store.disclosure import EVIDENCE, answer
+
+    ai = EVIDENCE if args.ai.strip().lower() == EVIDENCE else answer(args.ai)
+    who = args.reviewer or default_reviewer()
+    with _open(args) as project:
+        takes: list[int] = []
+        folders: list[str] = []
+        with project.sessions() as session:
+            for target in args.targets:
+                if not args.takes and (target.endswith("/") or Path(target).expanduser().is_dir()):
+                    folders.append(target)
+                    continue
+                take_id = queries.find_take(session, target)
+                if take_id is None:
+                    raise KnownError(
+                        f"No take {target!r} in this project (give an id, a path or a file name; a folder ends with /)"
+                    )
+                takes.append(take_id)
+        for folder in folders:
+            if ai == EVIDENCE:
+                covered = disclosure.remove_rule(project, folder, reviewer=who)
+                print(
+                    for_terminal(
+                        f"folder rule for {folder} removed ({covered} takes decide by their evidence again)"
+                    )
+                )
+            else:
+                rule, covered = disclosure.add_rule(project, folder, ai, why=args.why, reviewer=who)
+                print(for_terminal(f"{rule.text()}: covers {covered} takes now, and new takes in it"))
+        if takes:
+            disclosure.declare(project, takes, ai, why=args.why, reviewer=who)
+            print(for_terminal(f"{len(takes)} takes declared {ai}"))
+    return 0
+
+
+def _disclosure_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument(
+        "--default", choices=["yes", "no", "unknown"], help="the answer for takes with no evidence"
+    )
+    p.add_argument("--trust-anchors", metavar="PEM", help="C2PA signers chaining to these certificates are trusted "
+                   "('' to clear)")  # fmt: skip
+    p.add_argument(
+        "--sign-cert", metavar="PEM", help="certificate chain (signer first) for signing the selects"
+    )
+    p.add_argument("--sign-key", metavar="PEM", help="its private key (a passphrase comes from "
+                   "$REVIEWER_C2PA_PASSPHRASE, never from the project)")  # fmt: skip
+    p.add_argument(
+        "--no-signing", action="store_true", help="sign nothing (selects are copied without a manifest)"
+    )
+
+
+@command(
+    "disclosure",
+    "AI disclosure: how many takes are generated, on what basis; the default, folder rules, C2PA trust and signing",
+    _disclosure_arguments,
+)
+def cmd_disclosure(args: argparse.Namespace) -> int:
+    from reviewer.export.selection import SIGNING_KEY
+    from reviewer.ingest.ingest import TRUST_KEY
+    from reviewer.review import disclosure
+
+    with _open(args) as project:
+        if args.default:
+            changed = disclosure.set_default(project, args.default)
+            print(
+                for_terminal(f"default for takes without evidence: {args.default} ({changed} takes changed)")
+            )
+        if args.trust_anchors is not None:
+            if args.trust_anchors and not Path(args.trust_anchors).expanduser().is_file():
+                raise KnownError(f"No file {args.trust_anchors}")
+            project.set_setting(
+                TRUST_KEY, str(Path(args.trust_anchors).expanduser().resolve()) if args.trust_anchors else ""
+            )
+            print(
+                "trust anchors set: ingest again to read the manifests with them"
+                if args.trust_anchors
+                else "trust anchors cleared"
+            )
+        if args.no_signing:
+            project.set_setting(SIGNING_KEY, None)
+        elif args.sign_cert or args.sign_key:
+            if not (args.sign_cert and args.sign_key):
+                raise KnownError("Give both --sign-cert and --sign-key")
+            from reviewer.media.credentials import SigningKey
+
+            key = SigningKey(
+                Path(args.sign_cert).expanduser().resolve(), Path(args.sign_key).expanduser().resolve()
+            )
+            key.signer()  # refuse a certificate or key that cannot sign, now rather than at the export
+            project.set_setting(SIGNING_KEY, {"certificate": str(key.certificate), "key": str(key.key)})
+        counts = disclosure.counts(project)
+        with project.sessions() as session:
+            bases = dict(
+                session.execute(select(m.Take.ai_basis, func.count()).group_by(m.Take.ai_basis)).all()
+            )
+        print(for_terminal(
+            f"AI-generated {counts['yes']}, not AI-generated {counts['no']}, unknown {counts['unknown']}; by basis: "
+            + ", ".join(f"{k} {v}" for k, v in sorted(bases.items(), key=lambda kv: -kv[1]))
+        ))  # fmt: skip
+        with project.sessions() as session:
+            from reviewer.store import disclosure as stored
+
+            print(f"default for takes without evidence: {stored.default(session)}")
+            for rule in stored.rules(session):
+                print(for_terminal(f"  {rule.text()} — by {rule.by or '?'} at {rule.at[:16]}"))
+        signing = project.setting(SIGNING_KEY)
+        print(
+            for_terminal(
+                f"selects signed with {signing['certificate']}"
+                if signing
+                else "selects are not signed (no certificate set)"
+            )
+        )
+        trust = project.setting(TRUST_KEY)
+        print(
+            for_terminal(
+                f"C2PA trust anchors: {trust}"
+                if trust
+                else "C2PA trust anchors: none (signed files read as untrusted)"
+            )
+        )
+    return 0
+
+
+def _verify_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("paths", nargs="+", metavar="PATH")
+    p.add_argument("--trust-anchors", metavar="PEM", help="trust C2PA signers chaining to these certificates")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+
+
+@command("verify", "read and check the C2PA manifest chain of files (what a producer checks before delivery)",
+         _verify_arguments)  # fmt: skip
+def cmd_verify(args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from reviewer.media import credentials
+
+    trust = ""
+    if args.trust_anchors:
+        try:
+            trust = Path(args.trust_anchors).expanduser().read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise KnownError(f"Cannot read {args.trust_anchors}: {exc.strerror or exc}") from None
+    worst = 0
+    for given in args.paths:
+        path = Path(given)
+        try:
+            found = credentials.read(path, trust) if path.is_file() else None
+            error = "" if path.is_file() else "no such file"
+        except credentials.CredentialsError as exc:
+            found, error = None, str(exc)
+        except OSError as exc:
+            found, error = None, exc.strerror or str(exc)
+        if args.json:
+            data: dict[str, object] = {"path": str(path), "manifest": None, "error": error or None}
+            if found is not None:
+                data["manifest"] = {**found.as_dict(), "chain": [asdict(mf) for mf in found.chain]}
+            print(dumps(data))
+        else:
+            print(for_terminal(verify_text(path, found, error)))
+        if found is None or found.validation == "invalid":
+            worst = 1
+    return worst
+
+
+def verify_text(path: Path, found: object, error: str) -> str:
+    from reviewer.media import credentials
+
+    if not isinstance(found, credentials.Credentials):
+        return f"{path}: {error or 'no C2PA manifest'}"
+    lines = [f"{path}: {found.validation.upper()}" + (f" ({', '.join(found.codes)})" if found.codes else "")]
+    for depth, mf in enumerate(found.chain):
+        pad = "  " * (depth + 1)
+        lines.append(f"{pad}{mf.label}  {mf.title}")
+        lines.append(f"{pad}  signed by {mf.issuer or '?'}{' at ' + mf.signed_at if mf.signed_at else ''}; "
+                     f"claim generator {mf.claim_generator or '?'}")  # fmt: skip
+        if mf.actions or mf.digital_source_types:
+            lines.append(
+                f"{pad}  actions {', '.join(mf.actions) or '-'}; source {', '.join(mf.digital_source_types) or '-'}"
+            )
+        if mf.agents:
+            lines.append(f"{pad}  by {', '.join(mf.agents)}")
+        own = [a for a in mf.assertions if not a.startswith(("c2pa.", "stds."))]
+        if own:
+            lines.append(f"{pad}  assertions {', '.join(own)}")
+        for ingredient in mf.ingredients:
+            lines.append(f"{pad}  ingredient {ingredient['title']} ({ingredient['relationship']})"
+                         + ("" if ingredient["manifest"] else ", no manifest"))  # fmt: skip
+    return "\n".join(lines)
 
 
 def _stage_position(project: Project, name: str) -> tuple[int, str]:
@@ -692,6 +911,8 @@ def cmd_export(args: argparse.Namespace) -> int:
     written = export(selection, fmt, Path(args.output), options)
     print(for_terminal(f"{selection.summary()}: {', '.join(str(p) for p in written[:3])}"
                        f"{' …' if len(written) > 3 else ''}"))  # fmt: skip
+    for notice in selection.notices:
+        print(for_terminal(notice))
     return 0
 
 

@@ -33,6 +33,8 @@ from opentimelineio._otio import PyAny  # the binding `metadata[...] = ` passes 
 from reviewer import __version__
 from reviewer.errors import KnownError
 from reviewer.export.selection import NAMESPACE, Clip, Missing, Selection, bulk, disclosed, timecoder
+from reviewer.media import credentials
+from reviewer.media.credentials import sign_copy
 from reviewer.untrusted import NAME_MAX, byte_length, fit_bytes, one_line, strip_bidi
 
 DROP_FRAME_RATES = (Fraction(30000, 1001), Fraction(60000, 1001))
@@ -612,6 +614,19 @@ def write_selects(selection: Selection, out: Path, options: Options) -> list[Pat
     if missing:
         raise KnownError(f"{len(missing)} media files are missing, e.g. {missing[0]}")
     check_template(options.template)
+    signer = None
+    if selection.signing is not None:
+        if options.link:
+            raise KnownError(
+                "Hard links cannot be signed (a manifest changes the file, and the link is the original): "
+                "export the selects as copies, or unset the project's signing certificate"
+            )
+        signer = selection.signing.signer()
+    else:
+        selection.notices.append(
+            "No signing certificate is set for this project (reviewer disclosure PROJECT --sign-cert ... "
+            "--sign-key ...): the copies carry no manifest of ours"
+        )
     tmp = out.with_name(f".{fit_bytes(out.name, NAME_BYTES - 24)}.partial-{os.getpid()}")
     used: set[str] = set()
     written: list[Path] = []
@@ -626,7 +641,10 @@ def write_selects(selection: Selection, out: Path, options: Options) -> list[Pat
                 k += 1
             used.add(name.lower())
             target = tmp / name
-            _place(c.path, target, options.link)
+            if signer is None:
+                _place(c.path, target, options.link)
+            elif sign_copy(c.path, target, signer, **review_manifest(selection, c, name)) != target:
+                written.append(out / credentials.sidecar_of(target).name)  # a sidecar: WebM, Matroska
             written.append(out / name)
         listing = csv_text(selection)
         (tmp / "shot_list.csv").write_text(listing, encoding="utf-8", newline="")
@@ -640,6 +658,29 @@ def write_selects(selection: Selection, out: Path, options: Options) -> list[Pat
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return [*written, out / "shot_list.csv"]
+
+
+REVIEW_ASSERTION = "com.takereviewer.review"
+
+
+def review_manifest(selection: Selection, c: Clip, name: str) -> dict[str, Any]:
+    """What our manifest on a selects copy says: the review's decision, under our own label."""
+    return {
+        "title": name,
+        "claim_generator": ("Take Reviewer", __version__),
+        "digital_source_type": c.ai_source_type or None,
+        "assertion": (
+            REVIEW_ASSERTION,
+            {
+                "project": selection.project, "stage": selection.stage, "verdict": c.verdict,
+                "stands_at": c.stage, "shot": c.shot,
+                "rank": c.rank, "rating": c.rating, "reviewer": c.reviewer, "decided_at": c.decided_at,
+                "tags": list(c.tags), "take": c.name, "content_hash": c.content_hash,
+                "ai_generated": c.ai_generated, "ai_basis": c.ai_basis, "ai_basis_text": c.ai_basis_text,
+                "exported_at": selection.exported_at.isoformat(),
+            },
+        ),
+    }  # fmt: skip
 
 
 def _place(src: Path, dst: Path, link: bool) -> None:

@@ -26,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from reviewer.errors import KnownError
+from reviewer.media.credentials import SigningKey
 from reviewer.review.decisions import undone_ids
 from reviewer.review.shots import cut
 from reviewer.store import local, queries
@@ -71,6 +72,7 @@ class Clip:
     ai_basis: str  # the kind of basis: c2pa, c2pa-untrusted, aigc-label, ..., declared, rule, default
     ai_basis_text: str  # the line a reader sees
     ai_made_by: str  # the model or service the evidence names ("" when none)
+    ai_source_type: str  # the IPTC digital source type the evidence gives ("" when none)
     generator: str
     model: str
     prompt: str
@@ -213,6 +215,9 @@ class Selection:
     exported_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC))
     missing: list[Missing] = field(default_factory=list)
     cut: bool = False  # the heroes over their trims, rather than the takes kept at a stage
+    # the project's C2PA signing certificate and key (files it names), for the selects folder's copies
+    signing: SigningKey | None = None
+    notices: list[str] = field(default_factory=list)  # what an export wants its caller to say
 
     def rates(self) -> list[Fraction]:
         return sorted({c.rate for c in self.clips})
@@ -259,7 +264,7 @@ def select_clips(project: Project, stage: str, take_ids: Sequence[int] | None = 
             raise KnownError(f"Nothing to export: no take has been kept at {stage_name} yet")
         clips = _clips(session, rows)
         name = project.setting("name") or (project.path.stem if project.path else "project")
-    return Selection(project=str(name), stage=stage_name, clips=clips)
+    return Selection(project=str(name), stage=stage_name, clips=clips, signing=signing_key(project))
 
 
 def select_heroes(project: Project) -> Selection:
@@ -285,7 +290,21 @@ def select_heroes(project: Project) -> Selection:
         clip.first, clip.last = item.hero.frame_in, min(item.hero.frame_out, clip.frame_count - 1)
         clip.rank, clip.verdict = 1, "hero"
         placed += 1
-    return Selection(project=str(name), stage=HEROES, clips=clips, missing=missing, cut=True)
+    return Selection(
+        project=str(name), stage=HEROES, clips=clips, missing=missing, cut=True, signing=signing_key(project)
+    )
+
+
+SIGNING_KEY = "c2pa.signing"
+
+
+def signing_key(project: Project) -> SigningKey | None:
+    """The certificate chain and key the project signs its selects with (paths in its settings; the
+    key itself is never stored), or None."""
+    found = project.setting(SIGNING_KEY)
+    if not isinstance(found, dict) or not found.get("certificate") or not found.get("key"):
+        return None
+    return SigningKey(Path(str(found["certificate"])).expanduser(), Path(str(found["key"])).expanduser())
 
 
 def _rows_of(session: Session, take_ids: list[int]) -> list[tuple[Any, ...]]:
@@ -346,7 +365,7 @@ def _clips(session: Session, rows: list[tuple[Any, ...]]) -> list[Clip]:
                 frames - 1, width, height, codec, bool(audio), stage_names[min(pos, last)], verdict, rating,
                 tags.get(take_id, []), reviewers.get(reviewer_id) if reviewer_id else None, _iso(decided_at),
                 content_hash, None if ai is None else bool(ai), basis or "default", basis_text or "",
-                made_by(ai, evidence, model, generator) if ai else "", generator or "", model or "", prompt or "", negative or "", seed or "",
+                made_by(ai, evidence, model, generator) if ai else "", source_type(ai, evidence), generator or "", model or "", prompt or "", negative or "", seed or "",
                 params, source or "", notes.get(take_id, []),
             )
         )  # fmt: skip
@@ -358,17 +377,31 @@ def disclosed(ai: bool | None) -> str:
     return "unknown" if ai is None else "yes" if ai else "no"
 
 
+def _evidence(evidence: Any) -> list[Any]:
+    if isinstance(evidence, str):
+        try:
+            evidence = json.loads(evidence)
+        except ValueError:
+            return []
+    return evidence if isinstance(evidence, list) else []
+
+
+def source_type(ai: Any, evidence: Any) -> str:
+    """The digital source type a selects copy's manifest states: the manifest's own, else
+    trainedAlgorithmicMedia for a take known to be generated ("" when nothing says)."""
+    for item in _evidence(evidence):
+        c2pa = item.get("c2pa") if isinstance(item, dict) else None
+        if isinstance(c2pa, dict) and c2pa.get("digital_source_types") and item.get("ai") is not None:
+            return str(c2pa["digital_source_types"][0])
+    return "trainedAlgorithmicMedia" if ai else ""
+
+
 def made_by(ai: Any, evidence: Any, model: str | None, generator: str | None) -> str:
     """The model (or service) a generated take's evidence names: the generator's model, else the AI
     agent or claim generator of its C2PA manifest, else the generator."""
     if model:
         return model
-    if isinstance(evidence, str):
-        try:
-            evidence = json.loads(evidence)
-        except ValueError:
-            evidence = None
-    for item in evidence if isinstance(evidence, list) else []:
+    for item in _evidence(evidence):
         c2pa = item.get("c2pa") if isinstance(item, dict) else None
         if isinstance(c2pa, dict) and item.get("ai"):
             agents = c2pa.get("agents") or []

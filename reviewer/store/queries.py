@@ -43,6 +43,7 @@ class TakeFilter:
     include_missing: bool = True
     ids: Sequence[int] = field(default_factory=tuple)
     broken: str | None = None  # "any": the analysis says it looks broken; or one reason ("frozen", "cut"...)
+    ai: str | None = None  # "yes", "no" or "unknown": the take's AI disclosure (reviewer.store.disclosure)
 
 
 def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
@@ -86,6 +87,10 @@ def select_takes(session: Session, f: TakeFilter) -> Select[tuple[int]]:
         q = q.where(m.Take.missing.is_(False))
     if f.ids:
         q = q.where(m.Take.id.in_(list(f.ids)))
+    if f.ai == "unknown":
+        q = q.where(m.Take.ai_generated.is_(None))
+    elif f.ai in ("yes", "no"):
+        q = q.where(m.Take.ai_generated.is_(f.ai == "yes"))
     if f.broken:
         found = select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != "")
         if f.broken != "any":

@@ -150,6 +150,7 @@ class ExportDialog(QDialog):
             f"{selection.summary()} written: "
             + ", ".join(p.name for p in written[:4])
             + (" …" if len(written) > 4 else "")
+            + "".join(f"\n{notice}" for notice in selection.notices)
         )
 
     def _failed(self, exc: Exception) -> None:

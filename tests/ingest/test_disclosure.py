@@ -143,3 +143,103 @@ def test_a_rule_by_path_inside_a_root_and_new_takes_under_it(
     assert (new.ai_generated, new.ai_basis) == (True, "rule")
     with pytest.raises(Exception, match="in no media root"):
         disclosure.add_rule(project, "/nowhere/at/all", "no")
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str]:
+    """Exit code and what was printed, stdout then stderr."""
+    from reviewer import cli
+
+    code = cli.main(list(args))
+    printed = capsys.readouterr()
+    return code, printed.out + printed.err
+
+
+def test_from_declaring_plates_to_signed_selects_and_verify(
+    tmp_path: Path, footage: Path, clip: ClipFactory, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import c2pa
+
+    place(
+        clip(".webm", codec="vp9", seed=25, frames=6, width=160, height=90), footage / "renders" / "wan.webm"
+    )
+    proj = str(tmp_path / "p.trproj")
+    assert run(capsys, "ingest", proj, str(footage), "--no-proxies")[0] == 0
+    # the camera plates of a project in one command
+    code, out = run(capsys, "declare", proj, "no", "plates/", "--why", "camera originals")
+    assert code == 0 and "covers 2 takes" in out
+    code, out = run(capsys, "takes", proj, "--json", "--ai", "no")
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert sorted(r["name"] for r in rows) == ["A001_C003.mp4", "camera_signed.mp4"]
+    assert {r["name"]: r["ai_basis"] for r in rows} == {
+        "A001_C003.mp4": "rule",
+        "camera_signed.mp4": "c2pa-untrusted",
+    }
+    code, out = run(capsys, "declare", proj, "yes", "wan.webm", "--why", "Wan 2.2 render")
+    assert code == 0
+    for name in ("veo_take.mp4", "wan.webm", "A001_C003.mp4"):
+        run(capsys, "decide", proj, name, "--keep")
+
+    # no certificate: the copies come out, and the export says they carry no manifest
+    code, out = run(
+        capsys, "export", proj, "-f", "selects", "--stage", "Triage", "-o", str(tmp_path / "plain")
+    )
+    assert code == 0 and "No signing certificate is set" in out
+
+    chain = make_chain(tmp_path / "ours", "Our Studio", passphrase=b"s3cret")
+    args = ["disclosure", proj, "--sign-cert", str(chain.chain_pem), "--sign-key", str(chain.key_pem)]
+    code, out = run(capsys, *args)
+    assert code == 1 and "REVIEWER_C2PA_PASSPHRASE" in out  # the key is encrypted and no passphrase is given
+    os_env = pytest.MonkeyPatch()
+    os_env.setenv("REVIEWER_C2PA_PASSPHRASE", "s3cret")
+    try:
+        code, out = run(capsys, *args)
+        assert code == 0 and f"selects signed with {chain.chain_pem}" in out
+        code, out = run(
+            capsys, "export", proj, "-f", "selects", "--stage", "Triage", "-o", str(tmp_path / "l"), "--link"
+        )
+        assert code == 1 and "Hard links cannot be signed" in out
+        selects = tmp_path / "selects"
+        code, out = run(capsys, "export", proj, "-f", "selects", "--stage", "Triage", "-o", str(selects))
+        assert code == 0
+    finally:
+        os_env.undo()
+    copies = sorted(p.name for p in selects.iterdir())
+    veo = selects / next(n for n in copies if "veo_take" in n)
+    with open(veo, "rb") as f:
+        store = json.loads(c2pa.Reader("video/mp4", f).json())
+    active = store["manifests"][store["active_manifest"]]
+    assert active["signature_info"]["issuer"] == "Our Studio"
+    assert active["claim_generator_info"][0]["name"] == "Take Reviewer"
+    review = next(a["data"] for a in active["assertions"] if a["label"] == "com.takereviewer.review")
+    assert (review["verdict"], review["stage"], review["ai_basis"]) == ("kept", "Triage", "c2pa-untrusted")
+    (parent,) = active["ingredients"]
+    assert parent["relationship"] == "parentOf" and parent["title"] == "veo_take.mp4"
+    assert (
+        store["manifests"][parent["active_manifest"]]["signature_info"]["issuer"] == "Google LLC"
+    )  # its own kept
+    actions = next(
+        a["data"]["actions"] for a in active["assertions"] if a["label"].startswith("c2pa.actions")
+    )
+    assert actions[0]["digitalSourceType"].endswith("/trainedAlgorithmicMedia")
+    # WebM cannot hold a manifest: a sidecar beside the copy, bound to its bytes
+    webm = next(n for n in copies if n.endswith(".webm"))
+    assert f"{webm}.c2pa" in copies
+
+    code, out = run(
+        capsys, "verify", str(veo), str(selects / webm), str(selects / next(n for n in copies if "A001" in n))
+    )
+    assert code == 0  # every copy carries a manifest that holds (untrusted: no anchor given)
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{veo}: UNTRUSTED")
+    assert any("signed by Our Studio" in line for line in lines)
+    assert any("signed by Google LLC" in line for line in lines)  # the chain goes on into the source
+    assert any("assertions com.takereviewer.review" in line for line in lines)
+    assert any(line.startswith(f"{selects / webm}: UNTRUSTED") for line in lines)
+    code, out = run(capsys, "verify", str(veo), "--trust-anchors", str(chain.ca_pem), "--json")
+    assert code == 0 and json.loads(out)["manifest"]["validation"] == "trusted"
+    # a copy changed after signing is invalid, and says how
+    tampered = bytearray(veo.read_bytes())
+    tampered[tampered.find(b"mdat") + 100] ^= 0xFF  # a byte of the pictures
+    veo.write_bytes(bytes(tampered))
+    code, out = run(capsys, "verify", str(veo))
+    assert code == 1 and "INVALID" in out and "mismatch" in out
