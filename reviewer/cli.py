@@ -473,7 +473,7 @@ def _disclosure_arguments(p: argparse.ArgumentParser) -> None:
 
 @command(
     "disclosure",
-    "AI disclosure: how many takes are generated, on what basis; the default, folder rules, C2PA trust and signing",
+    "how many takes are AI-generated and on what basis; the default, folder rules, C2PA trust and signing",
     _disclosure_arguments,
 )
 def cmd_disclosure(args: argparse.Namespace) -> int:

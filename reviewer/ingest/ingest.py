@@ -263,7 +263,9 @@ class Ingestor:
         if self.workers <= 0 or jobs < INLINE_BELOW:
             return None
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx, initializer=worker.worker_init)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=worker.worker_init, initargs=(os.getpid(),)
+        )
 
     def _problem(self, report: IngestReport, path: str, reason: str) -> None:
         report.problems.append((path, reason))

@@ -163,21 +163,25 @@ def analyze_take(
     return result.as_dict()
 
 
-def worker_init() -> None:
+def worker_init(parent: int | None = None) -> None:
     """Workers run at lower priority so the reviewer's own session stays responsive during an ingest,
-    and exit when their parent dies."""
+    and exit when their parent (``parent``: the pid that made the pool) dies."""
     with contextlib.suppress(OSError):
         os.nice(5)
-    watch_parent()
+    watch_parent(parent=parent)
 
 
-def watch_parent(every: float = 0.5) -> None:
+def watch_parent(every: float = 0.5, parent: int | None = None) -> None:
     """Exit this process as soon as the process that started it is gone.
 
     A pool worker of a parent that was killed (SIGKILL, a crash) would otherwise sit on its queue
     for minutes, and keep multiprocessing's resource tracker alive with it. When the parent dies the
-    worker is handed to another process (init or a subreaper), so its parent id changes."""
-    parent = os.getppid()
+    worker is handed to another process (init or a subreaper), so its parent id changes. The pool
+    gives its own pid: a worker still importing when its parent died would otherwise take its new
+    parent for the one to watch, and never exit."""
+    parent = os.getppid() if parent is None else parent
+    if os.getppid() != parent:
+        os._exit(1)
 
     def watch() -> None:
         stopped = threading.Event()

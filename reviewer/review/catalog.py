@@ -43,10 +43,19 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("rating", "Rating"),
     ("tags", "Tags"),
     ("signals", "Looks"),
+    ("ai", "AI"),
     ("reviewer", "Reviewer"),
     ("date", "Decided"),
 )
 COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
+AI_CODES = {"yes": 1, "no": 0, "unknown": -1}
+
+
+def ai_cell(code: int, basis: str) -> str:
+    """The AI column: "AI · c2pa", "not AI · rule", "unknown" (the Take panel says the basis in full)."""
+    if code < 0:
+        return "unknown" if basis in ("default", "") else f"unknown · {basis}"
+    return f"{'AI' if code else 'not AI'} · {basis}"
 
 
 class Vocabulary:
@@ -107,6 +116,8 @@ def _columns() -> tuple[Any, ...]:
         m.TakeState.decided_at,
         m.TakeState.note_count,
         m.TakeAnalysis.broken,
+        m.Take.ai_generated,
+        m.Take.ai_basis,
     )
 
 
@@ -181,6 +192,11 @@ class Catalog:
     note_count: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
     broken: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))  # analysis: why it looks broken
     brokens: Vocabulary = field(default_factory=Vocabulary)
+    ai: np.ndarray = field(
+        default_factory=lambda: np.zeros(0, np.int8)
+    )  # AI disclosure: 1 yes, 0 no, -1 unknown
+    ai_basis: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    bases: Vocabulary = field(default_factory=Vocabulary)
     tags: list[tuple[str, ...]] = field(default_factory=list)
     _rank_cache: dict[str, np.ndarray] = field(default_factory=dict)
 
@@ -213,7 +229,7 @@ class Catalog:
         n = len(rows)
         cols = list(zip(*rows, strict=True)) if rows else [()] * len(_columns())
         (ids, shot, name, relpath, chash, duration, width, height, codec, model, seed, prompt, audio,
-         missing, pos, rejected, rating, reviewer, decided, notes, broken) = cols  # fmt: skip
+         missing, pos, rejected, rating, reviewer, decided, notes, broken, ai, basis) = cols  # fmt: skip
         self.ids = np.fromiter(ids, np.int64, n)
         self.row_of = {int(t): i for i, t in enumerate(self.ids)}
         self.shot = self.shots.encode(s or NO_SHOT for s in shot)
@@ -235,6 +251,10 @@ class Catalog:
         self.decided_at = _epochs(decided)
         self.note_count = np.fromiter(notes, np.int32, n)
         self.broken = self.brokens.encode(b or "" for b in broken)
+        self.ai = np.fromiter(
+            (-1 if a is None else int(bool(a)) for a in ai), np.int8, n
+        )  # 1 yes, 0 no, -1 unknown
+        self.ai_basis = self.bases.encode(b or "" for b in basis)
         self.tags = [()] * n
         self._rank_cache.clear()
 
@@ -296,10 +316,12 @@ class Catalog:
             self.note_count[i] = r.note_count
             self.missing[i] = r.missing
             self.broken[i] = self.brokens.code(r.broken or "")
+            self.ai[i] = -1 if r.ai_generated is None else int(bool(r.ai_generated))
+            self.ai_basis[i] = self.bases.code(r.ai_basis or "")
         for take_id in update.take_ids:
             if take_id not in skip:
                 self.tags[self.row_of[take_id]] = update.tags.get(take_id, ())
-        for key in ("signals", "shot", "default", "tags"):
+        for key in ("signals", "shot", "default", "tags", "ai"):
             self._rank_cache.pop(key, None)
         return True
 
@@ -363,6 +385,8 @@ class Catalog:
             return ", ".join(self.tags[i])
         if key == "signals":
             return self.brokens.values[self.broken[i]].replace(",", ", ") if len(self.broken) else ""
+        if key == "ai":
+            return ai_cell(int(self.ai[i]), self.bases.values[self.ai_basis[i]])
         if key == "reviewer":
             return self.reviewers.get(int(self.reviewer[i]), "")
         if key == "date":
@@ -412,6 +436,8 @@ class Catalog:
                 if value and (f.broken == "any" or f.broken in value.split(","))
             ]  # fmt: skip
             keep &= np.isin(self.broken, codes)
+        if f.ai:
+            keep &= self.ai == AI_CODES.get(f.ai, -1)
         if f.text.strip():
             if text_rows is None:
                 raise ValueError("a text filter needs the rows of its text search")
@@ -474,6 +500,8 @@ class Catalog:
             values = [", ".join(t) for t in self.tags]
         elif key == "signals":
             values = [self.brokens.values[b] or "~" for b in self.broken]
+        elif key == "ai":
+            values = [(int(a), self.bases.values[b]) for a, b in zip(self.ai, self.ai_basis, strict=True)]
         elif key == "reviewer":
             values = [self.reviewers.get(int(r), "").lower() for r in self.reviewer]
         elif key in ("name", "prompt"):

@@ -60,6 +60,8 @@ def describe_filter(f: queries.TakeFilter, stages: Sequence[str]) -> str:
         parts.append(f"“{f.text.strip()}”")
     if f.broken:
         parts.append("looks broken" if f.broken == "any" else f"looks {f.broken}")
+    if f.ai:
+        parts.append({"yes": "AI-generated", "no": "not AI-generated"}.get(f.ai, "AI unknown"))
     if f.ids:
         parts.append(f"{len(f.ids)} chosen takes")
     return " · ".join(parts) or "all takes"

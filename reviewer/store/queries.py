@@ -233,6 +233,7 @@ def take_dict(
         "ai_basis": take.ai_basis,
         "ai_basis_text": take.ai_basis_text,
         "c2pa": c2pa_of(take.evidence),
+        "declaration": take.declaration,
         "stage": stage,
         "stage_position": state.stage_pos,
         "verdict": verdict,

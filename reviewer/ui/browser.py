@@ -470,6 +470,16 @@ class FilterBar(QWidget):
                                                ("flicker", "flicker")]  # fmt: skip
         for look_label, look_value in looks:
             self.looks.addItem(look_label, look_value)
+        self.ai = QComboBox()
+        self.ai.setObjectName("ai-filter")
+        self.ai.setToolTip("AI disclosure: what the takes' evidence, declarations and folder rules say")
+        for ai_label, ai_value in (
+            ("AI: any", None),
+            ("AI: yes", "yes"),
+            ("AI: no", "no"),
+            ("AI: unknown", "unknown"),
+        ):
+            self.ai.addItem(ai_label, ai_value)
         self.audio = QCheckBox("with sound")
         self.audio.setTristate(True)
         self.audio.setCheckState(Qt.CheckState.PartiallyChecked)
@@ -477,7 +487,8 @@ class FilterBar(QWidget):
         grid = QGridLayout(self)
         grid.setContentsMargins(4, 4, 4, 4)
         grid.setSpacing(4)
-        grid.addWidget(self.search, 0, 0, 1, 3)
+        grid.addWidget(self.search, 0, 0, 1, 2)
+        grid.addWidget(self.ai, 0, 2)
         grid.addWidget(self.audio, 0, 3)
         self.boxes = (
             self.stage,
@@ -488,11 +499,13 @@ class FilterBar(QWidget):
             self.reviewer,
             self.model_box,
             self.looks,
+            self.ai,
         )
         for k, w in enumerate(self.boxes):
             w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
             w.setMinimumContentsLength(5)
-            grid.addWidget(w, 1 + k // 4, k % 4)
+            if w is not self.ai:
+                grid.addWidget(w, 1 + k // 4, k % 4)
         for col in range(4):
             grid.setColumnStretch(col, 1)
         self.search.textChanged.connect(self._emit)
@@ -539,6 +552,7 @@ class FilterBar(QWidget):
             has_audio=None if audio == Qt.CheckState.PartiallyChecked else audio == Qt.CheckState.Checked,
             text=self.search.text(),
             broken=self.looks.currentData(),
+            ai=self.ai.currentData(),
         )
 
     def set_value(self, f: queries.TakeFilter) -> None:
@@ -558,6 +572,7 @@ class FilterBar(QWidget):
         choose(self.reviewer, f.reviewers[0] if f.reviewers else None)
         choose(self.model_box, f.models[0] if f.models else None)
         choose(self.looks, f.broken)
+        choose(self.ai, f.ai)
         self.audio.setCheckState(
             Qt.CheckState.PartiallyChecked
             if f.has_audio is None

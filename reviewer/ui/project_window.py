@@ -91,6 +91,7 @@ from reviewer.ui.commands import CheatSheet, CommandPalette, Commands, ShortcutE
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
+from reviewer.ui.disclosure import DisclosureActions
 from reviewer.ui.messages import show_about
 from reviewer.ui.ops import Ops
 from reviewer.ui.player import PREFETCH, PlayerWidget
@@ -298,6 +299,10 @@ class ProjectWindow(QMainWindow):
         self.table.verticalHeader().setDefaultSectionSize(22)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.table.horizontalHeader().setStretchLastSection(True)
+        self.disclosure = DisclosureActions(self)
+        for view in (self.grid, self.table):
+            view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+            view.customContextMenuRequested.connect(lambda pos, v=view: self.disclosure.menu(v, pos))
         self.table.setWordWrap(False)
         self.table.setTextElideMode(Qt.TextElideMode.ElideRight)
         for col, width in enumerate((70, 200, 70, 90, 60, 130, 100, 300, 80, 150, 80, 140, 90, 80, 130)):
@@ -389,6 +394,7 @@ class ProjectWindow(QMainWindow):
         self.panel.tag_added.connect(self._tag_added)
         self.panel.note_added.connect(self.add_note)
         self.panel.shot_chosen.connect(self.move_to_shot)
+        self.panel.ai_declared.connect(self.disclosure.declare)
         self.shots_dock = self._dock(
             "Shots", "shots-dock", self.shot_board, Qt.DockWidgetArea.LeftDockWidgetArea
         )
@@ -521,6 +527,12 @@ class ProjectWindow(QMainWindow):
             "view.zoom": self.player.toggle_zoom,
             "view.proxy": self.toggle_proxy,
             "analysis.sensitivity": self.cycle_sensitivity,
+            "disclosure.generated": lambda: self.disclosure.declare("yes"),
+            "disclosure.not_generated": lambda: self.disclosure.declare("no"),
+            "disclosure.unknown": lambda: self.disclosure.declare("unknown"),
+            "disclosure.evidence": lambda: self.disclosure.declare("evidence"),
+            "disclosure.folder_not_generated": lambda: self.disclosure.folder_rule("no"),
+            "disclosure.folder_generated": lambda: self.disclosure.folder_rule("yes"),
             "session.play_once": self.playback.toggle_play_once,
             "cut.next_shot": lambda: self.cut_view.shot_step(+1),
             "cut.previous_shot": lambda: self.cut_view.shot_step(-1),

@@ -41,6 +41,15 @@ ELIDE_AT = 240
 _LONG_RUN = re.compile(r"\S{24,}")
 
 
+EVIDENCE = "evidence"
+DECLARE_CHOICES = (
+    ("As the evidence says", EVIDENCE),
+    ("Declare: AI-generated", "yes"),
+    ("Declare: not AI-generated", "no"),
+    ("Declare: unknown", "unknown"),
+)
+
+
 def breakable(text: str) -> str:
     """Long unbroken runs (paths, hashes, JSON) get break opportunities so a narrow panel can wrap them."""
     return _LONG_RUN.sub(lambda m: re.sub(r"([/_\-.,:])", "\\1\u200b", m.group(0)), text)
@@ -93,6 +102,7 @@ class TaggingPanel(QScrollArea):
     tag_added = Signal(str)
     note_added = Signal(str)
     shot_chosen = Signal(str)
+    ai_declared = Signal(str, str)  # yes / no / unknown / evidence, and why
 
     def __init__(self) -> None:
         super().__init__()
@@ -191,6 +201,31 @@ class TaggingPanel(QScrollArea):
         findings_layout.addWidget(self.findings)
         layout.addWidget(self.findings_box)
 
+        self.ai_box = QGroupBox("AI disclosure")
+        ai_layout = QVBoxLayout(self.ai_box)
+        self.ai_basis = plain_label(object_name="ai-basis")
+        self.ai_basis.setToolTip(
+            tip("Whether the take is AI-generated, and on what evidence (see the README)")
+        )
+        ai_layout.addWidget(self.ai_basis)
+        declare_row = QHBoxLayout()
+        self.ai_choice = QComboBox()
+        self.ai_choice.setObjectName("ai-declare")
+        self.ai_choice.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        for label, value in DECLARE_CHOICES:
+            self.ai_choice.addItem(label, value)
+        self.ai_choice.setToolTip(
+            tip("Declare it yourself where the file has no evidence (logged: who, when, why)")
+        )
+        self.ai_why = QLineEdit()
+        self.ai_why.setObjectName("ai-why")
+        self.ai_why.setPlaceholderText("why (optional)")
+        declare_row.addWidget(self.ai_choice, 1)
+        declare_row.addWidget(self.ai_why, 1)
+        ai_layout.addLayout(declare_row)
+        self.ai_choice.activated.connect(self._declare)
+        layout.addWidget(self.ai_box)
+
         prov = QGroupBox("Provenance")
         form = QFormLayout(prov)
         self.generator = plain_label(object_name="generator")
@@ -270,6 +305,8 @@ class TaggingPanel(QScrollArea):
             self.tag_entry,
             self.note_entry,
             self.shot,
+            self.ai_choice,
+            self.ai_why,
         ):
             w.setEnabled(enabled)
         if take is None:
@@ -283,6 +320,7 @@ class TaggingPanel(QScrollArea):
                 label.setText("—")
             self.findings.setText("")
             self.findings_box.hide()
+            self.ai_basis.setText("—")
             for long in (self.prompt, self.negative, self.params):
                 long.set_text("")
             return
@@ -315,12 +353,29 @@ class TaggingPanel(QScrollArea):
         params = take.get("params") or {}
         self.params.set_text(json.dumps(params, ensure_ascii=False, sort_keys=True) if params else "")
         self.show_findings(take.get("signals"))
+        self.show_disclosure(take)
         fps = take.get("fps", "")
         self.media.setText(
             f"{take.get('width')}×{take.get('height')} · {take.get('video_codec')} · {fps} fps · "
             f"{take.get('frame_count')} frames{' · sound' if take.get('has_audio') else ''}\n"
             + breakable(str(take.get("path", "")))
         )
+
+    def show_disclosure(self, take: dict[str, Any]) -> None:
+        """Generated or not, on what basis, in plain text; the choice shows the declaration in effect."""
+        ai = take.get("ai_generated")
+        word = "AI-generated" if ai else "Not AI-generated" if ai is False else "Unknown"
+        basis = take.get("ai_basis_text") or take.get("ai_basis") or ""
+        self.ai_basis.setText(breakable(for_terminal(f"{word} — {basis}" if basis else word)))
+        declared = (take.get("declaration") or {}).get("ai")
+        k = self.ai_choice.findData(declared if declared else EVIDENCE)
+        self.ai_choice.setCurrentIndex(max(0, k))
+
+    def _declare(self, index: int) -> None:
+        value = self.ai_choice.itemData(index)
+        if self.take is not None and value:
+            self.ai_declared.emit(str(value), self.ai_why.text().strip())
+            self.ai_why.clear()
 
     def show_findings(self, signals: dict[str, Any] | None) -> None:
         """What the analysis found and why: the reasons the take looks broken, what is worth a look,

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import update
 
 from reviewer.review.catalog import COLUMN_KEYS, Catalog, read_update
 from reviewer.review.decisions import Decision, decide, move_to_shot, undo
@@ -32,6 +33,9 @@ def filled_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
             (10, "black"),
         ):
             session.add(m.TakeAnalysis(take_id=take_id, version=1, content_hash="x", broken=broken, data={}))
+        # AI disclosures of every kind: a third generated, a third not, the rest unknown
+        session.execute(update(m.Take).where(m.Take.id % 3 == 0).values(ai_generated=True, ai_basis="c2pa"))
+        session.execute(update(m.Take).where(m.Take.id % 3 == 1).values(ai_generated=False, ai_basis="rule"))
     project.close()
     return path
 
@@ -84,6 +88,9 @@ FILTERS = [
     queries.TakeFilter(broken="any"),
     queries.TakeFilter(broken="cut"),
     queries.TakeFilter(broken="frozen", shots=("SH060",)),
+    queries.TakeFilter(ai="yes"),
+    queries.TakeFilter(ai="no", stage=0, status="pending"),
+    queries.TakeFilter(ai="unknown", shots=("SH010",)),
 ]
 
 
