@@ -488,16 +488,14 @@ def cmd_disclosure(args: argparse.Namespace) -> int:
                 for_terminal(f"default for takes without evidence: {args.default} ({changed} takes changed)")
             )
         if args.trust_anchors is not None:
-            if args.trust_anchors and not Path(args.trust_anchors).expanduser().is_file():
-                raise KnownError(f"No file {args.trust_anchors}")
-            project.set_setting(
-                TRUST_KEY, str(Path(args.trust_anchors).expanduser().resolve()) if args.trust_anchors else ""
-            )
-            print(
-                "trust anchors set: ingest again to read the manifests with them"
-                if args.trust_anchors
-                else "trust anchors cleared"
-            )
+            from reviewer.ingest.ingest import set_trust_anchors
+
+            pem = Path(args.trust_anchors) if args.trust_anchors else None
+            again = set_trust_anchors(project, pem)
+            print(for_terminal(
+                (f"trust anchors set to {pem}" if pem else "trust anchors cleared")
+                + f"; {again} signed takes are read again by the next ingest"
+            ))  # fmt: skip
         if args.no_signing:
             project.set_setting(SIGNING_KEY, None)
         elif args.sign_cert or args.sign_key:

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -601,6 +601,30 @@ def trust_anchors(project: Project) -> str:
         return Path(where).expanduser().read_text(encoding="ascii", errors="replace")
     except OSError as exc:
         raise KnownError(f"Cannot read the C2PA trust anchors {where}: {exc.strerror or exc}") from None
+
+
+def set_trust_anchors(project: Project, pem: Path | None) -> int:
+    """Trust C2PA signers chaining to the certificates in ``pem`` (None: trust none). Takes whose files
+    carry a manifest are read again by the next ingest, which judges them by the new anchors; returns
+    how many."""
+    if pem is not None:
+        pem = pem.expanduser().resolve()
+        try:
+            pem.read_text(encoding="ascii", errors="replace")
+        except OSError as exc:
+            raise KnownError(f"Cannot read the C2PA trust anchors {pem}: {exc.strerror or exc}") from None
+    with project.session() as session:
+        session.merge(m.Setting(key=TRUST_KEY, value=str(pem) if pem else ""))
+        signed = [
+            take_id
+            for take_id, evidence in session.execute(select(m.Take.id, m.Take.evidence))
+            if any(isinstance(e, dict) and str(e.get("kind", "")).startswith("c2pa") for e in evidence or [])
+        ]
+        for start in range(0, len(signed), 500):
+            session.execute(
+                update(m.Take).where(m.Take.id.in_(signed[start : start + 500])).values(mtime=-1.0)
+            )
+    return len(signed)
 
 
 def ingest(project: Project, paths: Iterable[Path], **kwargs: Any) -> IngestReport:

@@ -132,6 +132,7 @@ def category(command: str) -> str:
         "team": "Team",
         "survey": "Survey",
         "analysis": "Analysis",
+        "disclosure": "AI disclosure",
     }.get(command.split(".", 1)[0], "Other")
 
 

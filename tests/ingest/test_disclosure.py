@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from reviewer.ingest.ingest import TRUST_KEY, ingest
+from reviewer.errors import KnownError
+from reviewer.ingest.ingest import TRUST_KEY, ingest, set_trust_anchors
 from reviewer.review import disclosure
 from reviewer.review.decisions import history, undo
 from reviewer.store import models as m
@@ -243,3 +244,44 @@ def test_from_declaring_plates_to_signed_selects_and_verify(
     veo.write_bytes(bytes(tampered))
     code, out = run(capsys, "verify", str(veo))
     assert code == 1 and "INVALID" in out and "mismatch" in out
+
+
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")  # Adobe's XMP box in ISO BMFF
+
+
+def with_xmp(src: Path, dst: Path, source_type: str) -> Path:
+    """``src`` with an XMP packet in a top-level uuid box at its end, as Adobe's tools write it."""
+    packet = (
+        '<?xpacket begin="\ufeff" id="W5M0MpCehiHzreSzNTczkc9d"?><x:xmpmeta xmlns:x="adobe:ns:meta/">'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"><rdf:Description rdf:about="" '
+        'xmlns:Iptc4xmpExt="http://iptc.org/std/Iptc4xmpExt/2008-02-29/" Iptc4xmpExt:DigitalSourceType='
+        f'"http://cv.iptc.org/newscodes/digitalsourcetype/{source_type}"/></rdf:RDF></x:xmpmeta>'
+        '<?xpacket end="w"?>'
+    ).encode()
+    box = (8 + 16 + len(packet)).to_bytes(4, "big") + b"uuid" + XMP_UUID + packet
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    dst.write_bytes(src.read_bytes() + box)
+    return dst
+
+
+def test_iptc_source_type_in_xmp(project: Project, tmp_path: Path, clip: ClipFactory) -> None:
+    base = clip(".mp4", codec="h264", seed=26, frames=6, width=160, height=90)
+    media = tmp_path / "xmp"
+    with_xmp(base, media / "firefly.mp4", "compositeWithTrainedAlgorithmicMedia")
+    with_xmp(base, media / "camera.mp4", "digitalCapture")
+    ingest(project, [media], workers=0)
+    t = takes(project)
+    assert (t["firefly.mp4"].ai_generated, t["firefly.mp4"].ai_basis) == (True, "iptc")
+    assert "compositeWithTrainedAlgorithmicMedia" in t["firefly.mp4"].ai_basis_text
+    assert (t["camera.mp4"].ai_generated, t["camera.mp4"].ai_basis) == (False, "iptc")
+
+
+def test_new_trust_anchors_read_the_signed_takes_again(project: Project, footage: Path) -> None:
+    ingest(project, [footage], workers=0)
+    assert takes(project)["veo_take.mp4"].ai_basis == "c2pa-untrusted"
+    assert set_trust_anchors(project, footage.parent / "ca.pem") == 3  # the two signed, the damaged one
+    report = ingest(project, [footage], workers=0)
+    assert report.updated == 3
+    assert takes(project)["veo_take.mp4"].ai_basis == "c2pa"
+    with pytest.raises(KnownError, match="Cannot read the C2PA trust anchors"):
+        set_trust_anchors(project, footage / "nowhere.pem")
