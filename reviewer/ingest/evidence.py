@@ -16,16 +16,19 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from reviewer.ingest.provenance import Provenance, clean_text
 from reviewer.media import credentials
 from reviewer.store.disclosure import EVIDENCE_KINDS, REPORT_ONLY
 
 AIGC_LABELS = {"1": "generated", "2": "possibly generated", "3": "suspected generated"}
-# XMP sits at the start or the end of a file (MP4: a uuid box or moov/udta; PNG/GIF: a text chunk):
-# reading the first and the last few MB finds it without reading a whole take.
-XMP_SPAN = 4 * 1024 * 1024
+# XMP in MP4 and MOV is a top-level uuid box, found by walking the boxes; elsewhere (PNG, GIF: a text
+# chunk) it sits near the start or the end, and the first and last MB are searched.
+XMP_SPAN = 1024 * 1024
+XMP_UUID = bytes.fromhex("BE7ACFCB97A942E89C71999491E3AFAC")  # Adobe's XMP box in ISO BMFF
+MAX_XMP = 4 * 1024 * 1024
+MAX_BOXES = 10_000
 _XMP_SOURCE = re.compile(rb"Iptc4xmpExt:DigitalSourceType\s*(?:=\s*[\"']|>)\s*([^\"'<\s]{1,200})")
 
 
@@ -71,18 +74,47 @@ def from_aigc(tags: dict[str, str]) -> dict[str, Any] | None:
     )
 
 
+def _bmff_xmp(f: BinaryIO, size: int) -> bytes | None:
+    """The XMP packet of an ISO BMFF file (MP4, MOV): Adobe's top-level uuid box, found by walking the
+    top-level boxes (a few reads, whatever the file's size); None when the file is not BMFF."""
+    at, boxes = 0, 0
+    while at + 8 <= size and boxes < MAX_BOXES:
+        f.seek(at)
+        header = f.read(32)
+        if len(header) < 8:
+            return b""
+        length, kind = int.from_bytes(header[:4], "big"), header[4:8]
+        if boxes == 0 and kind != b"ftyp":
+            return None
+        head = 8
+        if length == 1 and len(header) >= 16:
+            length, head = int.from_bytes(header[8:16], "big"), 16
+        elif length == 0:
+            length = size - at
+        if length < head:
+            return b""
+        if kind == b"uuid" and header[head : head + 16] == XMP_UUID:
+            f.seek(at + head + 16)
+            return f.read(min(length - head - 16, MAX_XMP))
+        at, boxes = at + length, boxes + 1
+    return b""
+
+
 def from_xmp(path: Path) -> dict[str, Any] | None:
     try:
         with open(path, "rb") as f:
-            head = f.read(XMP_SPAN)
             size = f.seek(0, 2)
-            tail = b""
-            if size > XMP_SPAN:
-                f.seek(max(XMP_SPAN, size - XMP_SPAN))
-                tail = f.read(XMP_SPAN)
+            packet = _bmff_xmp(f, size)
+            if packet is None:  # PNG, GIF, WebP, AVI...: the packet is near the start or the end
+                f.seek(0)
+                packet = f.read(XMP_SPAN)
+                if size > XMP_SPAN:
+                    f.seek(max(XMP_SPAN, size - XMP_SPAN))
+                    packet += f.read(XMP_SPAN)
     except OSError:
         return None
-    match = _XMP_SOURCE.search(head) or _XMP_SOURCE.search(tail)
+    at = packet.find(b"Iptc4xmpExt:DigitalSourceType")
+    match = _XMP_SOURCE.match(packet, at) if at >= 0 else None
     if match is None:
         return None
     source = credentials.short_type(match.group(1).decode("ascii", "replace"))

@@ -285,3 +285,17 @@ def test_new_trust_anchors_read_the_signed_takes_again(project: Project, footage
     assert takes(project)["veo_take.mp4"].ai_basis == "c2pa"
     with pytest.raises(KnownError, match="Cannot read the C2PA trust anchors"):
         set_trust_anchors(project, footage / "nowhere.pem")
+
+
+def test_xmp_outside_iso_bmff_is_found_near_the_start(tmp_path: Path) -> None:
+    from reviewer.ingest.evidence import from_xmp
+
+    gif = tmp_path / "a.gif"
+    gif.write_bytes(b"GIF89a" + bytes(100) + b'<x:xmpmeta Iptc4xmpExt:DigitalSourceType="http://cv.iptc.org/'
+                    b'newscodes/digitalsourcetype/trainedAlgorithmicMedia"/>' + bytes(3 * 1024 * 1024))  # fmt: skip
+    found = from_xmp(gif)
+    assert found is not None and found["ai"] is True and found["kind"] == "iptc"
+    # a box claiming to be larger than the file, or an endless chain of boxes, ends the walk: nothing found
+    hostile = tmp_path / "h.mp4"
+    hostile.write_bytes((24).to_bytes(4, "big") + b"ftypisom" + bytes(12) + (2**31).to_bytes(4, "big") + b"uuid")
+    assert from_xmp(hostile) is None
