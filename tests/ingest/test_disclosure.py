@@ -297,5 +297,7 @@ def test_xmp_outside_iso_bmff_is_found_near_the_start(tmp_path: Path) -> None:
     assert found is not None and found["ai"] is True and found["kind"] == "iptc"
     # a box claiming to be larger than the file, or an endless chain of boxes, ends the walk: nothing found
     hostile = tmp_path / "h.mp4"
-    hostile.write_bytes((24).to_bytes(4, "big") + b"ftypisom" + bytes(12) + (2**31).to_bytes(4, "big") + b"uuid")
+    hostile.write_bytes(
+        (24).to_bytes(4, "big") + b"ftypisom" + bytes(12) + (2**31).to_bytes(4, "big") + b"uuid"
+    )
     assert from_xmp(hostile) is None
