@@ -62,19 +62,19 @@ def gui(path: Path) -> None:
     rss_before = rss_mb()
     started = time.perf_counter()
     window = ProjectWindow(open_project(path))
-    window.analysis_started = True  # the rows have no files: no analysis pass competing for the cores
+    window.analysis.started = True  # the rows have no files: no analysis pass competing for the cores
     window.resize(1600, 1000)
     window.show()
     while window.model.rowCount() == 0:
         app.processEvents()
     window.repaint()
     first_screen = time.perf_counter() - started
-    while not window.complete:
+    while not window.listing.complete:
         app.processEvents()
         time.sleep(0.001)
     window.repaint()
     complete = time.perf_counter() - started
-    total = len(window.catalog) if window.catalog else 0
+    total = len(window.listing.catalog) if window.listing.catalog else 0
     print(f"  open {total:,} takes: first screen painted in {first_screen * 1000:.0f} ms (target <= 1000 ms); "
           f"every take indexed for filters in {complete * 1000:.0f} ms")  # fmt: skip
 
@@ -92,7 +92,7 @@ def gui(path: Path) -> None:
     for _round in range(3):
         for f in filters:
             t = time.perf_counter()
-            window.set_filter(f)
+            window.listing.set_filter(f)
             window.table.viewport().repaint()
             ours.append((time.perf_counter() - t) * 1000)
             with window.project.sessions() as session:
@@ -106,8 +106,8 @@ def gui(path: Path) -> None:
     text_times = []
     for word in ("truck", "golden retriever", "drone", "coffee cup", "rain"):
         t = time.perf_counter()
-        window.set_filter(queries.TakeFilter(text=word))
-        while window.filter.text != word or word not in window.text_cache:
+        window.listing.set_filter(queries.TakeFilter(text=word))
+        while window.listing.filter.text != word or word not in window.listing.text_cache:
             app.processEvents()
             time.sleep(0.0005)
         app.processEvents()
@@ -118,7 +118,7 @@ def gui(path: Path) -> None:
 
     # Scroll the whole grid once (tiles painted all the way down), then memory.
     window.browser_stack.setCurrentWidget(window.grid)
-    window.set_filter(queries.TakeFilter())
+    window.listing.set_filter(queries.TakeFilter())
     bar = window.grid.verticalScrollBar()
     for value in range(0, bar.maximum() + 1, max(1, bar.maximum() // 200)):
         bar.setValue(value)
@@ -128,14 +128,14 @@ def gui(path: Path) -> None:
           f"(target <= 600 MB; {rss_before:.0f} MB before the window)")  # fmt: skip
 
     # Decisions: the commit alone (what makes it durable), then the whole key press in a session.
-    window.set_filter(queries.TakeFilter(stage=0, status="pending"))
+    window.listing.set_filter(queries.TakeFilter(stage=0, status="pending"))
     ids = window.model.take_ids()
     commits = []
     for take_id in ids[-300:]:
         t = time.perf_counter()
         decide(window.project, take_id, Decision(rating=3), window.reviewer)
         commits.append((time.perf_counter() - t) * 1000)
-    window.start_session()
+    window.triage.start()
     presses = []
     for k in range(300):
         target = QApplication.focusWidget() or window

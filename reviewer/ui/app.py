@@ -124,10 +124,10 @@ def _load_and_quit(app: QApplication, target: str) -> int:
         print(f"reviewer: {for_terminal(exc, newlines=True)}", file=sys.stderr)
         return 1
     window = ProjectWindow(project)
-    window.analysis_started = True  # a smoke test opens and leaves; it does not analyse
+    window.analysis.started = True  # a smoke test opens and leaves; it does not analyse
     window.show()
     timer = QTimer()
-    timer.timeout.connect(lambda: app.quit() if window.complete else None)
+    timer.timeout.connect(lambda: app.quit() if window.listing.complete else None)
     timer.start(50)
     deadline = QTimer()  # an object, not a single shot: it must not fire into whatever runs later
     deadline.setSingleShot(True)
@@ -138,5 +138,8 @@ def _load_and_quit(app: QApplication, target: str) -> int:
     deadline.stop()
     window.close()
     shown = secrets.redact(target)
-    print(f"opened {shown}: {len(window.catalog) if window.catalog else 0} takes loaded", file=sys.stderr)
+    print(
+        f"opened {shown}: {len(window.listing.catalog) if window.listing.catalog else 0} takes loaded",
+        file=sys.stderr,
+    )
     return code

@@ -52,7 +52,7 @@ class BinsDock:
     def clicked(self, index: QModelIndex) -> None:
         f = self.model.data(index, Qt.ItemDataRole.UserRole)
         if isinstance(f, queries.TakeFilter):
-            self.w.set_filter(f)
+            self.w.listing.set_filter(f)
 
     def builtin(self, cat: Catalog) -> list[tuple[str, queries.TakeFilter]]:
         out = [("All takes", queries.TakeFilter())]
@@ -76,7 +76,7 @@ class BinsDock:
             items.append((name, f, int(cat.mask(f).sum()), False))
         for name, data in sorted(load_bins(w.project).items(), key=lambda kv: kv[0].lower()):
             f = filter_from_dict(data)
-            rows = w.text_cache.get(f.text.strip()) if f.text.strip() else None
+            rows = w.listing.text_cache.get(f.text.strip()) if f.text.strip() else None
             if f.text.strip() and rows is None:
                 w.tasks.run(text_rows, w.project, cat, f.text.strip(), done=self._text_found)
                 count = -1
@@ -87,7 +87,7 @@ class BinsDock:
 
     def _text_found(self, result: tuple[str, np.ndarray]) -> None:
         text, rows = result
-        self.w._remember_text(text, rows)
+        self.w.listing.remember_text(text, rows)
         self.w.bin_timer.start()
 
     def save_current(self) -> None:
@@ -95,13 +95,13 @@ class BinsDock:
         name, ok = QInputDialog.getText(w, "Save bin", "Name of the smart bin for this filter:")
         if ok and name.strip():
             try:
-                save_bin(w.project, name, w.filter)
+                save_bin(w.project, name, w.listing.filter)
             except KnownError as exc:
                 warn(w, "Save bin", str(exc))
-            w._refresh_counts()
+            w.listing.refresh_counts()
 
     def delete_current(self) -> None:
         name = self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole + 1)  # saved bins only
         if name:
             delete_bin(self.w.project, str(name))
-            self.w._refresh_counts()
+            self.w.listing.refresh_counts()

@@ -34,11 +34,15 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QGridLayout,
+    QHeaderView,
     QLineEdit,
     QListView,
     QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
+    QTableView,
+    QToolBar,
+    QToolButton,
     QWidget,
 )
 
@@ -48,7 +52,7 @@ from reviewer.review.session import describe_filter
 from reviewer.store import queries
 from reviewer.ui.shot_board import TAKE_IDS_MIME, encode_take_ids
 from reviewer.ui.tasks import Tasks
-from reviewer.ui.text import tip
+from reviewer.ui.text import plain_label, tip
 
 POSTER = QSize(192, 108)
 TILE = QSize(POSTER.width() + 12, POSTER.height() + 34)
@@ -425,6 +429,68 @@ class GridView(QListView):
                 if old is not None:
                     self.update(self.take_model.index(old[0], 1))
         return super().eventFilter(watched, event)
+
+
+COLUMN_WIDTHS = (70, 200, 70, 90, 60, 130, 100, 300, 80, 150, 80, 140, 90, 80, 130)
+
+
+class TakeTable(QTableView):
+    """The same takes as the grid, as a table: one row a take, sorted by a click on a column's head;
+    it shares the grid's selection, so the two never disagree on what is selected or current."""
+
+    def __init__(self, grid: GridView) -> None:
+        super().__init__()
+        self.setObjectName("take-table")
+        self.setModel(grid.take_model)
+        self.setSelectionModel(grid.selectionModel())
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.setDragEnabled(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragOnly)
+        self.setSortingEnabled(True)
+        self.sortByColumn(-1, Qt.SortOrder.AscendingOrder)
+        self.verticalHeader().hide()
+        self.verticalHeader().setDefaultSectionSize(22)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        self.horizontalHeader().setStretchLastSection(True)
+        self.setWordWrap(False)
+        self.setTextElideMode(Qt.TextElideMode.ElideRight)
+        for col, width in enumerate(COLUMN_WIDTHS):
+            self.setColumnWidth(col, width)
+
+
+class FunnelBar(QToolBar):
+    """The stages left to right with live counts; a click shows what waits at that stage."""
+
+    def __init__(self, chosen: Callable[[int], None]) -> None:
+        super().__init__("Funnel")
+        self.setObjectName("funnel-bar")
+        self.setMovable(False)
+        self.chosen = chosen
+        self.buttons: list[QToolButton] = []
+        self.total = plain_label()
+        self.total.setObjectName("funnel")
+        self.addWidget(self.total)
+
+    def set_funnel(self, funnel: queries.Funnel, problems: int) -> None:
+        if len(self.buttons) != len(funnel.stages):
+            for b in self.buttons:
+                b.deleteLater()
+            self.buttons = []
+            for k in range(len(funnel.stages)):
+                button = QToolButton()
+                button.setObjectName(f"stage-{k}")
+                button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+                button.clicked.connect(lambda _=False, s=k: self.chosen(s))
+                self.addWidget(button)
+                self.buttons.append(button)
+        for button, s in zip(self.buttons, funnel.stages, strict=True):
+            button.setText(
+                f"→ {s.name}: {s.reached:,}  ({s.pending:,} to do · {s.kept:,} kept · {s.rejected:,} out)"
+            )
+            button.setToolTip(tip(f"Show the takes waiting at {s.name}"))
+        extra = f"   ·   {problems} unreadable files" if problems else ""
+        self.total.setText(f"{funnel.total:,} takes{extra}   ·   selected {funnel.selected:,}  ")
 
 
 STATUS_CHOICES = (

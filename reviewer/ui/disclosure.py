@@ -34,7 +34,7 @@ class DisclosureActions(QObject):
     def declare(self, ai: str, why: str = "") -> None:
         """Declare the targets (the selection, the survey's cursor cell, the take on screen)."""
         w = self.window
-        ids = w.targets()
+        ids = w.listing.targets()
         if not ids:
             return
         label = f"Declared {SAID[ai]}"
@@ -42,13 +42,13 @@ class DisclosureActions(QObject):
                   said=f"{len(ids)} take{'s' if len(ids) != 1 else ''}: {SAID[ai]} (Ctrl+Z undoes)")  # fmt: skip
 
     def folder_of_current(self) -> Path | None:
-        return self._folder_of(self.window.current_id)
+        return self._folder_of(self.window.listing.current_id)
 
     def _folder_of(self, take_id: int | None) -> Path | None:
         """The folder holding the take's file on this workstation."""
         if take_id is None:
             return None
-        row = self.window.current_row
+        row = self.window.listing.current_row
         if not (row and row.get("id") == take_id):
             with self.window.project.sessions() as session:
                 row = next(queries.take_rows(session, [take_id]), None)
@@ -65,8 +65,8 @@ class DisclosureActions(QObject):
 
         def done(result: tuple[Any, int]) -> None:
             rule, covered = result
-            w.reload()
-            w.analysis_label.setText(f"{rule.text()}: {covered} takes now, and new takes in it")
+            w.listing.reload()
+            w.analysis.label.setText(f"{rule.text()}: {covered} takes now, and new takes in it")
 
         def failed(exc: Exception) -> None:
             w.status_label.setText(str(exc))
@@ -82,12 +82,14 @@ class DisclosureActions(QObject):
 
     def build_menu(self, view: QAbstractItemView, pos: QPoint) -> QMenu | None:
         index = view.indexAt(pos)
-        clicked = self.window.model.take_id(index.row()) if index.isValid() else self.window.current_id
+        clicked = (
+            self.window.model.take_id(index.row()) if index.isValid() else self.window.listing.current_id
+        )
         if index.isValid() and not view.selectionModel().isSelected(index):
             view.setCurrentIndex(index)
         if clicked is None:
             return None
-        n = len(self.window.targets())
+        n = len(self.window.listing.targets())
         menu = QMenu(view)
         menu.setObjectName("disclosure-menu")
         takes = f"{n} takes" if n != 1 else "this take"

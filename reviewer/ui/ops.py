@@ -47,8 +47,12 @@ class Ops(QObject):
             return None
         if change.event_ids:
             self.undo_stack.push(UndoEntry(label, change.event_ids, sorted(change.take_ids)))
-        self.changed.emit(change, initiator)
+        self.tell(change, initiator)
         text = said(change) if callable(said) else said
         if text:
             self.say(text)
         return change
+
+    def tell(self, change: Change, initiator: object = None) -> None:
+        """A change already made (a decision's own path, an undo, a redo): every view hears of it."""
+        self.changed.emit(change, initiator)

@@ -58,18 +58,18 @@ class SessionPlayback(QObject):
     def change_speed(self, direction: int) -> bool:
         """[ and ] in a session: the session's speed, among 1x, 1.5x, 2x and 3x; False outside a session."""
         w = self.w
-        if w.session is None or w.view.stage not in ("player", "survey"):
+        if w.triage.session is None or w.view.stage not in ("player", "survey"):
             return False
         now = w.view.session_speed
         steps = [s for s in SPEEDS if (s > now if direction > 0 else s < now)]
         if steps:
             w.view.session_speed = steps[0] if direction > 0 else steps[-1]
-            QSettings().setValue(speed_key(w.session.stage_name), w.view.session_speed)
+            QSettings().setValue(speed_key(w.triage.session.stage_name), w.view.session_speed)
             if w.view.stage == "survey":
                 w.survey.view.set_speed(w.view.session_speed)
             else:
                 w.player.play_at(w.view.session_speed, loop=not self.play_once)
-            w._update_session_bar()
+            w.triage.update_bar()
         return True
 
     def toggle_play_once(self) -> None:
@@ -81,16 +81,16 @@ class SessionPlayback(QObject):
             else "Each take loops until it has a verdict"
         )
         engine = self.w.player.engine
-        if self.w.session is not None and engine is not None:
+        if self.w.triage.session is not None and engine is not None:
             engine.set_loop(not self.play_once)
-        self.w._update_session_bar()
+        self.w.triage.update_bar()
 
     # --- the take on screen -----------------------------------------------------------------
 
     def take_shown(self, take: dict[str, Any]) -> None:
         """A take is on the player: in a session it plays at once; its badge says what is recorded."""
         w = self.w
-        if w.session is not None and w.view.stage == "player":
+        if w.triage.session is not None and w.view.stage == "player":
             w.player.play_at(w.view.session_speed, loop=not self.play_once, from_start=True)
         self.show_badge(take)
 
@@ -99,8 +99,8 @@ class SessionPlayback(QObject):
             self.w.player.set_badge("")
             return
         w, take_id = self.w, int(take["id"])
-        if w.session is not None:
-            verdict = w.session.verdict(take_id)
+        if w.triage.session is not None:
+            verdict = w.triage.session.verdict(take_id)
         elif take.get("verdict") == m.VERDICT_REJECT:
             verdict = m.VERDICT_REJECT
         else:
@@ -112,8 +112,8 @@ class SessionPlayback(QObject):
 
     def _ended(self) -> None:
         w = self.w
-        if self.play_once and w.session is not None and w.view.stage == "player":
-            w.go_to_take(+1)
+        if self.play_once and w.triage.session is not None and w.view.stage == "player":
+            w.listing.go_to_take(+1)
 
     # --- full screen ------------------------------------------------------------------------
 
@@ -131,7 +131,7 @@ class SessionPlayback(QObject):
         w.browser.hide()
         w.menuBar().hide()
         w.statusBar().hide()
-        w.stage_area.show()
+        w.stage.area.show()
         w.showFullScreen()
         w.status_label.setText("Full screen: Escape leaves")
 

@@ -31,7 +31,7 @@ class ShotsDock:
     def __init__(self, window: Any) -> None:
         self.w = window
         self.model = ShotBoardModel()
-        self.model.takes_dropped.connect(lambda code, ids: window._move_takes(ids, code))
+        self.model.takes_dropped.connect(lambda code, ids: window.deciding.move_takes(ids, code))
         self.board = ShotBoard(self.model)
         self.view = self.board.view
         self.view.clicked.connect(self.shot_clicked)
@@ -45,21 +45,21 @@ class ShotsDock:
 
     def shot_clicked(self, index: QModelIndex) -> None:
         code = self.model.code_at(index.row())
-        self.w.set_filter(dataclasses.replace(self.w.filter, shots=(code,) if code else ()))
+        self.w.listing.set_filter(dataclasses.replace(self.w.listing.filter, shots=(code,) if code else ()))
 
     def changed(self, renamed: dict[str, str] | None = None) -> None:
         """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
-        if self.w.catalog is not None:
+        if self.w.listing.catalog is not None:
             with self.w.project.engine.connect() as conn:
-                self.w.catalog.shots_changed(conn, renamed)
-            if renamed and self.w.filter.shots:
-                self.w.filter = dataclasses.replace(
-                    self.w.filter, shots=tuple(renamed.get(c, c) for c in self.w.filter.shots)
+                self.w.listing.catalog.shots_changed(conn, renamed)
+            if renamed and self.w.listing.filter.shots:
+                self.w.listing.filter = dataclasses.replace(
+                    self.w.listing.filter, shots=tuple(renamed.get(c, c) for c in self.w.listing.filter.shots)
                 )
-            self.w._apply_filter(keep_current=True)
-        self.w.panel.set_vocabulary(self.w.defects, self.w.tags, self.w._shot_codes())
-        self.w._refresh_choices()
-        self.w.filter_bar.set_value(self.w.filter)
+            self.w.listing.apply_filter(keep_current=True)
+        self.w.panel.set_vocabulary(self.w.listing.defects, self.w.listing.tags, self.w.listing.shot_codes())
+        self.w.listing.refresh_choices()
+        self.w.filter_bar.set_value(self.w.listing.filter)
         self.w.tasks.run(load_board, self.w.project, done=self.model.set_board, key="board")
         self.w.bin_timer.start()
 
@@ -133,7 +133,7 @@ class ShotsDock:
             self._edit("Delete shot", shots.delete_shot, code, said=f"Shot {code} deleted")
 
     def clear_hero(self) -> None:
-        code = self.board.selected_code() or (self.w.current_row or {}).get("shot")
+        code = self.board.selected_code() or (self.w.listing.current_row or {}).get("shot")
         if not code:
             return
         self.w.ops.run(f"Cleared the hero of {code}", shots.clear_hero, self.w.project, code, self.w.reviewer,
@@ -141,19 +141,22 @@ class ShotsDock:
 
     def make_hero(self) -> None:
         """H: the current take becomes its shot's hero, trimmed to the player's in and out points."""
-        if self.w.current_id is None:
+        if self.w.listing.current_id is None:
             return
         lo, hi = self.w.player.timeline.in_point, self.w.player.timeline.out_point
-        shot, name = (self.w.current_row or {}).get("shot"), (self.w.current_row or {}).get("name")
+        shot, name = (
+            (self.w.listing.current_row or {}).get("shot"),
+            (self.w.listing.current_row or {}).get("name"),
+        )
         trim = f", frames {lo if lo is not None else 0}–{hi if hi is not None else 'end'}" if lo or hi else ""
-        self.w.ops.run(f"Hero of {shot}", shots.set_hero, self.w.project, self.w.current_id, lo, hi, self.w.reviewer,
+        self.w.ops.run(f"Hero of {shot}", shots.set_hero, self.w.project, self.w.listing.current_id, lo, hi, self.w.reviewer,
                      said=f"Hero of {shot}: {name}{trim}")  # fmt: skip
 
     def keep_only(self) -> None:
         """Alt+P: keep this take and reject the others of its shot waiting at the same stage."""
-        take_id = self.w.current_id
+        take_id = self.w.listing.current_id
         if take_id is None:
             return
-        name = (self.w.current_row or {}).get("name")
+        name = (self.w.listing.current_row or {}).get("name")
         self.w.ops.run("Kept one, rejected the rest", shots.keep_only, self.w.project, take_id, self.w.reviewer,
                      said=lambda change: f"Kept {name}, rejected {len(change.take_ids) - 1} others of its shot")  # fmt: skip

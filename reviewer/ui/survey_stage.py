@@ -51,16 +51,16 @@ class SurveyStage(QObject):
         if self.active:
             current = self.view.current()
             self.leave()
-            if current is not None and w.session is not None:
-                w.session.go_to(current.take_id)
-                w._select_session_current()
+            if current is not None and w.triage.session is not None:
+                w.triage.session.go_to(current.take_id)
+                w.triage.select_current()
             return
-        if w.session is None:
-            w.start_session()
-            if w.session is None:
+        if w.triage.session is None:
+            w.triage.start()
+            if w.triage.session is None:
                 return
         w.view.stage = "survey"
-        w.stage_area.show()
+        w.stage.area.show()
         w.browser.hide()  # the page gets the window; G brings the browser back beside it
         self.show_page()
 
@@ -73,10 +73,10 @@ class SurveyStage(QObject):
     # --- the page ---------------------------------------------------------------------------
 
     def _stack_of(self, session: Session) -> dict[int, list[int]]:
-        w, cat = self.w, self.w.catalog
-        if not w.fold_stacks or w.stacks is None or cat is None:
+        w, cat = self.w, self.w.listing.catalog
+        if not w.listing.fold_stacks or w.listing.stacks is None or cat is None:
             return {}
-        folded = stacks.fold(cat, w.stacks, cat.rows_of(session.queue))
+        folded = stacks.fold(cat, w.listing.stacks, cat.rows_of(session.queue))
         found: dict[int, list[int]] = {}
         for rep_row, rows in folded.members.items():
             members = [int(cat.ids[r]) for r in rows]
@@ -92,11 +92,11 @@ class SurveyStage(QObject):
 
     def show_page(self, page: survey.Page | None = None, cursor: int = 0) -> None:
         """Show ``page`` (default: the next one from where the session stands), every cell playing."""
-        w, session = self.w, self.w.session
+        w, session = self.w, self.w.triage.session
         if session is None:
             return
         if page is None:
-            w._top_up_claims(need=self.view.size_)  # a page is filled even when a batch is smaller
+            w.triage.top_up_claims(need=self.view.size_)  # a page is filled even when a batch is smaller
         self.page = page or self._build(session)
         with w.project.sessions() as db:
             rows = {r["id"]: r for r in queries.take_rows(db, self.page.cells)}
@@ -126,13 +126,13 @@ class SurveyStage(QObject):
                 self.view.prefetch(list(queries.take_rows(db, upcoming)))
 
     def rule(self) -> str:
-        session = self.w.session
+        session = self.w.triage.session
         assert session is not None
         return survey.page_rule(self.w.project, session.stage_name, session.stage)
 
     def cycle_rule(self) -> None:
         """The page rule of the session's stage, in turn reject, keep, leave (kept in the project)."""
-        session = self.w.session
+        session = self.w.triage.session
         if session is None:
             self.w.status_label.setText(
                 "The page rule is set per stage in a session (or: reviewer survey PROJECT --stage S --rule R)"
@@ -149,7 +149,7 @@ class SurveyStage(QObject):
         self.update_header()
 
     def update_header(self) -> None:
-        session, page = self.w.session, self.page
+        session, page = self.w.triage.session, self.page
         if session is None or page is None:
             return
         cols = survey.columns(self.view.size_)
@@ -163,7 +163,7 @@ class SurveyStage(QObject):
         """``survey.bigger`` (fewer, bigger cells) and ``survey.smaller`` (more, smaller ones)."""
         sizes = survey.SIZES
         index = sizes.index(self.view.size_) + (-1 if delta > 0 else 1)
-        if not 0 <= index < len(sizes) or self.w.session is None:
+        if not 0 <= index < len(sizes) or self.w.triage.session is None:
             return
         self.view.size_ = sizes[index]
         QSettings().setValue(SIZE_KEY, self.view.size_)
@@ -180,10 +180,10 @@ class SurveyStage(QObject):
 
     def recorded(self, take_ids: list[int]) -> None:
         """A decision was recorded on these takes: the cells show it at once."""
-        session = self.w.session
+        session = self.w.triage.session
         if session is None or self.page is None:
             return
-        cat = self.w.catalog
+        cat = self.w.listing.catalog
         for cell in self.page.cells:
             if cell in take_ids or any(t in take_ids for t in self.page.takes(cell)):
                 rating = None
@@ -195,7 +195,7 @@ class SurveyStage(QObject):
 
     def next_page(self) -> None:
         """Enter: the page rule for every unmarked cell, then the next page. One undo entry for the rule."""
-        w, session, page = self.w, self.w.session, self.page
+        w, session, page = self.w, self.w.triage.session, self.page
         if not self.active or session is None or page is None:
             return
         rule = self.rule()
@@ -213,15 +213,15 @@ class SurveyStage(QObject):
             w.undo_stack.push(
                 UndoEntry(label, change.event_ids, ids, verdict, page=(page.cells, page.members))
             )
-            w._rearranging = True
+            w.listing.rearranging = True
             try:
                 for take_id in ids:
                     session.record(take_id, verdict)
                     if verdict == m.VERDICT_REJECT:
                         w.model.remove_take(take_id)
             finally:
-                w._rearranging = False
-            w._after_change(change)
+                w.listing.rearranging = False
+            w.ops.tell(change)
             w.status_label.setText(label)
         self.turn(session, page)
 
@@ -229,11 +229,11 @@ class SurveyStage(QObject):
         survey.turn_page(session, page)
         save_session(self.w.project, self.w.reviewer, session)
         self.show_page()
-        self.w._update_session_bar()
+        self.w.triage.update_bar()
 
     def undone(self, entry: UndoEntry) -> None:
         """Ctrl+Z of a page rule: the page it turned comes back, as it was."""
-        session = self.w.session
+        session = self.w.triage.session
         if not self.active or session is None or entry.page is None:
             return
         cells, members = entry.page
@@ -247,15 +247,15 @@ class SurveyStage(QObject):
 
     def redone(self, entry: UndoEntry) -> None:
         """Redo of a page rule: the page turns again."""
-        session = self.w.session
+        session = self.w.triage.session
         if self.active and session is not None and entry.page is not None and self.page is not None:
             self.turn(session, self.page)
 
     def _cursor_changed(self, take_id: int) -> None:
-        self.w._show_take(take_id)
+        self.w.listing.show_take(take_id)
 
     def _opened(self, take_id: int) -> None:
         self.toggle()  # back to the player, on this take
-        if self.w.session is not None:
-            self.w.session.go_to(take_id)
-            self.w._select_session_current()
+        if self.w.triage.session is not None:
+            self.w.triage.session.go_to(take_id)
+            self.w.triage.select_current()

@@ -35,9 +35,9 @@ def open_window(qtbot: QtBot, project: Path, takes: int | None = 3) -> ProjectWi
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
     if takes is None:
-        qtbot.waitUntil(lambda: window.complete and window.stacks is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: window.listing.complete and window.listing.stacks is not None, timeout=10_000)
     else:
-        qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == takes, timeout=10_000)
+        qtbot.waitUntil(lambda: window.listing.complete and window.model.rowCount() == takes, timeout=10_000)
     return window
 
 

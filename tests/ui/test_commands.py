@@ -29,8 +29,8 @@ def test_the_transport_table_is_shared_and_each_view_takes_what_it_can(
     window = open_window(qtbot, small_project)
     player = window.player.handlers()
     assert set(transport.TRANSPORT) <= set(player)  # the player carries out every transport key
-    assert set(window.compare_view.handlers()) == set(transport.TRANSPORT)
-    cut = set(window.cut_view.handlers())
+    assert set(window.stage.compare_view.handlers()) == set(transport.TRANSPORT)
+    cut = set(window.stage.cut_view.handlers())
     assert cut < set(transport.TRANSPORT) and "player.speed_up" not in cut and "player.play_pause" in cut
     assert all(command in km.default_keymap() for command in transport.TRANSPORT)
     window.player.close_all()

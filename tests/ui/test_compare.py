@@ -30,16 +30,16 @@ def window(qtbot: QtBot, six_takes: Path) -> Iterator[ProjectWindow]:
 
 
 def in_sync(window: ProjectWindow, frame: int) -> bool:
-    shown = window.compare_view.frames_shown()
+    shown = window.stage.compare_view.frames_shown()
     return bool(shown) and all(f == frame for f in shown)
 
 
 def test_c_compares_takes_of_the_shot_in_sync_and_decides_under_the_cursor(
     qtbot: QtBot, window: ProjectWindow, six_takes: Path
 ) -> None:
-    view = window.compare_view
+    view = window.stage.compare_view
     press(qtbot, window, Qt.Key.Key_C)
-    assert window.comparing() and view.count == 2
+    assert window.stage.comparing() and view.count == 2
     assert [t["name"] for t in view.takes()] == [
         "take_0.mp4",
         "take_1.mp4",
@@ -60,7 +60,7 @@ def test_c_compares_takes_of_the_shot_in_sync_and_decides_under_the_cursor(
     # the cursor moves with Tab; a verdict goes to the take under it, not to the grid's current take
     press(qtbot, window, Qt.Key.Key_Tab)
     assert view.current_take() is not None and view.current_take()["name"] == "take_1.mp4"
-    assert window.current_id == view.current_take()["id"]
+    assert window.listing.current_id == view.current_take()["id"]
     press(qtbot, window, Qt.Key.Key_4)
     press(qtbot, window, Qt.Key.Key_X)
     rows = state(six_takes)
@@ -80,11 +80,11 @@ def test_c_compares_takes_of_the_shot_in_sync_and_decides_under_the_cursor(
     rows = state(six_takes)
     assert rows["take_0.mp4"]["stage"] == "Shortlist" and rows["take_2.mp4"]["verdict"] == "reject"
     press(qtbot, window, Qt.Key.Key_C)
-    assert not window.comparing() and view.count == 0
+    assert not window.stage.comparing() and view.count == 0
 
 
 def test_wipe_and_difference_show_both_takes_in_one_picture(qtbot: QtBot, window: ProjectWindow) -> None:
-    view = window.compare_view
+    view = window.stage.compare_view
     press(qtbot, window, Qt.Key.Key_C)
     qtbot.waitUntil(lambda: in_sync(window, 0), timeout=10_000)
     press(qtbot, window, Qt.Key.Key_W)
@@ -98,7 +98,7 @@ def test_wipe_and_difference_show_both_takes_in_one_picture(qtbot: QtBot, window
 
 
 def test_provenance_differences_are_marked(qtbot: QtBot, window: ProjectWindow) -> None:
-    view = window.compare_view
+    view = window.stage.compare_view
     press(qtbot, window, Qt.Key.Key_C)
     a, b = view.takes()
     a = {**a, "prompt": "red truck at dawn", "seed": "7", "model": "wan2.2"}
@@ -131,7 +131,7 @@ def test_panes_of_different_lengths_share_one_clock(qtbot: QtBot, tmp_path: Path
     ingest(project, [media], workers=0)
     project.close()
     window = next(shown_window(qtbot, path, 2))
-    view = window.compare_view
+    view = window.stage.compare_view
     press(qtbot, window, Qt.Key.Key_C)
     assert view.count == 2
     qtbot.waitUntil(lambda: all(f is not None for f in view.frames_shown()), timeout=10_000)

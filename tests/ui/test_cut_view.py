@@ -45,8 +45,8 @@ def test_the_cut_plays_the_heroes_through_and_a_swap_replays_the_shot(
     ]  # fmt: skip
 
     press(qtbot, window, Qt.Key.Key_S)
-    cut = window.cut_view
-    assert window.cutting() and [i.code for i in cut.items] == ["SH010", "SH020"]
+    cut = window.stage.cut_view
+    assert window.stage.cutting() and [i.code for i in cut.items] == ["SH010", "SH020"]
     assert cut.playback is not None and cut.playback.wait_ready()
     press(qtbot, window, Qt.Key.Key_L, CTRL_SHIFT)  # play every frame: a busy test machine slows, never skips
     assert cut.playback.every_frame and "every frame" in window.status_label.text()
@@ -65,7 +65,7 @@ def test_the_cut_plays_the_heroes_through_and_a_swap_replays_the_shot(
     press(qtbot, window, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert shots_in_db(six_takes)[0][1] == "take_0.mp4"
     press(qtbot, window, Qt.Key.Key_S)
-    assert not window.cutting() and cut.playback is None
+    assert not window.stage.cutting() and cut.playback is None
 
 
 def test_ctrl_shift_d_opens_the_dashboard_with_the_funnel(qtbot: QtBot, window: ProjectWindow) -> None:
@@ -73,13 +73,15 @@ def test_ctrl_shift_d_opens_the_dashboard_with_the_funnel(qtbot: QtBot, window: 
     press(
         qtbot, window, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
     )
-    board = window.dashboard
+    board = window.stage.dashboard
     assert board is not None and board.isVisible()
     qtbot.waitUntil(lambda: len(board.funnel.bars) == 5, timeout=5000)
     assert [(label, text) for label, _v, text, _c in board.funnel.bars[:2]] == [
         ("Triage", "6"), ("Shortlist", "1  (16.7% of 6)"),
     ]  # fmt: skip
-    window.give_verdict("keep")  # the dashboard window has the keyboard now; the next refresh shows it
+    window.deciding.give_verdict(
+        "keep"
+    )  # the dashboard window has the keyboard now; the next refresh shows it
     board.refresh()
     qtbot.waitUntil(lambda: board.funnel.bars[2][2].startswith("1"), timeout=5000)
     board.close()
@@ -93,7 +95,7 @@ def test_a_shot_without_a_hero_plays_as_a_gap_and_a_swap_fills_it(
         press(qtbot, window, Qt.Key.Key_Down)
     promote_and_hero(qtbot, window, hero=False)  # take_3: a keeper of SH020 at the last stage, no hero
     press(qtbot, window, Qt.Key.Key_S)
-    cut = window.cut_view
+    cut = window.stage.cut_view
     assert [(i.code, i.hero is not None, i.length) for i in cut.items] == [
         ("SH010", True, 24),
         ("SH020", False, 48),
@@ -104,7 +106,7 @@ def test_a_shot_without_a_hero_plays_as_a_gap_and_a_swap_fills_it(
     qtbot.waitUntil(lambda: cut.playback is not None and not cut.playback.playing, timeout=30_000)
     assert cut.shown == list(range(72))  # the hero's 24 frames, then the gap's 48, on one clock
     assert cut.playback.total_dropped() == 0
-    assert "SH020  no hero yet: a gap" in window.cut_view.view.overlay
+    assert "SH020  no hero yet: a gap" in window.stage.cut_view.view.overlay
     press(qtbot, window, Qt.Key.Key_Right, ALT)  # the gap takes the shot's first keeper, and replays
     assert [(code, hero) for code, hero, _, _ in shots_in_db(six_takes)] == [
         ("SH010", "take_0.mp4"), ("SH020", "take_3.mp4"),

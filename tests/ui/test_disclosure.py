@@ -35,7 +35,7 @@ def _project(tmp_path: Path, clip: ClipFactory) -> Path:
 
 def _row_of(window, name: str) -> int:  # type: ignore[no-untyped-def]
     return next(r for r in range(window.model.rowCount()) if window.model.take_id(r) and
-                window.catalog.name[window.catalog.row_of[window.model.take_id(r)]] == name)  # fmt: skip
+                window.listing.catalog.name[window.listing.catalog.row_of[window.model.take_id(r)]] == name)  # fmt: skip
 
 
 def test_panel_basis_declaration_filter_and_folder_rule(
@@ -58,7 +58,11 @@ def test_panel_basis_declaration_filter_and_folder_rule(
 
     # the Take panel: the basis in plain words, and a declaration from its choice
     window.grid.setCurrentIndex(window.model.index(_row_of(window, "A001_C004.mp4"), 0))
-    qtbot.waitUntil(lambda: window.current_row is not None and window.current_row["name"] == "A001_C004.mp4")
+    qtbot.waitUntil(
+        lambda: (
+            window.listing.current_row is not None and window.listing.current_row["name"] == "A001_C004.mp4"
+        )
+    )
     panel = window.panel
     assert panel.ai_basis.text().startswith("Unknown — no evidence in the file")
     panel.ai_why.setText("licensed stock")
@@ -68,11 +72,11 @@ def test_panel_basis_declaration_filter_and_folder_rule(
     with open_project(path) as project, project.sessions() as session:
         take_id = session.scalar(select(m.Take.id).where(m.Take.name == "A001_C004.mp4"))
         assert "declared not AI-generated: licensed stock" in history(session, take_id)[0].text
-    window.undo()
+    window.deciding.undo()
     qtbot.waitUntil(lambda: panel.ai_basis.text().startswith("Unknown"), timeout=5000)
 
     # two clicks: right-click a plate, choose "Every take in plates/ is not AI-generated"
-    window.set_view("grid")
+    window.stage.set_view("grid")
     qtbot.waitUntil(window.grid.isVisible)
     plate = window.model.index(_row_of(window, "A001_C003.mp4"), window.grid.modelColumn())
     window.grid.doItemsLayout()
@@ -86,8 +90,8 @@ def test_panel_basis_declaration_filter_and_folder_rule(
     assert "Every take in plates/ is not AI-generated" in texts, texts
     action = next(a for a in menu.actions() if a.text() == "Every take in plates/ is not AI-generated")
     action.trigger()
-    qtbot.waitUntil(lambda: "folder rule" in window.analysis_label.text(), timeout=10_000)
-    assert "2 takes" in window.analysis_label.text()
+    qtbot.waitUntil(lambda: "folder rule" in window.analysis.label.text(), timeout=10_000)
+    assert "2 takes" in window.analysis.label.text()
     with open_project(path) as project, project.sessions() as session:
         bases = dict(session.execute(select(m.Take.name, m.Take.ai_basis)).all())
     assert bases == {"A001_C003.mp4": "rule", "A001_C004.mp4": "rule", "SH010_v1.mp4": "generator-metadata"}

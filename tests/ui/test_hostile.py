@@ -116,17 +116,20 @@ def test_no_label_or_tooltip_renders_data_as_markup(
     assert row is not None
     window.grid.setCurrentIndex(window.model.index(row, 0))
     qtbot.waitUntil(
-        lambda: window.current_row is not None and "truck" in str(window.current_row.get("prompt"))
+        lambda: (
+            window.listing.current_row is not None
+            and "truck" in str(window.listing.current_row.get("prompt"))
+        )
     )
     # the note's marker on the clip timeline
     qtbot.waitUntil(lambda: MARK in html.unescape(window.player.timeline.toolTip()), timeout=5000)
     # another reviewer's decision arrives through the live view, with a hostile name
-    qtbot.waitUntil(lambda: window.live is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.live_updates.seen is not None, timeout=5000)
     decide(reader, plain, Decision(verdict="reject"), reviewer=f"anna {HOSTILE}")
     reader.close()
-    qtbot.waitUntil(lambda: "anna" in window.live_label.text(), timeout=5000)
-    window.show_dashboard()
-    dashboard = window.dashboard
+    qtbot.waitUntil(lambda: "anna" in window.live_updates.label.text(), timeout=5000)
+    window.stage.show_dashboard()
+    dashboard = window.stage.dashboard
     assert dashboard is not None
     qtbot.waitUntil(
         lambda: any(MARK in html.unescape(w.toolTip()) for w in dashboard.findChildren(QWidget)), timeout=5000
@@ -135,13 +138,13 @@ def test_no_label_or_tooltip_renders_data_as_markup(
     qtbot.addWidget(dialog)
     dialog.message.setText(f"Cannot write {HOSTILE}")  # as an export's failure names a path
     dialog.show()
-    assert MARK in window.reviewer_label.text() and MARK in window.live_label.text()
+    assert MARK in window.reviewer_label.text() and MARK in window.live_updates.label.text()
     assert MARK in html.unescape(window.panel.title.toolTip())  # shown: as the characters, escaped
     offenders = markup_offenders()
     assert offenders == []
     # and what a label shows is the characters themselves
-    assert window.live_label.text().startswith("Just now: anna <img src=x>")
-    window.dashboard.close()
+    assert window.live_updates.label.text().startswith("Just now: anna <img src=x>")
+    window.stage.dashboard.close()
     next(gen, None)
 
 
@@ -158,7 +161,7 @@ def test_names_show_their_control_and_bidi_characters(
     gen = shown_window(qtbot, path, 1)
     window: ProjectWindow = next(gen)
     window.grid.setCurrentIndex(window.model.index(0, 0))
-    qtbot.waitUntil(lambda: window.current_row is not None)
+    qtbot.waitUntil(lambda: window.listing.current_row is not None)
     assert window.model.index(0, 1).data() == "take\\u202egpm\\x1b[2J.mp4"
     assert window.panel.title.text().replace("\u200b", "") == "take\\u202egpm\\x1b[2J.mp4"
     next(gen, None)
@@ -188,7 +191,7 @@ def test_the_welcome_screen_never_stores_a_password(qtbot: QtBot, pg_url: str, t
         window = w.project_window
         assert isinstance(window, ProjectWindow)
         qtbot.addWidget(window)
-        qtbot.waitUntil(lambda: window.complete, timeout=10_000)
+        qtbot.waitUntil(lambda: window.listing.complete, timeout=10_000)
         assert [make_url(u) for u in recent_projects()] == [make_url(pg_url)]  # remembered without it
         assert PASSWORD not in recent_projects()[0]
         assert list(backend.kept.values()) == [PASSWORD]  # kept where passwords belong
@@ -271,8 +274,8 @@ def test_a_missing_project_shows_its_message_over_the_welcome_screen(
 def test_the_dashboard_closes_on_escape(qtbot: QtBot, hostile_project: Path) -> None:
     gen = shown_window(qtbot, hostile_project, 2)
     window: ProjectWindow = next(gen)
-    window.show_dashboard()
-    dashboard = window.dashboard
+    window.stage.show_dashboard()
+    dashboard = window.stage.dashboard
     assert dashboard is not None
     qtbot.waitExposed(dashboard)
     dashboard.activateWindow()  # a window of its own: the key goes to it when it is the active one

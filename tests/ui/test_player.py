@@ -101,7 +101,7 @@ def test_down_and_up_switch_takes_and_prefetch(qtbot: QtBot, window: ProjectWind
     player = window.player
     first = player.take["path"]
     assert len(player.engines) == 3  # the current take and the next two, opened ahead
-    nxt = window.take_at(1)["path"]
+    nxt = window.listing.take_at(1)["path"]
     qtbot.waitUntil(lambda: player.engines[nxt].ready.is_set(), timeout=5000)
     qtbot.keyClick(player, Qt.Key.Key_Down)
     assert player.take["path"] == nxt
@@ -116,7 +116,7 @@ def test_down_and_up_switch_takes_and_prefetch(qtbot: QtBot, window: ProjectWind
 def test_a_vanished_file_plays_its_proxy_and_without_one_shows_a_message(
     qtbot: QtBot, window: ProjectWindow
 ) -> None:
-    row = window.take_at(2)
+    row = window.listing.take_at(2)
     Path(row["path"]).unlink()  # offline: the proxy the analysis pass made plays instead, and says so
     window.player.close_all()
     window.player.timer.start(4)

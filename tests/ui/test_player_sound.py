@@ -208,11 +208,11 @@ def test_triage_starts_muted_and_m_toggles_the_sound(
         qtbot.waitUntil(lambda: player.position() > 3, timeout=3000)
         assert not player.sound.playing and player.view.overlay.endswith("muted")
         qtbot.keyClick(player, Qt.Key.Key_M)
-        assert not window.cut_view.muted  # one switch for the player and the cut
+        assert not window.stage.cut_view.muted  # one switch for the player and the cut
         sounding(qtbot, player.sound, 0.2, timeout=3000)
         assert player.engine.status.playing and in_sync(lags_over(qtbot, player, 0.5))
         qtbot.keyClick(player, Qt.Key.Key_M)
-        assert not player.sound.playing and player.engine.status.playing and window.cut_view.muted
+        assert not player.sound.playing and player.engine.status.playing and window.stage.cut_view.muted
     finally:
         player.close_all()
 

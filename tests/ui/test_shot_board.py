@@ -52,7 +52,7 @@ def board_text(window: ProjectWindow, code: str, column: str) -> str:
 def test_h_makes_the_take_its_shots_hero_with_the_players_trim(
     qtbot: QtBot, window: ProjectWindow, six_takes: Path
 ) -> None:
-    assert window.current_row is not None and window.current_row["name"] == "take_0.mp4"
+    assert window.listing.current_row is not None and window.listing.current_row["name"] == "take_0.mp4"
     press(qtbot, window, Qt.Key.Key_H)  # still at Triage: refused, with the reason
     assert "Only a take at Selects" in window.status_label.text()
     press(qtbot, window, Qt.Key.Key_P)
@@ -74,7 +74,7 @@ def test_alt_p_keeps_one_and_rejects_the_rest_of_its_shot(
     qtbot: QtBot, window: ProjectWindow, six_takes: Path
 ) -> None:
     press(qtbot, window, Qt.Key.Key_Down)
-    assert window.current_row is not None and window.current_row["name"] == "take_1.mp4"
+    assert window.listing.current_row is not None and window.listing.current_row["name"] == "take_1.mp4"
     press(qtbot, window, Qt.Key.Key_P, ALT)
     rows = state(six_takes)
     assert rows["take_1.mp4"]["stage"] == "Shortlist"
@@ -92,7 +92,7 @@ def test_takes_dropped_on_a_shot_move_there_and_shots_reorder_by_key(
     qtbot.waitUntil(
         lambda: window.shots.row_of("SH010") is not None and bool(window.shots.board), timeout=5000
     )
-    ids = [window.take_at(r)["id"] for r in range(window.model.rowCount())]
+    ids = [window.listing.take_at(r)["id"] for r in range(window.model.rowCount())]
     target = window.shots.index(window.shots.row_of("SH010") or 0, 0)
     data = encode_take_ids(ids[3:5])
     assert window.shots.canDropMimeData(data, Qt.DropAction.MoveAction, -1, -1, target)
@@ -100,7 +100,7 @@ def test_takes_dropped_on_a_shot_move_there_and_shots_reorder_by_key(
     window.shots.dropMimeData(data, Qt.DropAction.MoveAction, -1, -1, target)
     assert [state(six_takes)[f"take_{k}.mp4"]["shot"] for k in range(6)] == ["SH010"] * 5 + ["SH020"]
     qtbot.waitUntil(lambda: board_text(window, "SH010", "Takes") == "5", timeout=5000)
-    window.shot_board.select_code("SH020")
+    window.shot_dock.board.select_code("SH020")
     press(qtbot, window, Qt.Key.Key_Up, ALT)
     assert [s[0] for s in shots_in_db(six_takes)] == ["SH020", "SH010"]
     qtbot.waitUntil(lambda: window.shots.codes[1:3] == ["SH020", "SH010"], timeout=5000)

@@ -38,16 +38,16 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
     window = welcome.project_window
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.analysis_started and not window.analysis_running, timeout=60_000)
-    assert window.analysis_label.text() == "4 takes analysed"
-    qtbot.waitUntil(lambda: window.complete and window.catalog is not None and "frozen" in window.catalog.brokens.codes,
+    qtbot.waitUntil(lambda: window.analysis.started and not window.analysis.running, timeout=60_000)
+    assert window.analysis.label.text() == "4 takes analysed"
+    qtbot.waitUntil(lambda: window.listing.complete and window.listing.catalog is not None and "frozen" in window.listing.catalog.brokens.codes,
                     timeout=10_000)  # fmt: skip
-    names = [window.bins.index(r).data() for r in range(window.bins.rowCount())]
+    names = [window.bin_dock.model.index(r).data() for r in range(window.bin_dock.model.rowCount())]
     assert "Looks broken (to review)  (2)" in names, "|".join(names)
     assert "    … frozen  (1)" in names and "    … a cut  (1)" in names, names
-    window.set_filter(queries.TakeFilter(broken="frozen"))
-    assert window.model.rowCount() == 1 and window.current_row is not None
-    assert window.current_row["name"] == "frozen.mp4"
+    window.listing.set_filter(queries.TakeFilter(broken="frozen"))
+    assert window.model.rowCount() == 1 and window.listing.current_row is not None
+    assert window.listing.current_row["name"] == "frozen.mp4"
     assert window.model.index(0, 12).data() == "frozen"  # the "Looks" column
     blue = window.player.SIGNAL_COLOURS["frozen"]
     assert [(a, b) for a, b, colour in window.player.timeline.markers if colour == blue] == [(9, 39)]
@@ -55,7 +55,7 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
     findings = window.panel.findings.text()
     assert window.panel.findings_box.isVisible()
     assert "Looks broken: frozen" in findings and "unchanged picture" in findings, findings
-    window.set_view("grid")
+    window.stage.set_view("grid")
     window.grid.viewport().repaint()
     tile = window.grid.visualRect(window.model.index(0, 1))
     image = window.grid.viewport().grab(tile).toImage()
@@ -63,15 +63,15 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
     assert "#e06c5f" in corner  # the red "⚠ frozen" in the poster's top left corner
     # The sensitivity, from the palette: sorted anew without decoding, the bins follow.
     window.commands.actions["analysis.sensitivity"].trigger()  # sorted in a worker
-    qtbot.waitUntil(lambda: "moved in or out" in window.analysis_label.text(), timeout=10_000)
+    qtbot.waitUntil(lambda: "moved in or out" in window.analysis.label.text(), timeout=10_000)
     assert window.project.setting("signal_sensitivity") == "high"
-    assert window.analysis_label.text().startswith("Sensitivity high")
-    window.set_filter(queries.TakeFilter())
-    row = next(r for r in range(window.model.rowCount()) if window.take_at(r)["name"] == "clean.mp4")
+    assert window.analysis.label.text().startswith("Sensitivity high")
+    window.listing.set_filter(queries.TakeFilter())
+    row = next(r for r in range(window.model.rowCount()) if window.listing.take_at(r)["name"] == "clean.mp4")
     window.grid.setCurrentIndex(window.model.index(row, 1))
-    window.show_duplicates()
+    window.listing.show_duplicates()
     qtbot.waitUntil(lambda: window.model.rowCount() == 2, timeout=5000)
-    assert sorted(window.take_at(r)["name"] for r in range(2)) == ["clean.mp4", "copy.mp4"]
+    assert sorted(window.listing.take_at(r)["name"] for r in range(2)) == ["clean.mp4", "copy.mp4"]
     window.player.close_all()
 
 
@@ -88,7 +88,7 @@ def test_a_verdict_for_many_takes_asks_first_and_undoes_in_one(
     qtbot: QtBot, big: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     window = open_window(qtbot, big, 300)
-    window.stop_analysis()  # no files behind these rows: nothing to analyse
+    window.analysis.stop()  # no files behind these rows: nothing to analyse
     answers = [QMessageBox.StandardButton.Cancel, QMessageBox.StandardButton.Yes]
     asked: list[str] = []
 
@@ -100,13 +100,13 @@ def test_a_verdict_for_many_takes_asks_first_and_undoes_in_one(
 
     monkeypatch.setattr(QMessageBox, "exec", answer)
     window.grid.selectAll()
-    window.give_verdict("reject")
+    window.deciding.give_verdict("reject")
     assert asked == ["Reject 300 takes? Ctrl+Z undoes it."]
     assert count_events(big) == 0  # cancelled: nothing recorded
-    window.give_verdict("reject")  # yes: more than 200 takes, recorded in a worker
+    window.deciding.give_verdict("reject")  # yes: more than 200 takes, recorded in a worker
     qtbot.waitUntil(lambda: count_events(big) == 300, timeout=30_000)
     qtbot.waitUntil(lambda: bool(window.undo_stack.done), timeout=5000)
-    window.undo()
+    window.deciding.undo()
     assert count_events(big) == 600
     project = open_project(big)
     with project.sessions() as session:
@@ -125,7 +125,7 @@ def count_events(path: Path) -> int:
 
 def test_ctrl_d_is_bound(qtbot: QtBot, big: Path) -> None:
     window = open_window(qtbot, big, 300)
-    window.stop_analysis()
+    window.analysis.stop()
     action = window.commands.actions["view.duplicates"]
     assert action.shortcut().toString() == "Ctrl+D"
     action.trigger()  # nothing analysed: says so, changes nothing

@@ -90,7 +90,9 @@ def test_a_survey_page_by_keys(qtbot: QtBot, window: ProjectWindow, twelve_takes
     assert [c.verdict for c in window.survey.view.cells][:5] == ["reject", None, None, None, "keep"]
     assert names_on_page(window)[0] == "take_00.mp4"  # decided cells stay on the page
     assert "Enter: reject the 7 unmarked" in window.survey.view.header.text()
-    assert window.current_row is not None and window.current_row["name"] == "take_04.mp4"  # the panel follows
+    assert (
+        window.listing.current_row is not None and window.listing.current_row["name"] == "take_04.mp4"
+    )  # the panel follows
 
     press(qtbot, window, Qt.Key.Key_Return)  # the page rule, then the next page
     done = triage_events(twelve_takes)
@@ -99,7 +101,7 @@ def test_a_survey_page_by_keys(qtbot: QtBot, window: ProjectWindow, twelve_takes
     assert sorted(by_rule) == [f"take_{k:02}.mp4" for k in (1, 2, 3, 5, 6, 7, 8)]
     assert all(v == "reject" for _n, v, s in done if s == PAGE_RULE)
     assert names_on_page(window) == ["take_09.mp4", "take_10.mp4", "take_11.mp4"]
-    assert window.session is not None and window.session_label.text().startswith(
+    assert window.triage.session is not None and window.triage.label.text().startswith(
         "Triage session · 9 of 12 · 1 kept"
     )
 
@@ -109,7 +111,7 @@ def test_a_survey_page_by_keys(qtbot: QtBot, window: ProjectWindow, twelve_takes
     assert [n for n, _v, s in done if s == PAGE_RULE] == []
     assert ("take_00.mp4", "reject", None) in done and ("take_04.mp4", "keep", None) in done
     assert [c.verdict for c in window.survey.view.cells][:5] == ["reject", None, None, None, "keep"]
-    assert window.session_label.text().startswith("Triage session · 2 of 12 · 1 kept")
+    assert window.triage.label.text().startswith("Triage session · 2 of 12 · 1 kept")
     press(qtbot, window, Qt.Key.Key_Z, CTRL | SHIFT)  # redo: the page turns again
     assert names_on_page(window) == ["take_09.mp4", "take_10.mp4", "take_11.mp4"]
     assert len([n for n, _v, s in triage_events(twelve_takes) if s == PAGE_RULE]) == 7
@@ -132,10 +134,10 @@ def test_the_survey_resumes_where_it_stopped(qtbot: QtBot, twelve_takes: Path) -
     first.close()
 
     again = open_window(qtbot, twelve_takes, 3)  # at Triage, to review: 09-11 (the kept one went on)
-    again.start_session()  # resumes the saved session
+    again.triage.start()  # resumes the saved session
     again.survey.toggle()
     assert names_on_page(again) == ["take_09.mp4", "take_10.mp4", "take_11.mp4"]
-    assert again.session is not None and again.session.progress().startswith("9 of 12 · 1 kept")
+    assert again.triage.session is not None and again.triage.session.progress().startswith("9 of 12 · 1 kept")
     again.survey.view.close_all()
     again.player.close_all()
 
@@ -158,7 +160,7 @@ def test_a_survey_over_claimed_batches_skips_what_others_hold(
 
     window = next(shown_window(qtbot, twelve_takes, 12))
     press(qtbot, window, Qt.Key.Key_Return, CTRL)
-    assert window.session is not None and len(window.session.queue) == 4  # a batch of four
+    assert window.triage.session is not None and len(window.triage.session.queue) == 4  # a batch of four
     press(qtbot, window, Qt.Key.Key_V)
     others = ["take_01.mp4", "take_02.mp4", "take_03.mp4", "take_04.mp4", "take_06.mp4", "take_07.mp4",
               "take_08.mp4", "take_09.mp4", "take_10.mp4"]  # fmt: skip
@@ -184,7 +186,7 @@ def test_a_session_keeps_playing_and_shows_the_verdict(qtbot: QtBot, window: Pro
     assert engine is not None
     qtbot.waitUntil(lambda: engine.status.playing and engine.status.shown > 2, timeout=10_000)
     press(qtbot, window, Qt.Key.Key_BracketRight)  # faster: the session's speed
-    assert window.view.session_speed == 1.5 and "1.5x" in window.session_label.text()
+    assert window.view.session_speed == 1.5 and "1.5x" in window.triage.label.text()
     press(qtbot, window, Qt.Key.Key_P)  # kept: the next take comes up playing at 1.5x
     nxt = window.player.engine
     assert nxt is not None and nxt is not engine
@@ -195,7 +197,7 @@ def test_a_session_keeps_playing_and_shows_the_verdict(qtbot: QtBot, window: Pro
     press(qtbot, window, Qt.Key.Key_U)  # cleared, then Ctrl+Z: the keep is back, and every count says so
     assert window.player.view.badge == ""
     press(qtbot, window, Qt.Key.Key_Z, CTRL)
-    assert window.session is not None and "1 kept" in window.session_label.text()
+    assert window.triage.session is not None and "1 kept" in window.triage.label.text()
     assert window.player.view.badge.startswith("⚑ kept")
     press(qtbot, window, Qt.Key.Key_F, NO)  # full screen, Escape leaves
     assert window.isFullScreen() or window.playback.full_screen

@@ -51,21 +51,24 @@ def test_a_session_claims_what_others_do_not_hold(
     gen = shown_window(qtbot, six_takes, 6)
     window: ProjectWindow = next(gen)
     press(qtbot, window, Qt.Key.Key_Return, CTRL)
-    assert window.session is not None
-    assert window.session.queue == [ids["take_2.mp4"], ids["take_3.mp4"]]  # a batch of two, anna's skipped
+    assert window.triage.session is not None
+    assert window.triage.session.queue == [
+        ids["take_2.mp4"],
+        ids["take_3.mp4"],
+    ]  # a batch of two, anna's skipped
     held = leases(six_takes)
     assert (held["take_0.mp4"], held["take_2.mp4"], held["take_3.mp4"], held["take_4.mp4"]) == (
         "anna", "tester", "tester", None
     )  # fmt: skip
     press(qtbot, window, Qt.Key.Key_P)  # keep take_2: one undecided ahead, so the next batch is claimed
-    assert window.session.queue == [ids[f"take_{k}.mp4"] for k in (2, 3, 4, 5)]
+    assert window.triage.session.queue == [ids[f"take_{k}.mp4"] for k in (2, 3, 4, 5)]
     assert window.model.rowCount() == 4 and leases(six_takes)["take_5.mp4"] == "tester"
     press(qtbot, window, Qt.Key.Key_Return, CTRL | SHIFT)  # leave: the undecided go back to the pool
-    assert window.session is None
+    assert window.triage.session is None
     held = leases(six_takes)
     assert [held[f"take_{k}.mp4"] for k in range(6)] == ["anna", "anna", None, None, None, None]
     press(qtbot, window, Qt.Key.Key_Return, CTRL)  # resume: its takes are claimed again
-    assert window.session is not None and leases(six_takes)["take_4.mp4"] == "tester"
+    assert window.triage.session is not None and leases(six_takes)["take_4.mp4"] == "tester"
     next(gen, None)
 
 
@@ -87,23 +90,25 @@ def test_others_decisions_show_within_a_second_or_two_and_leave_the_current_take
 ) -> None:
     gen = shown_window(qtbot, shared, 4)  # type: ignore[arg-type]
     window: ProjectWindow = next(gen)
-    qtbot.waitUntil(lambda: window.live is not None, timeout=5000)
+    qtbot.waitUntil(lambda: window.live_updates.seen is not None, timeout=5000)
     window.grid.setCurrentIndex(window.model.index(0, 1))
-    assert window.current_row is not None
-    current = window.current_row["name"]
+    assert window.listing.current_row is not None
+    current = window.listing.current_row["name"]
     other = open_project(shared)
     with other.sessions() as session:
         ids = dict(session.execute(select(m.Take.name, m.Take.id)).all())
     decide(other, ids["take_3.mp4"], Decision(verdict="reject"), reviewer="anna")
     decide(other, ids[current], Decision(rating=5, note="lovely light"), reviewer="anna")
     other.close()
-    qtbot.waitUntil(lambda: "anna 2 changes" in window.live_label.text(), timeout=5000)
-    assert window.current_row["name"] == current and window.current_row["rating"] == 5  # the panel follows
+    qtbot.waitUntil(lambda: "anna 2 changes" in window.live_updates.label.text(), timeout=5000)
+    assert (
+        window.listing.current_row["name"] == current and window.listing.current_row["rating"] == 5
+    )  # the panel follows
     row = window.model.row_of(ids["take_3.mp4"])
     assert row is not None
-    assert window.catalog is not None and window.catalog.status(window.catalog.row_of[ids["take_3.mp4"]]) == (
-        window.model.index(row, COLUMN_KEYS.index("verdict")).data()
-    )
+    assert window.listing.catalog is not None and window.listing.catalog.status(
+        window.listing.catalog.row_of[ids["take_3.mp4"]]
+    ) == (window.model.index(row, COLUMN_KEYS.index("verdict")).data())
     assert "reject" in str(window.model.index(row, COLUMN_KEYS.index("verdict")).data()).lower()
     qtbot.waitUntil(lambda: "1 out" in window.funnel_bar.buttons[0].text(), timeout=5000)
     next(gen, None)
@@ -146,9 +151,9 @@ def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtB
     project.close()
     gen = shown_window(qtbot, six_takes, 6)
     window: ProjectWindow = next(gen)
-    window.auto_advance.setChecked(False)
+    window.triage.auto_advance.setChecked(False)
     window.grid.setCurrentIndex(window.model.index(0, 1))
-    take = window.current_id
+    take = window.listing.current_id
     assert take is not None
     press(qtbot, window, Qt.Key.Key_P)  # tester is no lead: a vote
     assert "Voted keep on 1 take" in window.status_label.text()
@@ -184,8 +189,10 @@ def test_a_session_at_a_voted_stage_shares_the_whole_shortlist(qtbot: QtBot, six
     project.close()
     gen = shown_window(qtbot, six_takes, 6)
     window: ProjectWindow = next(gen)
-    window.set_filter(window.filter.__class__(stage=1, status="pending"))
+    window.listing.set_filter(window.listing.filter.__class__(stage=1, status="pending"))
     press(qtbot, window, Qt.Key.Key_Return, CTRL)
-    assert window.session is not None and len(window.session.queue) == 6  # every voter sees every take
+    assert (
+        window.triage.session is not None and len(window.triage.session.queue) == 6
+    )  # every voter sees every take
     assert set(leases(six_takes).values()) == {None}  # and claims none of them
     next(gen, None)

@@ -37,7 +37,7 @@ def test_opening_a_project_shows_its_funnel_and_posters(qtbot: QtBot, small_proj
     shots = [window.shots.index(r, 0).data() for r in range(window.shots.rowCount())]
     assert shots == ["All takes", "SH010", "SH020"]
     # Posters arrive from the cache in the background; the grid paints them once there.
-    content_hash = window.take_at(0)["content_hash"]
+    content_hash = window.listing.take_at(0)["content_hash"]
     window.images.poster(content_hash)
     qtbot.waitUntil(lambda: window.images.poster(content_hash) is not None, timeout=10_000)
     image = window.images.poster(content_hash)
@@ -48,7 +48,7 @@ def test_opening_a_project_shows_its_funnel_and_posters(qtbot: QtBot, small_proj
 def test_choosing_a_shot_or_a_stage_filters_the_browser(qtbot: QtBot, small_project: Path) -> None:
     window = open_window(qtbot, small_project)
     window.shot_dock.shot_clicked(window.shots.index(2, 0))
-    assert [window.take_at(r)["name"] for r in range(window.model.rowCount())] == [
+    assert [window.listing.take_at(r)["name"] for r in range(window.model.rowCount())] == [
         "c.mp4"
     ]  # bad.mp4 is a problem
     assert window.filter_bar.shot.currentText() == "SH020"
@@ -62,7 +62,7 @@ def test_item_models_are_sound(qtbot: QtBot, small_project: Path, qtmodeltester:
     window = open_window(qtbot, small_project)
     qtmodeltester.check(window.shots)
     qtmodeltester.check(window.model)
-    qtmodeltester.check(window.bins)
+    qtmodeltester.check(window.bin_dock.model)
     qtmodeltester.check(CommandModel(window.commands))
     window.table.sortByColumn(10, window.table.horizontalHeader().sortIndicatorOrder())
     qtmodeltester.check(window.model)
@@ -96,7 +96,7 @@ def test_new_project_from_a_folder_ingests_in_the_background(qtbot: QtBot, tmp_p
     window = w.project_window
     assert isinstance(window, ProjectWindow)
     qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.complete and window.model.rowCount() == 1, timeout=10_000)
+    qtbot.waitUntil(lambda: window.listing.complete and window.model.rowCount() == 1, timeout=10_000)
     # In the projects folder, named after the folder of takes; nothing written beside the media.
     assert window.project.path == welcome_module.projects_folder() / "renders.trproj"
     assert sorted(p.name for p in folder.iterdir()) == ["SH030"]

@@ -61,8 +61,8 @@ def shown_window(qtbot: QtBot, path: Path, takes: int | None) -> Iterator[Projec
     window.focus_browser()
     yield window
     window.player.close_all()
-    window.compare_view.close_all()
-    window.cut_view.close_all()
+    window.stage.compare_view.close_all()
+    window.stage.cut_view.close_all()
 
 
 def press(qtbot: QtBot, window: ProjectWindow, key: Qt.Key, mod: Qt.KeyboardModifier = NO) -> None:
@@ -88,15 +88,15 @@ def events(path: Path) -> int:
 
 
 def current_name(window: ProjectWindow) -> str:
-    assert window.current_row is not None
-    return str(window.current_row["name"])
+    assert window.listing.current_row is not None
+    return str(window.listing.current_row["name"])
 
 
 def test_a_triage_session_by_keys(qtbot: QtBot, window: ProjectWindow, six_takes: Path) -> None:
     press(
         qtbot, window, Qt.Key.Key_Return, CTRL
     )  # start a session over the current filter: Triage, to review
-    assert window.session is not None and window.session.total == 6
+    assert window.triage.session is not None and window.triage.session.total == 6
     assert window.filter_bar.isEnabled() is False
     assert current_name(window) == "take_0.mp4"
     press(qtbot, window, Qt.Key.Key_P)  # keep, auto-advance
@@ -107,11 +107,11 @@ def test_a_triage_session_by_keys(qtbot: QtBot, window: ProjectWindow, six_takes
     press(qtbot, window, Qt.Key.Key_M, SHIFT)  # the morphing tag's key
     press(qtbot, window, Qt.Key.Key_X)
     assert current_name(window) == "take_3.mp4"
-    assert window.session_label.text().startswith("Triage session · 3 of 6 · 1 kept · ")
-    assert " takes/h · 1x" in window.session_label.text()  # and the session's speed
+    assert window.triage.label.text().startswith("Triage session · 3 of 6 · 1 kept · ")
+    assert " takes/h · 1x" in window.triage.label.text()  # and the session's speed
     press(qtbot, window, Qt.Key.Key_Z, CTRL)  # undo the last reject: take_2 is back in the queue
     assert window.model.rowCount() == 5 and current_name(window) == "take_2.mp4"
-    assert window.session_label.text().startswith("Triage session · 2 of 6 · 1 kept")
+    assert window.triage.label.text().startswith("Triage session · 2 of 6 · 1 kept")
 
     rows = state(six_takes)  # all of it is in the store already: no save
     assert (rows["take_0.mp4"]["stage"], rows["take_0.mp4"]["verdict"]) == ("Shortlist", None)
@@ -123,15 +123,15 @@ def test_a_triage_session_by_keys(qtbot: QtBot, window: ProjectWindow, six_takes
 
     press(qtbot, window, Qt.Key.Key_Down)
     press(qtbot, window, Qt.Key.Key_Return, CTRL | SHIFT)  # leave: the session is kept
-    assert window.session is None and window.session_button.text() == "Resume session"
+    assert window.triage.session is None and window.triage.button.text() == "Resume session"
     assert window.model.rowCount() == 4  # back to the filter: the takes still to review at Triage
     window.close()
 
     again = open_window(qtbot, six_takes, 4)
-    assert again.session_button.text() == "Resume session"
-    again.start_session()  # resumes where it stopped
-    assert again.session is not None and current_name(again) == "take_3.mp4"
-    assert again.session_label.text().startswith("Triage session · 2 of 6 · 1 kept")
+    assert again.triage.button.text() == "Resume session"
+    again.triage.start()  # resumes where it stopped
+    assert again.triage.session is not None and current_name(again) == "take_3.mp4"
+    assert again.triage.label.text().startswith("Triage session · 2 of 6 · 1 kept")
     again.player.close_all()
 
 
@@ -250,11 +250,11 @@ def test_command_palette_and_cheat_sheet(qtbot: QtBot, window: ProjectWindow, si
 
 def test_views_grid_player_compare_table(qtbot: QtBot, window: ProjectWindow) -> None:
     press(qtbot, window, Qt.Key.Key_G)
-    assert window.browser.isVisible() and not window.stage_area.isVisible()
+    assert window.browser.isVisible() and not window.stage.area.isVisible()
     press(qtbot, window, Qt.Key.Key_G)
-    assert window.browser.isVisible() and window.stage_area.isVisible()
+    assert window.browser.isVisible() and window.stage.area.isVisible()
     press(qtbot, window, Qt.Key.Key_E)
-    assert window.stage_area.isVisible() and not window.browser.isVisible()
+    assert window.stage.area.isVisible() and not window.browser.isVisible()
     press(qtbot, window, Qt.Key.Key_E)
     press(qtbot, window, Qt.Key.Key_C)  # compare comes later: a message, no crash
     assert "Compare" in window.status_label.text()
@@ -268,7 +268,7 @@ def test_layout_and_reviewer_are_remembered(qtbot: QtBot, six_takes: Path) -> No
     QSettings().setValue("reviewer", "chloe")
     window = open_window(qtbot, six_takes, 6)
     window.toggle_table()
-    window.give_verdict("keep")
+    window.deciding.give_verdict("keep")
     window.close()
     again = open_window(qtbot, six_takes, 6)
     assert again.browser_stack.currentWidget() is again.table
@@ -299,7 +299,7 @@ def test_filters_search_and_bins_on_a_big_project(qtbot: QtBot, synthetic_projec
     bar.status.setCurrentIndex(bar.status.findData("rejected"))
     bar.model_box.setCurrentIndex(bar.model_box.findData("veo-3"))
     f = queries.TakeFilter(stage=0, status="rejected", models=("veo-3",))
-    assert window.filter == f and window.model.rowCount() == sql_count(f) > 0
+    assert window.listing.filter == f and window.model.rowCount() == sql_count(f) > 0
     qtbot.keyClicks(bar.search, "truck")
     f = queries.TakeFilter(stage=0, status="rejected", models=("veo-3",), text="truck")
     qtbot.waitUntil(lambda: window.model.rowCount() == sql_count(f), timeout=5000)
@@ -307,17 +307,19 @@ def test_filters_search_and_bins_on_a_big_project(qtbot: QtBot, synthetic_projec
     from reviewer.review.session import save_bin
 
     save_bin(project, "veo trucks", f)
-    window._refresh_counts()
-    names = [window.bins.index(r).data() for r in range(window.bins.rowCount())]
+    window.listing.refresh_counts()
+    names = [window.bin_dock.model.index(r).data() for r in range(window.bin_dock.model.rowCount())]
     assert f"★ veo trucks  ({sql_count(f):,})" in names
     assert f"Triage: to review  ({sql_count(queries.TakeFilter(stage=0, status='pending')):,})" in names
     # A saved bin is kept by its name, whatever it looks like (one named with a star of its own too).
     save_bin(project, "★ starred", queries.TakeFilter(stage=0))
-    window._refresh_counts()
+    window.listing.refresh_counts()
     row = next(
-        r for r in range(window.bins.rowCount()) if window.bins.index(r).data().startswith("★ ★ starred")
+        r
+        for r in range(window.bin_dock.model.rowCount())
+        if window.bin_dock.model.index(r).data().startswith("★ ★ starred")
     )
-    window.bin_view.setCurrentIndex(window.bins.index(row))
+    window.bin_dock.view.setCurrentIndex(window.bin_dock.model.index(row))
     window.bin_dock.delete_current()
     from reviewer.review.session import load_bins
 
@@ -342,11 +344,11 @@ CHILD = textwrap.dedent(
     app = application()
     window = ProjectWindow(open_project(sys.argv[1]))
     window.show()
-    while not window.complete:
+    while not window.listing.complete:
         app.processEvents()
-    window.start_session()
+    window.triage.start()
     for k in range(400):
-        take = window.current_id
+        take = window.listing.current_id
         QTest.keyClick(QApplication.focusWidget() or window, Qt.Key.Key_X if k % 3 else Qt.Key.Key_P)
         print(take, "reject" if k % 3 else "keep", flush=True)  # the key press has returned
         app.processEvents()
@@ -381,8 +383,8 @@ def test_killing_a_reviewing_process_loses_no_acknowledged_decision(synthetic_pr
 
 
 def test_new_tags_and_shots_join_the_filter_choices(qtbot: QtBot, window: ProjectWindow) -> None:
-    window._tag_added("hero look")
-    window.move_to_shot("SH777")
+    window.deciding.tag_added("hero look")
+    window.deciding.move_to_shot("SH777")
     bar = window.filter_bar
     assert bar.tag.findData("hero look") >= 0 and bar.shot.findData("SH777") >= 0
-    assert window.filter == queries.TakeFilter()  # choosing stays as it was
+    assert window.listing.filter == queries.TakeFilter()  # choosing stays as it was

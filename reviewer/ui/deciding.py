@@ -1,0 +1,223 @@
+"""The decisions' controller: verdicts, votes, stars, tags, notes, moves to a shot, undo and redo.
+
+A decision is recorded on the GUI thread in one short transaction (a few milliseconds, on disk when the
+key press returns; over more than ``BULK_IN_WORKER`` takes in a worker), pushed on the undo stack and
+told on the window's change bus (``Ops.changed``), which every view listens to. In a session the
+session hears of it too (counts, the queue, auto-advance); in the survey the cell shows its verdict.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from reviewer.errors import KnownError
+from reviewer.review import votes
+from reviewer.review.decisions import Change, Decision, decide, move_to_shot
+from reviewer.review.session import UndoEntry
+from reviewer.store import models as m
+from reviewer.ui.text import ask
+
+BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
+CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
+WORDS = {m.VERDICT_KEEP: "Kept", m.VERDICT_REJECT: "Rejected", m.VERDICT_CLEAR: "Cleared"}
+
+
+def taken(label: str, n: int) -> str:
+    return f"{label}: {n:,} take{'s' if n != 1 else ''}" if n else label
+
+
+class Deciding:
+    def __init__(self, window: Any) -> None:
+        self.w = window
+
+    def say(self, text: str) -> None:
+        self.w.status_label.setText(text)
+
+    def record(self, decision: Decision, label: str) -> Change | None:
+        """Record a decision for the target takes; None if nothing was done (or it runs in a worker)."""
+        w = self.w
+        ids = w.listing.targets()
+        if not ids:
+            return None
+        session = w.triage.session
+        if session is not None and decision.verdict is not None:
+            decision = dataclasses.replace(decision, stage=session.stage_name)
+        if decision.verdict is not None and len(ids) > CONFIRM_OVER and not self._confirm(label, len(ids)):
+            return None
+        if len(ids) > BULK_IN_WORKER:
+            self.say(f"{label}: {len(ids):,} takes…")
+            w.tasks.run(
+                decide, w.project, ids, decision, w.reviewer,
+                done=partial(self._recorded, decision, label), failed=self._failed,
+            )  # fmt: skip
+            return None
+        try:
+            change = decide(w.project, ids, decision, w.reviewer)
+        except KnownError as exc:
+            self.say(str(exc))
+            return None
+        self._recorded(decision, label, change)
+        return change
+
+    def _confirm(self, label: str, count: int) -> bool:
+        verb = {"Kept": "Keep", "Rejected": "Reject", "Cleared": "Clear the verdict of"}.get(label, label)
+        return ask(self.w, "Take Reviewer", f"{verb} {count:,} takes? Ctrl+Z undoes it.")
+
+    def _failed(self, exc: Exception) -> None:
+        self.say(str(exc))
+        if not isinstance(exc, KnownError):
+            raise exc
+
+    def _recorded(self, decision: Decision, label: str, change: Change) -> None:
+        w = self.w
+        ids = sorted(change.take_ids)
+        w.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict))
+        advance = w.triage.recorded(ids, decision.verdict)
+        w.ops.tell(change)
+        self.say(taken(label, len(ids)))
+        if w.survey.active:  # the cell shows its verdict and stays until the page is done
+            w.survey.recorded(ids)
+        elif advance and decision.verdict == m.VERDICT_KEEP:
+            w.listing.go_to_take(+1)
+        elif w.triage.session is not None and decision.verdict == m.VERDICT_REJECT:
+            w.triage.select_current()
+
+    # --- the commands ------------------------------------------------------------------------------
+
+    def give_verdict(self, verdict: str) -> None:
+        if verdict != m.VERDICT_CLEAR and self._votes_here():
+            self._vote(verdict)
+            return
+        self.record(Decision(verdict=verdict), WORDS[verdict])
+
+    def _votes_here(self) -> bool:
+        """Whether this reviewer votes rather than decides on the target takes (a voted stage, not a lead)."""
+        cat = self.w.listing.catalog
+        ids = self.w.listing.targets()
+        if cat is None or not ids:
+            return False
+        team_rules = votes.rules(self.w.project)
+        stages = {int(cat.stage_pos[cat.row_of[t]]) for t in ids if t in cat.row_of}
+        return any(team_rules.votes_at(s, self.w.reviewer) for s in stages)
+
+    def _vote(self, verdict: str) -> None:
+        w = self.w
+        change = w.ops.run(
+            f"Voted {verdict}", votes.cast, w.project, w.listing.targets(), verdict, w.reviewer
+        )
+        if change is None:
+            return
+        n = len(change.take_ids)
+        self.say(
+            f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead reveals "
+            "the votes; a lead's verdict settles the stage)"
+        )
+        if w.view.auto_advance and n == 1:
+            w.listing.go_to_take(+1)
+
+    def reveal_votes(self) -> None:
+        """Ctrl+Shift+V: show everyone's votes at the current take's stage (leads only)."""
+        w = self.w
+        cat, current = w.listing.catalog, w.listing.current_id
+        if cat is None or current is None or current not in cat.row_of:
+            return
+        stage = int(cat.stage_pos[cat.row_of[current]])
+        team_rules = votes.rules(w.project)
+        if stage not in team_rules.voting:
+            self.say("The team does not vote at this stage (`reviewer team --voting`)")
+            return
+        try:
+            votes.reveal(w.project, stage, w.reviewer, show=not team_rules.is_revealed(stage))
+        except KnownError as exc:
+            self.say(str(exc))
+            return
+        shown = votes.rules(w.project).is_revealed(stage)
+        self.say(f"Votes at {cat.stages[stage]} {'revealed' if shown else 'hidden again'}")
+        w.listing.refresh_current()
+
+    def rate(self, rating: int) -> None:
+        self.record(Decision(rating=rating), f"Rated {rating}")
+
+    def toggle_tag(self, tag: str) -> None:
+        """Tag the targets; if every one already has it, untag them."""
+        cat = self.w.listing.catalog
+        ids = self.w.listing.targets()
+        if not ids or cat is None:
+            return
+        self.set_tag(tag, not all(tag in cat.tags[cat.row_of[t]] for t in ids if t in cat.row_of))
+
+    def set_tag(self, tag: str, on: bool) -> None:
+        if on:
+            self.record(Decision(tags_added=(tag,)), f"Tagged {tag}")
+        else:
+            self.record(Decision(tags_removed=(tag,)), f"Untagged {tag}")
+
+    def tag_added(self, tag: str) -> None:
+        """A tag typed in the Take panel: on the targets, and the keys go back to the takes."""
+        self.set_tag(tag, True)
+        self.w.focus_browser()
+
+    def add_note(self, text: str) -> None:
+        """A note on the current take at the playhead, or over the in-out range when one is set."""
+        w = self.w
+        tl = w.player.timeline
+        cell = w.survey.view.current() if w.survey.active else None
+        if cell is not None:  # in the survey: at the frame the cursor's cell shows
+            first = last = cell.engine.status.frame
+        elif tl.in_point is not None or tl.out_point is not None:
+            first = tl.in_point or 0
+            last = tl.out_point if tl.out_point is not None else max(0, tl.frames - 1)
+        else:
+            first = last = w.player.position()
+        take_id = w.listing.current_id
+        if take_id is None:
+            return
+        decision = Decision(note=text, frame_in=first, frame_out=last)
+        w.ops.run("Note", decide, w.project, take_id, decision, w.reviewer,
+                  said=f"Note at frame {first}" + (f"–{last}" if last != first else ""))  # fmt: skip
+        w.focus_browser()
+
+    def move_to_shot(self, code: str) -> None:
+        self.move_takes(self.w.listing.targets(), code)
+
+    def move_takes(self, ids: list[int], code: str) -> None:
+        w = self.w
+        if not ids:
+            return
+        change = w.ops.run(f"Moved to {code}", move_to_shot, w.project, ids, code, w.reviewer)
+        if change is None:
+            return
+        w.panel.set_vocabulary(w.listing.defects, w.listing.tags, w.listing.shot_codes())
+        w.listing.refresh_choices()
+        self.say(f"Moved {len(change.take_ids)} take(s) to {code}")
+        w.focus_browser()
+
+    # --- undo and redo -----------------------------------------------------------------------------
+
+    def undo(self) -> None:
+        self._undo_redo(self.w.undo_stack.undo, "Undid")
+
+    def redo(self) -> None:
+        self._undo_redo(self.w.undo_stack.redo, "Redid")
+
+    def _undo_redo(self, step: Callable[[], tuple[UndoEntry, Change]], word: str) -> None:
+        w = self.w
+        try:
+            entry, change = step()
+        except KnownError as exc:
+            self.say(str(exc))
+            return
+        w.ops.tell(change)  # the catalog now holds what is in effect
+        if entry.verdict is not None:
+            w.triage.settle(entry.take_ids)
+        if w.survey.active:
+            if entry.page is not None:
+                (w.survey.undone if word == "Undid" else w.survey.redone)(entry)
+            else:
+                w.survey.recorded(entry.take_ids)
+        elif entry.take_ids and word == "Undid":
+            w.listing.select(entry.take_ids[0])
+        self.say(f"{word}: {entry.label}")

@@ -1,0 +1,263 @@
+"""The review session's controller: the session bar, starting, resuming and leaving a session, its
+claims in team mode (claimed in batches, topped up near the end, renewed while it runs, released when
+it stops: the rules are ``reviewer.review.session``'s), and what a verdict, an undo or a redo does to
+its queue and counts. Where the session stands is saved a moment after the last key (the decisions
+themselves are durable at once, in the event log); leaving, closing and switching save it at once."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSizePolicy, QWidget
+
+from reviewer.review import session as rules
+from reviewer.review import team, votes
+from reviewer.review.session import Session, describe_filter, filter_from_dict, filter_to_dict, save_session
+from reviewer.store import models as m
+from reviewer.store import queries
+
+
+class Triage:
+    def __init__(self, window: Any) -> None:
+        self.w = window
+        self.session: Session | None = None
+        self.saved_session: Session | None = None
+        self.bar = QWidget()
+        self.bar.setObjectName("session-bar")
+        self.label = QLabel()
+        self.label.setObjectName("session-progress")
+        self.label.setTextFormat(Qt.TextFormat.PlainText)
+        self.label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.auto_advance = QCheckBox("Auto-advance")
+        self.auto_advance.setChecked(window.view.auto_advance)
+        self.auto_advance.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.auto_advance.toggled.connect(lambda on: setattr(window.view, "auto_advance", on))
+        self.button = QPushButton("Start session")
+        self.button.setObjectName("session-button")
+        self.button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.button.clicked.connect(self._button)
+        layout = QHBoxLayout(self.bar)
+        layout.setContentsMargins(6, 2, 6, 2)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(self.auto_advance)
+        layout.addWidget(self.button)
+        window.view.on("auto_advance", self._auto_advance_changed)
+        self.save_timer = QTimer(window)
+        self.save_timer.setSingleShot(True)
+        self.save_timer.setInterval(400)
+        self.save_timer.timeout.connect(self.save)
+        self.lease_timer = QTimer(window)  # a session's claims are renewed while it runs
+        self.lease_timer.setInterval(int(team.RENEW.total_seconds() * 1000))
+        self.lease_timer.timeout.connect(self._renew_claims)
+
+    def say(self, text: str) -> None:
+        self.w.status_label.setText(text)
+
+    def start(self) -> None:
+        """Start a session over the current filter (at its stage, or Triage), or resume the saved one."""
+        w = self.w
+        cat = w.listing.catalog
+        if cat is None or not w.listing.complete or self.session is not None:
+            return
+        if self.saved_session is not None:
+            resumed = self.saved_session
+            gone = rules.resume(w.project, w.reviewer, cat, resumed)
+            self.session, self.saved_session = resumed, None
+            w.playback.session_started(resumed.stage_name)
+            self.show_queue()
+            self.update_bar()
+            self.lease_timer.start()
+            if gone:
+                self.say(f"Resumed: {len(gone)} takes left the queue (decided or taken by others)")
+            return
+        f = w.listing.filter
+        if f.stage is None:
+            f = dataclasses.replace(f, stage=0, status=queries.STATUS_PENDING)
+        if f.stage is None or f.stage >= len(cat.stages):
+            return
+        w.listing.remember_filter(f)
+        w.listing.apply_filter(keep_current=True)
+        wanted = [int(t) for t in cat.ids[w.listing.unfolded_rows]]  # every take, stacks or not
+        if not wanted:
+            self.say(f"Nothing to review: {describe_filter(f, cat.stages)}")
+            return
+        # Claimed, so that nobody else triages them at this stage while this session holds them.
+        queue = rules.claim(w.project, w.reviewer, cat, f.stage, wanted)
+        if not queue:
+            held = team.held_by_others(w.project, w.reviewer, f.stage)
+            who = Counter(held[t] for t in wanted if t in held)
+            self.say(
+                f"Nothing to review here: all {len(wanted):,} takes are being reviewed by others ("
+                + ", ".join(f"{name}: {n}" for name, n in who.most_common(3))
+                + ")"
+            )
+            return
+        claimed = f.stage not in votes.rules(w.project).voting and len(queue) < len(wanted)
+        self.session = Session(
+            stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
+            auto_advance=w.view.auto_advance, pool=len(wanted) if claimed else 0, team=not w.project.is_sqlite,
+        )  # fmt: skip
+        w.playback.session_started(self.session.stage_name)
+        if w.listing.current_id in queue:
+            self.session.go_to(w.listing.current_id)
+        save_session(w.project, w.reviewer, self.session, with_queue=True)
+        self.show_queue()
+        self.update_bar()
+        self.lease_timer.start()
+        w.stage.set_view("player")
+
+    def top_up_claims(self, need: int = 0) -> None:
+        """Near the end of the claimed takes (or with fewer than ``need`` ahead: a survey page to fill),
+        claim the next batch of the session's filter."""
+        session, cat = self.session, self.w.listing.catalog
+        if session is None or cat is None:
+            return
+        more = rules.top_up(self.w.project, self.w.reviewer, cat, session, need)
+        if not more:
+            return
+        for take_id in more:
+            self.w.model.insert_take(take_id, self.w.model.rowCount())
+        save_session(self.w.project, self.w.reviewer, session, with_queue=True)
+        self.update_bar()
+
+    def _renew_claims(self) -> None:
+        session = self.session
+        if session is None:
+            self.lease_timer.stop()
+            return
+        undecided = [t for t in session.queue if t not in session.decided]
+        self.w.tasks.run(team.renew, self.w.project, self.w.reviewer, undecided, key="renew")
+
+    def show_queue(self) -> None:
+        """The browser shows the session's queue (in its order)."""
+        assert self.session is not None
+        self.w.filter_bar.set_value(filter_from_dict(self.session.filter))
+        self.w.filter_bar.setEnabled(False)
+        self.w.listing.show_queue(self.session.queue)
+        self.select_current()
+
+    def select_current(self) -> None:
+        if self.session is None:
+            return
+        current = self.session.current
+        if not self.w.listing.select(current) and current is None:
+            self.w.listing.show_take(None)
+            self.say("The queue is empty: every take of this session has a verdict")
+
+    def went_to(self, take_id: int) -> None:
+        """The reviewer stands on ``take_id``: the session is there too (saved a moment later)."""
+        if self.session is not None:
+            self.session.go_to(take_id)
+            self.save_timer.start()
+
+    def recorded(self, take_ids: list[int], verdict: str | None) -> bool:
+        """A decision was recorded for these takes: counted, rejects leave the queue, the claims topped
+        up. Whether the session advances (auto-advance, after a keep or a reject)."""
+        session = self.session
+        if session is None or verdict is None:
+            return False
+        for take_id in take_ids:
+            session.record(take_id, verdict)
+        if verdict == m.VERDICT_REJECT:
+            with self._rearranging():
+                for take_id in take_ids:
+                    self.w.model.remove_take(take_id)
+        self.save_timer.start()
+        self.top_up_claims()
+        return self.w.view.auto_advance and verdict != m.VERDICT_CLEAR
+
+    @contextmanager
+    def _rearranging(self) -> Iterator[None]:
+        """Rows leave or join the listing: the session, not the view, says what is current."""
+        self.w.listing.rearranging = True
+        try:
+            yield
+        finally:
+            self.w.listing.rearranging = False
+
+    def settle(self, take_ids: list[int]) -> None:
+        """After an undo or a redo: the session's counts and queue say what the log now leaves in effect
+        (an undone clear brings its keep back), and the listing shows the queue again."""
+        session, cat, model = self.session, self.w.listing.catalog, self.w.model
+        if session is None or cat is None:
+            return
+        for take_id in take_ids:
+            row = cat.row_of.get(take_id)
+            if row is None:
+                continue
+            pos = int(cat.stage_pos[row])
+            verdict = (
+                m.VERDICT_KEEP if pos > session.stage
+                else m.VERDICT_REJECT if pos == session.stage and cat.rejected[row] else None
+            )  # fmt: skip
+            in_queue = take_id in session.queue
+            session.settle(take_id, verdict)
+            with self._rearranging():
+                if in_queue and take_id not in session.queue:
+                    model.remove_take(take_id)
+                elif not in_queue and take_id in session.queue:
+                    model.insert_take(take_id, session.queue.index(take_id))
+        self.save_timer.start()
+        self.update_bar()
+        self.w.playback.show_badge(self.w.listing.current_row)
+
+    def stop(self) -> None:
+        """Leave the session; it is kept, and ``start`` resumes it where it stopped."""
+        w = self.w
+        if self.session is None:
+            return
+        save_session(w.project, w.reviewer, self.session)
+        w.survey.leave()
+        self.saved_session, self.session = self.session, None
+        self.lease_timer.stop()
+        team.release(w.project, w.reviewer)  # the takes go back to the pool; resuming claims them again
+        w.filter_bar.setEnabled(True)
+        w.listing.apply_filter(keep_current=True)
+        self.update_bar()
+
+    def close(self) -> None:
+        """The window closes: the session is kept and its claims released (reopening claims again)."""
+        if self.session is not None:
+            save_session(self.w.project, self.w.reviewer, self.session)
+            self.lease_timer.stop()
+            team.release(self.w.project, self.w.reviewer)
+
+    def save(self) -> None:
+        if self.session is not None:
+            save_session(self.w.project, self.w.reviewer, self.session)
+
+    def discard(self) -> None:
+        self.saved_session = None
+        save_session(self.w.project, self.w.reviewer, None)
+        self.update_bar()
+
+    def _button(self) -> None:
+        if self.session is not None:
+            self.stop()
+        else:
+            self.start()
+
+    def _auto_advance_changed(self, on: bool) -> None:
+        self.auto_advance.setChecked(on)  # the box shows the state; it does not keep it
+        self.w.settings.setValue("workspace/auto_advance", on)
+        if self.session is not None:
+            self.session.auto_advance = on
+
+    def update_bar(self) -> None:
+        s = self.session
+        if s is not None:
+            how = f"{self.w.view.session_speed:g}x" + (", once each" if self.w.playback.play_once else "")
+            self.label.setText(f"{s.stage_name} session · {s.progress()} · {how}")
+            self.button.setText("Leave session")
+        elif self.saved_session is not None:
+            saved = self.saved_session
+            self.label.setText(f"Paused {saved.stage_name} session · {saved.progress()}")
+            self.button.setText("Resume session")
+        else:
+            self.label.setText("Not in a session: Ctrl+Return reviews the current filter take by take")
+            self.button.setText("Start session")
