@@ -492,6 +492,11 @@ def decide(
         return _record(conn, ids, decision, reviewer or default_reviewer())
 
 
+def decide_in(conn: Connection, take_ids: Sequence[int], decision: Decision, reviewer: str) -> Change:
+    """``decide`` inside a transaction the caller holds (several decisions made in one commit)."""
+    return _record(conn, list(take_ids), decision, reviewer)
+
+
 @retry_busy
 def undo(project: Project, event_ids: Sequence[int], reviewer: str | None = None) -> Change:
     """Undo these events (or redo, when they are undos themselves), each with an event of its own."""

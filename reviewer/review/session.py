@@ -223,14 +223,29 @@ def top_up(project: Project, reviewer: str, catalog: Catalog, session: Session, 
     """Near the end of what the session holds (``TOP_UP_AT`` undecided takes ahead or fewer, or fewer
     than ``need``: a survey page to fill), claim the next batch of its filter (at least enough for
     ``need``) and add it to the queue; the takes added (none: nothing to do or left)."""
+    wanted = top_up_wanted(catalog, session, need)
+    if wanted is None:
+        return []
+    return add_claimed(session, claim(project, reviewer, catalog, session.stage, *wanted))
+
+
+def top_up_wanted(catalog: Catalog, session: Session, need: int = 0) -> tuple[list[int], int | None] | None:
+    """What ``top_up`` would claim (the takes of the session's filter it has not seen, and how many: None
+    for a batch), or None when there is nothing to do; so that the claim may run elsewhere."""
     ahead = [t for t in session.queue[session.position :] if t not in session.decided]
     if len(ahead) > max(TOP_UP_AT, need - 1):
-        return []
+        return None
     known = set(session.queue) | set(session.decided)
     rows = catalog.select(filter_from_dict(session.filter))
     wanted = [int(t) for t in catalog.ids[rows] if int(t) not in known]
     count = need - len(ahead) if need - len(ahead) > team.BATCH else None  # None: a batch
-    more = claim(project, reviewer, catalog, session.stage, wanted, count=count) if wanted else []
+    return (wanted, count) if wanted else None
+
+
+def add_claimed(session: Session, claimed: Sequence[int]) -> list[int]:
+    """The takes claimed join the end of the queue (any it holds already are not added twice)."""
+    known = set(session.queue) | set(session.decided)
+    more = [t for t in claimed if t not in known]
     session.queue.extend(more)
     session.total += len(more)
     return more

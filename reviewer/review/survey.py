@@ -125,6 +125,15 @@ def unmarked(page: Page, verdict_of: Mapping[int, str | None]) -> list[int]:
     return [c for c in page.cells if verdict_of.get(c) is None]
 
 
+def page_rule_takes(page: Page, rule: str, verdict_of: Mapping[int, str | None]) -> list[int]:
+    """The takes the page rule decides: every take of every unmarked cell's stack (none: ``leave``)."""
+    if rule not in RULES:
+        raise KnownError(f"A page rule is one of {', '.join(RULES)}, not {rule!r}")
+    if rule == "leave":
+        return []
+    return [t for cell in unmarked(page, verdict_of) for t in page.takes(cell)]
+
+
 def apply_page_rule(
     project: Project,
     page: Page,
@@ -135,11 +144,7 @@ def apply_page_rule(
 ) -> Change | None:
     """Give the page rule's verdict to every unmarked cell (every take of its stack), one event each, in
     one transaction; None when the rule leaves them or nothing is unmarked."""
-    if rule not in RULES:
-        raise KnownError(f"A page rule is one of {', '.join(RULES)}, not {rule!r}")
-    if rule == "leave":
-        return None
-    ids = [t for cell in unmarked(page, verdict_of) for t in page.takes(cell)]
+    ids = page_rule_takes(page, rule, verdict_of)
     if not ids:
         return None
     verdict = m.VERDICT_REJECT if rule == "reject" else m.VERDICT_KEEP

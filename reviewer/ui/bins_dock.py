@@ -69,12 +69,16 @@ class BinsDock:
         return out
 
     def refresh(self, cat: Catalog) -> None:
-        """Every bin with its count from the catalogue (a saved bin with text: once its search is back)."""
+        """Every bin with its count from the catalogue (a saved bin with text: once its search is back);
+        the saved bins are read through the window's ops (in the background in team mode)."""
+        self.w.ops.read(load_bins, self.w.project, done=lambda saved: self._show(cat, saved), key="bins")
+
+    def _show(self, cat: Catalog, saved: dict[str, dict[str, Any]]) -> None:
         w = self.w
         items: list[tuple[str, queries.TakeFilter, int, bool]] = []
         for name, f in self.builtin(cat):
             items.append((name, f, int(cat.mask(f).sum()), False))
-        for name, data in sorted(load_bins(w.project).items(), key=lambda kv: kv[0].lower()):
+        for name, data in sorted(saved.items(), key=lambda kv: kv[0].lower()):
             f = filter_from_dict(data)
             rows = w.listing.text_cache.get(f.text.strip()) if f.text.strip() else None
             if f.text.strip() and rows is None:

@@ -9,20 +9,26 @@ session hears of it too (counts, the queue, auto-advance); in the survey the cel
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable
 from functools import partial
 from typing import Any
 
 from reviewer.errors import KnownError
 from reviewer.review import votes
-from reviewer.review.decisions import Change, Decision, decide, move_to_shot
+from reviewer.review.decisions import Change, Decision, decide, decide_in, move_to_shot
 from reviewer.review.session import UndoEntry
 from reviewer.store import models as m
+from reviewer.store.db import Project
 from reviewer.ui.text import ask
 
 BULK_IN_WORKER = 200  # bulk decisions over more takes than this run in a worker
 CONFIRM_OVER = 20  # a verdict for more takes than this at once asks first
 WORDS = {m.VERDICT_KEEP: "Kept", m.VERDICT_REJECT: "Rejected", m.VERDICT_CLEAR: "Cleared"}
+
+
+def toggle_reveal(project: Project, stage: int, lead: str) -> votes.Rules:
+    """(a write) Show the votes at ``stage`` to everyone, or hide them again; the rules as they are now."""
+    votes.reveal(project, stage, lead, show=not votes.rules(project).is_revealed(stage))
+    return votes.rules(project)
 
 
 def taken(label: str, n: int) -> str:
@@ -32,12 +38,28 @@ def taken(label: str, n: int) -> str:
 class Deciding:
     def __init__(self, window: Any) -> None:
         self.w = window
+        self._rules: votes.Rules | None = None  # team mode: read in the background, kept
+
+    def rules(self) -> votes.Rules:
+        """Who votes at which stage: read each time locally; in team mode as last read (at open, with
+        each poll of others' changes, after a reveal), read now only if never read."""
+        if not self.w.ops.remote or self._rules is None:
+            self._rules = votes.rules(self.w.project)
+        return self._rules
+
+    def read_rules(self) -> None:
+        if self.w.ops.remote:
+            self.w.tasks.run(votes.rules, self.w.project, done=self._rules_read, key="team-rules")
+
+    def _rules_read(self, rules: votes.Rules) -> None:
+        self._rules = rules
 
     def say(self, text: str) -> None:
         self.w.status_label.setText(text)
 
     def record(self, decision: Decision, label: str) -> Change | None:
-        """Record a decision for the target takes; None if nothing was done (or it runs in a worker)."""
+        """Record a decision for the target takes; the change, or None if nothing was done yet (refused,
+        or written in the background: in bulk, or in team mode where the session moves on at once)."""
         w = self.w
         ids = w.listing.targets()
         if not ids:
@@ -47,19 +69,19 @@ class Deciding:
             decision = dataclasses.replace(decision, stage=session.stage_name)
         if decision.verdict is not None and len(ids) > CONFIRM_OVER and not self._confirm(label, len(ids)):
             return None
+        args = (decide, w.project, ids, decision, w.reviewer)
+        if w.ops.remote:  # the server may be far: the session goes on now, the write follows in order
+            self._moved_on(ids, decision, label)
+            w.ops.run(label, *args, verdict=decision.verdict, failed=lambda _exc: self._lost(ids),
+                      batch=partial(decide_in, take_ids=ids, decision=decision, reviewer=w.reviewer))  # fmt: skip
+            return None
         if len(ids) > BULK_IN_WORKER:
             self.say(f"{label}: {len(ids):,} takes…")
-            w.tasks.run(
-                decide, w.project, ids, decision, w.reviewer,
-                done=partial(self._recorded, decision, label), failed=self._failed,
-            )  # fmt: skip
+            w.tasks.run(*args, done=partial(self._bulk_done, decision, label), failed=self._failed)
             return None
-        try:
-            change = decide(w.project, ids, decision, w.reviewer)
-        except KnownError as exc:
-            self.say(str(exc))
-            return None
-        self._recorded(decision, label, change)
+        change = w.ops.run(label, *args, verdict=decision.verdict)
+        if change is not None:
+            self._moved_on(sorted(change.take_ids), decision, label)
         return change
 
     def _confirm(self, label: str, count: int) -> bool:
@@ -71,12 +93,17 @@ class Deciding:
         if not isinstance(exc, KnownError):
             raise exc
 
-    def _recorded(self, decision: Decision, label: str, change: Change) -> None:
-        w = self.w
+    def _bulk_done(self, decision: Decision, label: str, change: Change) -> None:
         ids = sorted(change.take_ids)
-        w.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict))
+        self.w.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict))
+        self.w.ops.tell(change)
+        self._moved_on(ids, decision, label)
+
+    def _moved_on(self, ids: list[int], decision: Decision, label: str) -> None:
+        """What a decision does on screen: the session counts it (rejects leave the queue), the survey's
+        cell shows it, auto-advance goes to the next take."""
+        w = self.w
         advance = w.triage.recorded(ids, decision.verdict)
-        w.ops.tell(change)
         self.say(taken(label, len(ids)))
         if w.survey.active:  # the cell shows its verdict and stays until the page is done
             w.survey.recorded(ids)
@@ -84,6 +111,13 @@ class Deciding:
             w.listing.go_to_take(+1)
         elif w.triage.session is not None and decision.verdict == m.VERDICT_REJECT:
             w.triage.select_current()
+
+    def _lost(self, ids: list[int]) -> None:
+        """Team mode: the server refused or could not be reached; the session shows what is recorded
+        (a rejected take comes back to the queue). The status line says why."""
+        self.w.triage.settle(ids)
+        if self.w.survey.active:
+            self.w.survey.recorded(ids)
 
     # --- the commands ------------------------------------------------------------------------------
 
@@ -99,7 +133,7 @@ class Deciding:
         ids = self.w.listing.targets()
         if cat is None or not ids:
             return False
-        team_rules = votes.rules(self.w.project)
+        team_rules = self.rules()
         stages = {int(cat.stage_pos[cat.row_of[t]]) for t in ids if t in cat.row_of}
         return any(team_rules.votes_at(s, self.w.reviewer) for s in stages)
 
@@ -125,18 +159,18 @@ class Deciding:
         if cat is None or current is None or current not in cat.row_of:
             return
         stage = int(cat.stage_pos[cat.row_of[current]])
-        team_rules = votes.rules(w.project)
-        if stage not in team_rules.voting:
+        if stage not in self.rules().voting:
             self.say("The team does not vote at this stage (`reviewer team --voting`)")
             return
-        try:
-            votes.reveal(w.project, stage, w.reviewer, show=not team_rules.is_revealed(stage))
-        except KnownError as exc:
-            self.say(str(exc))
-            return
-        shown = votes.rules(w.project).is_revealed(stage)
-        self.say(f"Votes at {cat.stages[stage]} {'revealed' if shown else 'hidden again'}")
-        w.listing.refresh_current()
+
+        def revealed(rules: votes.Rules) -> None:
+            self._rules = rules
+            self.say(
+                f"Votes at {cat.stages[stage]} {'revealed' if rules.is_revealed(stage) else 'hidden again'}"
+            )
+            w.listing.refresh_current()
+
+        w.ops.write(toggle_reveal, w.project, stage, w.reviewer, done=revealed)
 
     def rate(self, rating: int) -> None:
         self.record(Decision(rating=rating), f"Rated {rating}")
@@ -187,30 +221,27 @@ class Deciding:
         w = self.w
         if not ids:
             return
-        change = w.ops.run(f"Moved to {code}", move_to_shot, w.project, ids, code, w.reviewer)
-        if change is None:
-            return
-        w.panel.set_vocabulary(w.listing.defects, w.listing.tags, w.listing.shot_codes())
-        w.listing.refresh_choices()
-        self.say(f"Moved {len(change.take_ids)} take(s) to {code}")
+
+        def moved(change: Change) -> None:
+            w.panel.set_vocabulary(w.listing.defects, w.listing.tags, w.listing.shot_codes())
+            w.listing.refresh_choices()
+            self.say(f"Moved {len(change.take_ids)} take(s) to {code}")
+
+        w.ops.run(f"Moved to {code}", move_to_shot, w.project, ids, code, w.reviewer, then=moved)
         w.focus_browser()
 
     # --- undo and redo -----------------------------------------------------------------------------
 
     def undo(self) -> None:
-        self._undo_redo(self.w.undo_stack.undo, "Undid")
+        self.w.ops.step(True, partial(self._stepped, "Undid"))
 
     def redo(self) -> None:
-        self._undo_redo(self.w.undo_stack.redo, "Redid")
+        self.w.ops.step(False, partial(self._stepped, "Redid"))
 
-    def _undo_redo(self, step: Callable[[], tuple[UndoEntry, Change]], word: str) -> None:
+    def _stepped(self, word: str, entry: UndoEntry, _change: Change) -> None:
+        """After an undo or a redo (the catalogue holds what is now in effect): the session, the survey's
+        page, the listing's current take."""
         w = self.w
-        try:
-            entry, change = step()
-        except KnownError as exc:
-            self.say(str(exc))
-            return
-        w.ops.tell(change)  # the catalog now holds what is in effect
         if entry.verdict is not None:
             w.triage.settle(entry.take_ids)
         if w.survey.active:

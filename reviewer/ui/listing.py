@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +23,7 @@ from sqlalchemy import select
 from reviewer.errors import KnownError
 from reviewer.review import keymap as km
 from reviewer.review import stacks
-from reviewer.review.catalog import COLUMN_KEYS, Catalog
+from reviewer.review.catalog import COLUMN_KEYS, Catalog, Update, read_update
 from reviewer.review.decisions import Change
 from reviewer.review.loading import (
     Details,
@@ -36,11 +38,24 @@ from reviewer.review.loading import (
 from reviewer.review.session import describe_filter, filter_from_dict, filter_to_dict, load_session
 from reviewer.store import models as m
 from reviewer.store import queries
+from reviewer.store.db import Project
 from reviewer.ui.bins_dock import text_rows
 from reviewer.ui.player import PREFETCH
 from reviewer.ui.shots_dock import load_board
 
 FIRST_PAGE = 300
+READ_AHEAD = 8  # team mode: the rows of the next takes are read before they are shown
+ROWS_KEPT = 256
+
+
+def read_takes(project: Project, take_ids: list[int]) -> Update:
+    with project.engine.connect() as conn:
+        return read_update(conn, take_ids)
+
+
+def all_tags(project: Project) -> list[str]:
+    with project.sessions() as session:
+        return list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
 
 
 class Listing:
@@ -64,6 +79,7 @@ class Listing:
         self.name = ""
         self.tags: list[str] = []
         self.defects: list[str] = []
+        self.rows: OrderedDict[int, dict[str, Any]] = OrderedDict()  # team mode: takes' rows read ahead
 
     def say(self, text: str) -> None:
         self.w.status_label.setText(text)
@@ -134,6 +150,7 @@ class Listing:
         w.filter_bar.set_choices(catalog, self.tags)
         w.tasks.run(load_stacks, w.project, done=self._stacks_loaded, key="stacks")
         w.live_updates.restart()
+        w.deciding.read_rules()
         w.triage.saved_session = load_session(w.project, w.reviewer)
         if w.triage.session is not None:
             w.triage.show_queue()
@@ -330,22 +347,47 @@ class Listing:
 
     # --- after a change ------------------------------------------------------------------------
 
-    def changed(self, change: Change) -> None:
-        """Re-read the changed takes and repaint what shows them (the funnel and bins a moment later)."""
-        w = self.w
-        if self.catalog is not None:
-            with w.project.engine.connect() as conn:
+    def take_in(self, change: Change, update: Update | None) -> None:
+        """(``Ops.refresh``) The catalogue takes in the changed takes, read with the write in team mode,
+        read now locally; before any view hears of the change."""
+        for take_id in change.take_ids:
+            self.rows.pop(take_id, None)
+        if self.catalog is None or not change.take_ids:
+            return
+        if update is None and self.w.ops.remote:  # not read with the write: read now, in the background
+            self.w.tasks.run(read_takes, self.w.project, sorted(change.take_ids), done=self._takes_read)
+        elif update is None:
+            with self.w.project.engine.connect() as conn:
                 self.catalog.refresh(conn, change.take_ids)
-            w.model.takes_changed(sorted(change.take_ids))
+        elif not self.catalog.apply(update):
+            self.reload()  # takes the catalogue does not hold: read it all again
+
+    def _takes_read(self, update: Update) -> None:
+        if self.catalog is not None and self.catalog.apply(update):
+            self.w.model.takes_changed(update.take_ids)
+        elif self.catalog is not None:
+            self.reload()
+
+    def changed(self, change: Change) -> None:
+        """Repaint what shows the changed takes (the funnel and bins a moment later)."""
+        w = self.w
+        w.model.takes_changed(sorted(change.take_ids))
         if change.tags:
-            with w.project.sessions() as session:
-                self.tags = list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
-            w.panel.set_vocabulary(self.defects, self.tags, self.shot_codes())
-            self.refresh_choices()
+            w.ops.read(all_tags, w.project, done=self._tags_read, key="tags")
         w.triage.update_bar()
         w.bin_timer.start()
         if self.current_id in change.take_ids:
             self.refresh_current()
+
+    def _tags_read(self, tags: list[str]) -> None:
+        self.tags = tags
+        self.w.panel.set_vocabulary(self.defects, self.tags, self.shot_codes())
+        self.refresh_choices()
+
+    def forget(self, take_ids: list[int]) -> None:
+        """Others changed these takes: their rows are read again when next shown."""
+        for take_id in take_ids:
+            self.rows.pop(take_id, None)
 
     # --- the current take -------------------------------------------------------------------------
 
@@ -359,6 +401,8 @@ class Listing:
             self.show_take(take_id)
 
     def show_take(self, take_id: int | None) -> None:
+        """The take becomes the current one: the panel and the player show it, the next ones are read
+        ahead (team mode: from the rows read ahead, or as soon as its row is read)."""
         w = self.w
         self.current_id = take_id
         if take_id is None:
@@ -366,12 +410,39 @@ class Listing:
             w.panel.show_take(None)
             return
         row = w.model.row_of(take_id)
-        upcoming_ids = (
-            [t for t in (w.model.take_id(row + k) for k in range(1, PREFETCH + 1)) if t is not None]
+        upcoming = (
+            [t for t in (w.model.take_id(row + k) for k in range(1, READ_AHEAD + 1)) if t is not None]
             if row is not None
             else []
         )
-        rows = take_rows(w.project, [take_id, *upcoming_ids])
+        if not w.ops.remote:
+            self._show_row(
+                take_id, take_rows(w.project, [take_id, *upcoming[:PREFETCH]]), upcoming[:PREFETCH]
+            )
+            return
+        missing = [t for t in upcoming if t not in self.rows]
+        if take_id in self.rows:
+            self._show_row(take_id, self.rows, upcoming[:PREFETCH])
+            if missing:
+                w.tasks.run(take_rows, w.project, missing, done=self._read_ahead, key="read-ahead")
+        else:
+            self.current_row = None  # until its row is read
+            w.panel.show_take(None)
+            w.tasks.run(take_rows, w.project, [take_id, *missing], done=partial(self._row_read, take_id, upcoming),
+                        key="row")  # fmt: skip
+
+    def _read_ahead(self, rows: dict[int, dict[str, Any]]) -> None:
+        self.rows.update(rows)
+        while len(self.rows) > ROWS_KEPT:
+            self.rows.popitem(last=False)
+
+    def _row_read(self, take_id: int, upcoming: list[int], rows: dict[int, dict[str, Any]]) -> None:
+        self._read_ahead(rows)
+        if take_id == self.current_id:
+            self._show_row(take_id, self.rows, upcoming[:PREFETCH])
+
+    def _show_row(self, take_id: int, rows: Mapping[int, dict[str, Any]], upcoming: list[int]) -> None:
+        w = self.w
         take = rows.get(take_id)
         self.current_row = take
         w.panel.show_take(take)
@@ -382,7 +453,7 @@ class Listing:
         elif w.survey.active:
             pass  # the survey plays the page; the panel shows the cursor's take
         elif w.player.take is None or w.player.take.get("id") != take_id:
-            w.player.load(take, [rows[t] for t in upcoming_ids if t in rows])
+            w.player.load(take, [rows[t] for t in upcoming if t in rows])
             w.playback.take_shown(take)
         else:
             w.playback.show_badge(take)
@@ -391,10 +462,18 @@ class Listing:
 
     def refresh_current(self) -> None:
         """The current take read again (a change here or by others): the panel says it, the player plays on."""
+        if self.current_id is not None:
+            self.w.ops.read(
+                take_rows, self.w.project, [self.current_id], done=self._current_read, key="current"
+            )
+
+    def _current_read(self, rows: dict[int, dict[str, Any]]) -> None:
         w = self.w
-        if self.current_id is None:
+        if self.current_id not in rows:
             return
-        self.current_row = take_rows(w.project, [self.current_id]).get(self.current_id)
+        self.current_row = rows[self.current_id]
+        if w.ops.remote:
+            self.rows[self.current_id] = self.current_row
         w.panel.show_take(self.current_row)
         w.playback.show_badge(self.current_row)
         w.tasks.run(
@@ -415,9 +494,18 @@ class Listing:
         row = self.w.model.row_of(take_id) if take_id is not None else None
         if row is None:
             return False
-        self.w.grid.setCurrentIndex(self.w.model.index(row, 1))
-        self.w.grid.scrollTo(self.w.model.index(row, 1))
+        self._make_current(row)
         return True
+
+    def _make_current(self, row: int) -> None:
+        """The take at ``row`` is current and the only one selected (a decision goes to it alone)."""
+        w = self.w
+        index = w.model.index(row, 1)
+        selection = w.grid.selectionModel()
+        selection.setCurrentIndex(
+            index, selection.SelectionFlag.ClearAndSelect | selection.SelectionFlag.Rows
+        )
+        w.grid.scrollTo(index)
 
     def go_to_take(self, delta: int) -> None:
         """The previous or next take of the listing (the session's queue in a session) becomes current;
@@ -431,12 +519,7 @@ class Listing:
             return
         row = w.grid.currentIndex().row()
         row = 0 if row < 0 else max(0, min(count - 1, row + delta))
-        index = w.model.index(row, 1)
-        selection = w.grid.selectionModel()
-        selection.setCurrentIndex(
-            index, selection.SelectionFlag.ClearAndSelect | selection.SelectionFlag.Rows
-        )
-        w.grid.scrollTo(index)
+        self._make_current(row)
         w.table.scrollTo(w.model.index(row, 0))
         w.triage.top_up_claims()
 

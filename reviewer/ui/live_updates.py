@@ -80,9 +80,11 @@ class LiveUpdates:
         if update is None or not catalog.apply(update, skip=self.changed_here):
             w.listing.reload()  # takes ingested elsewhere: the catalogue grows
             return
+        w.deciding.read_rules()  # a lead may have revealed the votes, the team's rules changed
         if not theirs:
             return
         ids = update.take_ids
+        w.listing.forget(ids)
         w.model.takes_changed(ids)
         w.bin_timer.start()
         w.triage.update_bar()

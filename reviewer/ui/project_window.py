@@ -12,6 +12,8 @@ one message) and is told on ``Ops.changed``, which each view listens to. The vie
 
 from __future__ import annotations
 
+import sys
+
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -50,9 +52,11 @@ from reviewer.ui.shots_dock import ShotsDock
 from reviewer.ui.stage import StageArea
 from reviewer.ui.survey_stage import SurveyStage
 from reviewer.ui.tagging import TaggingPanel
-from reviewer.ui.tasks import Tasks
+from reviewer.ui.tasks import Tasks, is_environment_error, message_of
 from reviewer.ui.text import plain_label
 from reviewer.ui.triage import Triage
+
+SAVING_SHOWN_AFTER_MS = 600  # team mode: writes still on their way after this are shown in the status bar
 
 
 def workspace_settings(settings: QSettings) -> Workspace:
@@ -73,7 +77,9 @@ class ProjectWindow(QMainWindow):
         self.tasks = Tasks(self, max_threads=4)
         self.undo_stack = UndoStack(project, lambda: self.reviewer)
         # every change made here goes through ops; every view hears of it from its changed signal
-        self.ops = Ops(self.undo_stack, lambda text: self.status_label.setText(text), self)
+        self.ops = Ops(
+            self.undo_stack, lambda text: self.status_label.setText(text), self, project, self.tasks
+        )
         self.setWindowTitle("Take Reviewer")
         self.setDockOptions(QMainWindow.DockOption.AnimatedDocks | QMainWindow.DockOption.AllowTabbedDocks)
 
@@ -150,19 +156,23 @@ class ProjectWindow(QMainWindow):
         self.status_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.statusBar().addWidget(self.status_label, 1)
         self.reviewer_label = plain_label()
-        for widget in (
-            self.analysis.label,
-            self.analysis.stop_button,
-            self.live_updates.label,
-            self.reviewer_label,
-        ):
+        self.saving_label = plain_label()  # team mode: writes on their way to the server, if they linger
+        self.saving_label.setObjectName("saving")
+        status = (self.analysis.label, self.analysis.stop_button, self.saving_label, self.live_updates.label)
+        for widget in (*status, self.reviewer_label):
             self.statusBar().addPermanentWidget(widget)
+        self.saving_timer = QTimer(self)
+        self.saving_timer.setSingleShot(True)
+        self.saving_timer.setInterval(SAVING_SHOWN_AFTER_MS)
+        self.saving_timer.timeout.connect(self._show_saving)
+        self.ops.pending_changed.connect(self._saving_changed)
         # a failure no one handles is the environment's (a lease renewal on a server gone away): said here
         self.tasks.on_failure = self.status_label.setText
         self.bin_timer = QTimer(self)  # counts, board and bins re-read a moment after the last change
         self.bin_timer.setSingleShot(True)
         self.bin_timer.setInterval(250)
         self.bin_timer.timeout.connect(self.listing.refresh_counts)
+        self.ops.refresh = self.listing.take_in  # the catalogue first, then every view
         for part in (self.live_updates, self.listing, self.stage):  # the change bus
             self.ops.changed.connect(lambda change, _initiator, p=part: p.changed(change))
 
@@ -310,12 +320,35 @@ class ProjectWindow(QMainWindow):
             self._update_reviewer_label()
             self.triage.update_bar()
 
+    def _saving_changed(self, pending: int) -> None:
+        if not pending:
+            self.saving_timer.stop()
+            self.saving_label.setText("")
+        elif self.saving_label.text():
+            self._show_saving()
+        elif not self.saving_timer.isActive():
+            self.saving_timer.start()
+
+    def _show_saving(self) -> None:
+        n = self.ops.pending
+        self.saving_label.setText(f"Saving {n} change{'s' if n != 1 else ''} to the server…" if n else "")
+
     def _update_reviewer_label(self) -> None:
         self.reviewer_label.setText(f"Reviewer: {self.reviewer}")
 
+    def writes_pending(self) -> bool:
+        """Team mode: decisions and other writes asked for and not yet made."""
+        return self.ops.pending > 0
+
     def closeEvent(self, event: QCloseEvent) -> None:
         self.live_updates.stop()
-        self.triage.close()
+        self.ops.wait(60_000)  # team mode: every decision asked for is made before the window goes
+        try:
+            self.triage.close()
+        except Exception as exc:  # the server gone: the leases lapse by themselves
+            if not is_environment_error(exc):
+                raise
+            print(f"reviewer: the session could not be saved: {message_of(exc)}", file=sys.stderr)
         self._save_layout()
         self.tasks.cancel("analysis")
         app = QApplication.instance()

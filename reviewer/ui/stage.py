@@ -5,6 +5,7 @@ stacked widget only renders it."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
@@ -12,7 +13,6 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from reviewer.review import shots
 from reviewer.review.decisions import Change
 from reviewer.review.loading import load_dashboard, take_rows
-from reviewer.review.session import UndoEntry
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
@@ -248,18 +248,23 @@ class StageArea:
             return
         k = candidates.index(current) if current in candidates else -1
         new = candidates[(k + 1) % len(candidates)]  # a gap takes the first keeper
-        change = shots.set_hero(w.project, new, reviewer=w.reviewer)
-        w.undo_stack.push(UndoEntry(f"Hero of {item.code}", change.event_ids, sorted(change.take_ids)))
-        w.ops.tell(change)  # the cut is rebuilt, with the new hero
-        self.cut_view.seek_record(item.record_in)
-        self.cut_view.play()
-        self.say(f"{item.code}: hero swapped, playing from the shot (Ctrl+Z swaps back)")
+
+        def swapped(_change: Change) -> None:  # the cut was rebuilt with the new hero: play the shot
+            self.cut_view.seek_record(item.record_in)
+            self.cut_view.play()
+            self.say(f"{item.code}: hero swapped, playing from the shot (Ctrl+Z swaps back)")
+
+        w.ops.run(
+            f"Hero of {item.code}", partial(shots.set_hero, reviewer=w.reviewer), w.project, new, then=swapped
+        )
 
     # --- following changes ------------------------------------------------------------------------------
 
     def changed(self, change: Change) -> None:
         """The cut is rebuilt after verdicts and heroes (a rating or a tag leaves it as it is); compare
         re-reads the takes it shows."""
+        if self.w.survey.active:  # a cell's stars as recorded
+            self.w.survey.recorded(sorted(change.take_ids))
         if self.cutting() and change.funnel:
             self._load_cut(self.cut_view.position())
         if self.comparing():

@@ -8,6 +8,7 @@ page rule as one undo entry and turns the page. The page size and the page rule 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from typing import Any
 
@@ -15,13 +16,27 @@ from PySide6.QtCore import QObject, QSettings, QTimer
 
 from reviewer.errors import KnownError
 from reviewer.review import stacks, survey
+from reviewer.review.decisions import Change
 from reviewer.review.session import Session, UndoEntry, save_session
 from reviewer.store import models as m
 from reviewer.store import queries
+from reviewer.store.db import Project
 from reviewer.ui.survey import SurveyView
 
 SIZE_KEY = "survey/size"
 PREFETCH_AFTER_MS = 300
+
+
+def rule_change(
+    project: Project,
+    page: survey.Page,
+    rule: str,
+    verdicts: dict[int, str | None],
+    stage_name: str,
+    reviewer: str,
+) -> Change:
+    """(a write) The page rule applied; an empty change when it decided nothing."""
+    return survey.apply_page_rule(project, page, rule, verdicts, stage_name, reviewer) or Change()
 
 
 class SurveyStage(QObject):
@@ -35,6 +50,7 @@ class SurveyStage(QObject):
             size = survey.DEFAULT_SIZE
         self.view.size_ = size if size in survey.SIZES else survey.DEFAULT_SIZE
         self.page: survey.Page | None = None
+        self._rules: dict[tuple[str, int], str] = {}
         self.view.cursor_changed.connect(self._cursor_changed)
         self.view.opened.connect(self._opened)
 
@@ -128,7 +144,10 @@ class SurveyStage(QObject):
     def rule(self) -> str:
         session = self.w.triage.session
         assert session is not None
-        return survey.page_rule(self.w.project, session.stage_name, session.stage)
+        key = (session.stage_name, session.stage)
+        if key not in self._rules or not self.w.ops.remote:  # team mode: read once a stage, not per key
+            self._rules[key] = survey.page_rule(self.w.project, session.stage_name, session.stage)
+        return self._rules[key]
 
     def cycle_rule(self) -> None:
         """The page rule of the session's stage, in turn reject, keep, leave (kept in the project)."""
@@ -145,6 +164,7 @@ class SurveyStage(QObject):
         except KnownError as exc:
             self.w.status_label.setText(str(exc))
             return
+        self._rules.clear()
         self.w.status_label.setText(f"Page rule at {session.stage_name}: {rule} the unmarked")
         self.update_header()
 
@@ -201,33 +221,37 @@ class SurveyStage(QObject):
         rule = self.rule()
         verdicts = {c: session.verdict(c) for c in page.cells}
         left = survey.unmarked(page, verdicts)
-        try:
-            change = survey.apply_page_rule(w.project, page, rule, verdicts, session.stage_name, w.reviewer)
-        except KnownError as exc:
-            w.status_label.setText(str(exc))
-            return
-        if change is not None:
+        ids = survey.page_rule_takes(page, rule, verdicts)
+        if ids:
             verdict = m.VERDICT_REJECT if rule == "reject" else m.VERDICT_KEEP
-            ids = sorted(change.take_ids)
             label = f"Page rule: {'rejected' if rule == 'reject' else 'kept'} {len(left)} unmarked"
-            w.undo_stack.push(
-                UndoEntry(label, change.event_ids, ids, verdict, page=(page.cells, page.members))
-            )
-            w.listing.rearranging = True
-            try:
-                for take_id in ids:
-                    session.record(take_id, verdict)
-                    if verdict == m.VERDICT_REJECT:
-                        w.model.remove_take(take_id)
-            finally:
-                w.listing.rearranging = False
-            w.ops.tell(change)
-            w.status_label.setText(label)
+            if w.ops.remote:  # the page turns now; the write follows, in order
+                self._recorded(session, ids, verdict)
+            change = w.ops.run(label, rule_change, w.project, page, rule, verdicts, session.stage_name,
+                               w.reviewer, verdict=verdict, page=(page.cells, page.members), said=label,
+                               failed=lambda _exc: w.triage.settle(ids))  # fmt: skip
+            if change is None and not w.ops.remote:
+                return  # refused (the status line says why): the page stays
+            if change is not None:
+                self._recorded(session, sorted(change.take_ids), verdict)
         self.turn(session, page)
+
+    def _recorded(self, session: Session, ids: list[int], verdict: str) -> None:
+        w = self.w
+        w.listing.rearranging = True
+        try:
+            for take_id in ids:
+                session.record(take_id, verdict)
+                if verdict == m.VERDICT_REJECT:
+                    w.model.remove_take(take_id)
+        finally:
+            w.listing.rearranging = False
 
     def turn(self, session: Session, page: survey.Page) -> None:
         survey.turn_page(session, page)
-        save_session(self.w.project, self.w.reviewer, session)
+        self.w.ops.write(
+            save_session, self.w.project, self.w.reviewer, copy.deepcopy(session), latest="session"
+        )
         self.show_page()
         self.w.triage.update_bar()
 
@@ -241,7 +265,9 @@ class SurveyStage(QObject):
         present = [t for t in page.all_takes() if t in session.queue]
         if present:
             session.position = min(session.queue.index(t) for t in present)
-        save_session(self.w.project, self.w.reviewer, session)
+        self.w.ops.write(
+            save_session, self.w.project, self.w.reviewer, copy.deepcopy(session), latest="session"
+        )
         self.view.close_all()
         self.show_page(page)
 

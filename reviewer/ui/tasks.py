@@ -174,6 +174,11 @@ class Tasks(QObject):
         state.cancel()
         return True
 
+    @property
+    def pending(self) -> int:
+        """How many tasks are waiting or running (their results not yet delivered)."""
+        return len(self._callbacks)
+
     def running(self, key: str) -> bool:
         ticket = self._latest.get(key)
         return ticket is not None and ticket in self._callbacks

@@ -6,6 +6,7 @@ themselves are durable at once, in the event log); leaving, closing and switchin
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +21,13 @@ from reviewer.review import team, votes
 from reviewer.review.session import Session, describe_filter, filter_from_dict, filter_to_dict, save_session
 from reviewer.store import models as m
 from reviewer.store import queries
+from reviewer.store.db import Project
+
+
+def leave(project: Project, reviewer: str, session: Session) -> None:
+    """(a write) The session is kept where it stands and its claims are released."""
+    save_session(project, reviewer, session)
+    team.release(project, reviewer)
 
 
 class Triage:
@@ -27,6 +35,7 @@ class Triage:
         self.w = window
         self.session: Session | None = None
         self.saved_session: Session | None = None
+        self.claiming = False  # a top-up's claim is on its way (team mode)
         self.bar = QWidget()
         self.bar.setObjectName("session-bar")
         self.label = QLabel()
@@ -114,16 +123,31 @@ class Triage:
     def top_up_claims(self, need: int = 0) -> None:
         """Near the end of the claimed takes (or with fewer than ``need`` ahead: a survey page to fill),
         claim the next batch of the session's filter."""
-        session, cat = self.session, self.w.listing.catalog
-        if session is None or cat is None:
+        session, cat, w = self.session, self.w.listing.catalog, self.w
+        if session is None or cat is None or self.claiming:
             return
-        more = rules.top_up(self.w.project, self.w.reviewer, cat, session, need)
-        if not more:
+        wanted = rules.top_up_wanted(cat, session, need)
+        if wanted is None:
             return
+        self.claiming = True
+        w.ops.write(rules.claim, w.project, w.reviewer, cat, session.stage, *wanted,
+                    done=lambda claimed: self._claimed(session, claimed), failed=self._claim_failed)  # fmt: skip
+        self.claiming = not w.ops.remote and self.claiming  # locally it is done already
+
+    def _claim_failed(self, _exc: Exception) -> None:
+        self.claiming = False  # the status line says why; the next key tries again
+
+    def _claimed(self, session: Session, claimed: list[int]) -> None:
+        w = self.w
+        self.claiming = False
+        if session is not self.session:
+            return  # left meanwhile: the leases lapse or go back with the release
+        more = rules.add_claimed(session, claimed)
         for take_id in more:
-            self.w.model.insert_take(take_id, self.w.model.rowCount())
-        save_session(self.w.project, self.w.reviewer, session, with_queue=True)
-        self.update_bar()
+            w.model.insert_take(take_id, w.model.rowCount())
+        if more:
+            w.ops.write(save_session, w.project, w.reviewer, copy.deepcopy(session), True)
+            self.update_bar()
 
     def _renew_claims(self) -> None:
         session = self.session
@@ -163,12 +187,14 @@ class Triage:
             return False
         for take_id in take_ids:
             session.record(take_id, verdict)
+        self.w.playback.show_badge(self.w.listing.current_row)  # the badge says what the session counts
         if verdict == m.VERDICT_REJECT:
             with self._rearranging():
                 for take_id in take_ids:
                     self.w.model.remove_take(take_id)
         self.save_timer.start()
         self.top_up_claims()
+        self.update_bar()
         return self.w.view.auto_advance and verdict != m.VERDICT_CLEAR
 
     @contextmanager
@@ -211,11 +237,11 @@ class Triage:
         w = self.w
         if self.session is None:
             return
-        save_session(w.project, w.reviewer, self.session)
+        # kept, and its takes back to the pool (resuming claims them again): after the writes before it
+        w.ops.write(leave, w.project, w.reviewer, copy.deepcopy(self.session))
         w.survey.leave()
         self.saved_session, self.session = self.session, None
         self.lease_timer.stop()
-        team.release(w.project, w.reviewer)  # the takes go back to the pool; resuming claims them again
         w.filter_bar.setEnabled(True)
         w.listing.apply_filter(keep_current=True)
         self.update_bar()
@@ -223,17 +249,19 @@ class Triage:
     def close(self) -> None:
         """The window closes: the session is kept and its claims released (reopening claims again)."""
         if self.session is not None:
-            save_session(self.w.project, self.w.reviewer, self.session)
             self.lease_timer.stop()
-            team.release(self.w.project, self.w.reviewer)
+            leave(self.w.project, self.w.reviewer, self.session)
 
     def save(self) -> None:
+        """Where the session stands (in the background in team mode, after the decisions before it)."""
         if self.session is not None:
-            save_session(self.w.project, self.w.reviewer, self.session)
+            self.w.ops.write(
+                save_session, self.w.project, self.w.reviewer, copy.deepcopy(self.session), latest="session"
+            )
 
     def discard(self) -> None:
         self.saved_session = None
-        save_session(self.w.project, self.w.reviewer, None)
+        self.w.ops.write(save_session, self.w.project, self.w.reviewer, None, latest="session")
         self.update_bar()
 
     def _button(self) -> None:

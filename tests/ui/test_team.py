@@ -3,12 +3,13 @@ and gives its takes back when it ends."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from reviewer.ingest.ingest import ingest
 from reviewer.review import team
@@ -17,8 +18,10 @@ from reviewer.review.decisions import Decision, decide
 from reviewer.store import models as m
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
+from tests import pgcluster
 from tests.conftest import ClipFactory, place
-from tests.ui.test_workspace import CTRL, SHIFT, press, shown_window, six_takes
+from tests.latency import DelayProxy
+from tests.ui.test_workspace import CTRL, SHIFT, current_name, press, shown_window, six_takes, state
 
 __all__ = ["six_takes"]
 
@@ -92,6 +95,9 @@ def test_others_decisions_show_within_a_second_or_two_and_leave_the_current_take
     window: ProjectWindow = next(gen)
     qtbot.waitUntil(lambda: window.live_updates.seen is not None, timeout=5000)
     window.grid.setCurrentIndex(window.model.index(0, 1))
+    qtbot.waitUntil(
+        lambda: window.listing.current_row is not None, timeout=5000
+    )  # team mode: read in a worker
     assert window.listing.current_row is not None
     current = window.listing.current_row["name"]
     other = open_project(shared)
@@ -101,9 +107,11 @@ def test_others_decisions_show_within_a_second_or_two_and_leave_the_current_take
     decide(other, ids[current], Decision(rating=5, note="lovely light"), reviewer="anna")
     other.close()
     qtbot.waitUntil(lambda: "anna 2 changes" in window.live_updates.label.text(), timeout=5000)
-    assert (
-        window.listing.current_row["name"] == current and window.listing.current_row["rating"] == 5
+    qtbot.waitUntil(
+        lambda: window.listing.current_row is not None and window.listing.current_row["rating"] == 5,
+        timeout=5000,
     )  # the panel follows
+    assert window.listing.current_row is not None and window.listing.current_row["name"] == current
     row = window.model.row_of(ids["take_3.mp4"])
     assert row is not None
     assert window.listing.catalog is not None and window.listing.catalog.status(
@@ -195,4 +203,69 @@ def test_a_session_at_a_voted_stage_shares_the_whole_shortlist(qtbot: QtBot, six
         window.triage.session is not None and len(window.triage.session.queue) == 6
     )  # every voter sees every take
     assert set(leases(six_takes).values()) == {None}  # and claims none of them
+    next(gen, None)
+
+
+def test_a_team_session_far_from_its_server_never_waits_on_it(
+    qtbot: QtBot, pg_cluster: pgcluster.Cluster, pg_url: str, clip: ClipFactory, tmp_path: Path
+) -> None:
+    """Behind 40 ms a round trip no key press of a session runs a statement on the GUI thread: the session
+    moves on at once, the writes follow in order (decisions made while one is on its way go together),
+    undo waits for them, and a write the server cannot take is said and undone on screen."""
+    media = tmp_path / "media"
+    for k in range(6):
+        place(clip(".mp4", seed=40 + k, frames=24), media / "SH010" / f"take_{k}.mp4")
+    project = open_project(pg_url)
+    ingest(project, [media], workers=0)
+    project.close()
+    proxy = DelayProxy((pg_cluster.host, pg_cluster.port), delay_s=0.02)
+    with proxy:
+        far = pg_url.replace(
+            f"host={pg_cluster.host}&port={pg_cluster.port}", f"host=127.0.0.1&port={proxy.port}"
+        )
+        gen = shown_window(qtbot, far, 6)  # type: ignore[arg-type]
+        window: ProjectWindow = next(gen)
+        window.analysis.stop()
+        press(qtbot, window, Qt.Key.Key_Return, CTRL)
+        qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
+        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=10_000)
+        on_gui: list[str] = []
+        gui = threading.get_ident()
+
+        def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if threading.get_ident() == gui:
+                on_gui.append(statement)
+
+        event.listen(window.project.engine, "before_cursor_execute", seen)
+        press(qtbot, window, Qt.Key.Key_P)  # take_0 kept: take_1 comes up at once
+        assert current_name(window) == "take_1.mp4"
+        press(qtbot, window, Qt.Key.Key_X)  # take_1 rejected: it leaves the queue at once
+        assert window.model.rowCount() == 5 and current_name(window) == "take_2.mp4"
+        press(qtbot, window, Qt.Key.Key_4)
+        press(qtbot, window, Qt.Key.Key_X)  # take_2 rated and rejected
+        assert window.triage.session is not None
+        assert window.triage.session.progress().startswith("3 of 6 · 1 kept")
+        assert on_gui == []  # not one statement waited for on the GUI thread
+        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=20_000)
+        assert on_gui == []
+        rows = state(far)  # type: ignore[arg-type]
+        assert [rows[f"take_{k}.mp4"]["stage"] for k in range(3)] == ["Shortlist", "Triage", "Triage"]
+        assert rows["take_1.mp4"]["verdict"] == rows["take_2.mp4"]["verdict"] == "reject"
+        assert rows["take_2.mp4"]["rating"] == 4
+        press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the last reject undone, after the writes before it
+        qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)  # take_2 back in the queue
+        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=10_000)
+        assert state(far)["take_2.mp4"]["verdict"] is None  # type: ignore[arg-type]
+        assert on_gui == []
+        event.remove(window.project.engine, "before_cursor_execute", seen)
+    # the server can no longer be reached: the reject is said to have failed and the take comes back
+    rows_before = window.model.rowCount()
+    assert len(window.listing.targets()) == 1  # the undone take alone is selected again
+    press(qtbot, window, Qt.Key.Key_X)
+    assert window.model.rowCount() == rows_before - 1
+    qtbot.waitUntil(lambda: window.model.rowCount() == rows_before, timeout=20_000)
+    assert "could not be read or written" in window.status_label.text()
+    assert window.triage.session is not None and window.triage.session.progress().startswith(
+        "2 of 6 · 1 kept"
+    )  # as before the press: take_0 kept, take_1 rejected
     next(gen, None)
