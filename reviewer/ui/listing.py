@@ -151,7 +151,7 @@ class Listing:
         w.tasks.run(load_stacks, w.project, done=self._stacks_loaded, key="stacks")
         w.live_updates.restart()
         w.deciding.read_rules()
-        w.triage.saved_session = load_session(w.project, w.reviewer)
+        w.ops.read(load_session, w.project, w.reviewer, done=w.triage.found_saved, key="saved-session")
         if w.triage.session is not None:
             w.triage.show_queue()
         else:

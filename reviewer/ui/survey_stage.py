@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer
@@ -17,9 +18,9 @@ from PySide6.QtCore import QObject, QSettings, QTimer
 from reviewer.errors import KnownError
 from reviewer.review import stacks, survey
 from reviewer.review.decisions import Change
+from reviewer.review.loading import take_rows
 from reviewer.review.session import Session, UndoEntry, save_session
 from reviewer.store import models as m
-from reviewer.store import queries
 from reviewer.store.db import Project
 from reviewer.ui.survey import SurveyView
 
@@ -72,7 +73,7 @@ class SurveyStage(QObject):
                 w.triage.select_current()
             return
         if w.triage.session is None:
-            w.triage.start()
+            w.triage.start(then=self.toggle)  # team mode: the survey opens once the session's claims are back
             if w.triage.session is None:
                 return
         w.view.stage = "survey"
@@ -113,17 +114,33 @@ class SurveyStage(QObject):
             return
         if page is None:
             w.triage.top_up_claims(need=self.view.size_)  # a page is filled even when a batch is smaller
-        self.page = page or self._build(session)
-        with w.project.sessions() as db:
-            rows = {r["id"]: r for r in queries.take_rows(db, self.page.cells)}
-        takes = [rows[c] for c in self.page.cells if c in rows]
+        self.page = shown = page or self._build(session)
+        self._rows(
+            shown.cells, lambda rows: self._show(shown, session, cursor, rows) if self.page is shown else None
+        )
+
+    def _rows(self, take_ids: list[int], done: Callable[[dict[int, dict[str, Any]]], None]) -> None:
+        """The takes' rows: read through the window's ops (team mode: in the background, or from the rows
+        the listing read ahead)."""
+        w, known = self.w, self.w.listing.rows
+        if w.ops.remote and all(t in known for t in take_ids):
+            done({t: known[t] for t in take_ids})
+            return
+        w.ops.read(take_rows, w.project, take_ids, done=done, key="survey-rows")
+
+    def _show(
+        self, shown: survey.Page, session: Session, cursor: int, rows: dict[int, dict[str, Any]]
+    ) -> None:
+        w = self.w
+        if w.ops.remote:
+            w.listing.rows.update(rows)
+        takes = [rows[c] for c in shown.cells if c in rows]
         self.view.speed = w.view.session_speed
-        self.view.show_page(takes, {c: len(self.page.takes(c)) for c in self.page.members}, cursor)
+        self.view.show_page(takes, {c: len(shown.takes(c)) for c in shown.members}, cursor)
         for take in takes:
             self.view.set_verdict(int(take["id"]), session.verdict(int(take["id"])), take.get("rating"))
         # The next page opens a moment later, once this one plays: sixteen files opened at the page turn
         # would hold up its first frames.
-        shown = self.page
         QTimer.singleShot(
             PREFETCH_AFTER_MS, lambda: self._prefetch_next(session) if self.page is shown else None
         )
@@ -138,8 +155,13 @@ class SurveyStage(QObject):
         survey.turn_page(ahead, self.page)
         upcoming = self._build(ahead).cells
         if upcoming:
-            with self.w.project.sessions() as db:
-                self.view.prefetch(list(queries.take_rows(db, upcoming)))
+            self._rows(upcoming, self._prefetched)
+
+    def _prefetched(self, rows: dict[int, dict[str, Any]]) -> None:
+        if self.w.ops.remote:
+            self.w.listing.rows.update(rows)
+        if self.page is not None and self.active:
+            self.view.prefetch(list(rows.values()))
 
     def rule(self) -> str:
         session = self.w.triage.session

@@ -9,8 +9,9 @@ from __future__ import annotations
 import copy
 import dataclasses
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import Qt, QTimer
@@ -18,10 +19,26 @@ from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QPushButton, QSize
 
 from reviewer.review import session as rules
 from reviewer.review import team, votes
+from reviewer.review.catalog import Catalog
 from reviewer.review.session import Session, describe_filter, filter_from_dict, filter_to_dict, save_session
 from reviewer.store import models as m
 from reviewer.store import queries
 from reviewer.store.db import Project
+
+
+def open_queue(
+    project: Project, reviewer: str, catalog: Catalog, stage: int, wanted: list[int]
+) -> tuple[list[int], dict[int, str], bool]:
+    """(a write) A new session's queue: the takes claimed of ``wanted``; when none, who holds them; and
+    whether the stage is voted (nothing is claimed there)."""
+    queue = rules.claim(project, reviewer, catalog, stage, wanted)
+    held = team.held_by_others(project, reviewer, stage) if not queue else {}
+    return queue, held, stage in votes.rules(project).voting
+
+
+def resume(project: Project, reviewer: str, catalog: Catalog, saved: Session) -> tuple[Session, list[int]]:
+    """(a write) The saved session taken up again: its undecided takes claimed; and the takes gone."""
+    return saved, rules.resume(project, reviewer, catalog, saved)
 
 
 def leave(project: Project, reviewer: str, session: Session) -> None:
@@ -36,6 +53,8 @@ class Triage:
         self.session: Session | None = None
         self.saved_session: Session | None = None
         self.claiming = False  # a top-up's claim is on its way (team mode)
+        self.starting = False  # a session's claims are on their way (team mode)
+        self.then: Callable[[], None] | None = None  # what to do once they are back
         self.bar = QWidget()
         self.bar.setObjectName("session-bar")
         self.label = QLabel()
@@ -67,22 +86,19 @@ class Triage:
     def say(self, text: str) -> None:
         self.w.status_label.setText(text)
 
-    def start(self) -> None:
-        """Start a session over the current filter (at its stage, or Triage), or resume the saved one."""
+    def start(self, then: Callable[[], None] | None = None) -> None:
+        """Start a session over the current filter (at its stage, or Triage), or resume the saved one.
+        The claims are made by the window's ops (in the background in team mode: the session opens when
+        they are back, and ``then`` is called, only if it opened later than at once)."""
         w = self.w
         cat = w.listing.catalog
-        if cat is None or not w.listing.complete or self.session is not None:
+        if cat is None or not w.listing.complete or self.session is not None or self.starting:
             return
+        self.then = then
         if self.saved_session is not None:
-            resumed = self.saved_session
-            gone = rules.resume(w.project, w.reviewer, cat, resumed)
-            self.session, self.saved_session = resumed, None
-            w.playback.session_started(resumed.stage_name)
-            self.show_queue()
-            self.update_bar()
-            self.lease_timer.start()
-            if gone:
-                self.say(f"Resumed: {len(gone)} takes left the queue (decided or taken by others)")
+            self.starting = True
+            w.ops.write(resume, w.project, w.reviewer, cat, copy.deepcopy(self.saved_session),
+                        done=self._resumed, failed=self._not_started)  # fmt: skip
             return
         f = w.listing.filter
         if f.stage is None:
@@ -95,10 +111,38 @@ class Triage:
         if not wanted:
             self.say(f"Nothing to review: {describe_filter(f, cat.stages)}")
             return
+        self.starting = True
         # Claimed, so that nobody else triages them at this stage while this session holds them.
-        queue = rules.claim(w.project, w.reviewer, cat, f.stage, wanted)
+        w.ops.write(open_queue, w.project, w.reviewer, cat, f.stage, wanted,
+                    done=partial(self._opened, f, wanted), failed=self._not_started)  # fmt: skip
+
+    def found_saved(self, saved: Session | None) -> None:
+        """The reviewer's saved session, read with the catalogue: Ctrl+Return resumes it."""
+        self.saved_session = saved
+        self.update_bar()
+
+    def _not_started(self, _exc: Exception) -> None:
+        self.starting = False  # the status line says why
+
+    def _resumed(self, result: tuple[Session, list[int]]) -> None:
+        self.starting = False
+        resumed, gone = result
+        self.session, self.saved_session = resumed, None
+        self._begin()
+        if gone:
+            self.say(f"Resumed: {len(gone)} takes left the queue (decided or taken by others)")
+        self._then()
+
+    def _opened(
+        self, f: queries.TakeFilter, wanted: list[int], result: tuple[list[int], dict[int, str], bool]
+    ) -> None:
+        w = self.w
+        self.starting = False
+        queue, held, voting = result
+        cat = w.listing.catalog
+        if cat is None or f.stage is None:
+            return
         if not queue:
-            held = team.held_by_others(w.project, w.reviewer, f.stage)
             who = Counter(held[t] for t in wanted if t in held)
             self.say(
                 f"Nothing to review here: all {len(wanted):,} takes are being reviewed by others ("
@@ -106,19 +150,29 @@ class Triage:
                 + ")"
             )
             return
-        claimed = f.stage not in votes.rules(w.project).voting and len(queue) < len(wanted)
+        claimed = not voting and len(queue) < len(wanted)
         self.session = Session(
             stage=f.stage, stage_name=cat.stages[f.stage], filter=filter_to_dict(f), queue=queue, total=len(queue),
             auto_advance=w.view.auto_advance, pool=len(wanted) if claimed else 0, team=not w.project.is_sqlite,
         )  # fmt: skip
-        w.playback.session_started(self.session.stage_name)
         if w.listing.current_id in queue:
             self.session.go_to(w.listing.current_id)
-        save_session(w.project, w.reviewer, self.session, with_queue=True)
+        w.ops.write(save_session, w.project, w.reviewer, copy.deepcopy(self.session), True)
+        self._begin()
+        w.stage.set_view("player")
+        self._then()
+
+    def _begin(self) -> None:
+        assert self.session is not None
+        self.w.playback.session_started(self.session.stage_name)
         self.show_queue()
         self.update_bar()
         self.lease_timer.start()
-        w.stage.set_view("player")
+
+    def _then(self) -> None:
+        then, self.then = self.then, None
+        if then is not None and self.w.ops.remote:
+            then()
 
     def top_up_claims(self, need: int = 0) -> None:
         """Near the end of the claimed takes (or with fewer than ``need`` ahead: a survey page to fill),
