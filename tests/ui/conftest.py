@@ -7,13 +7,10 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
-from pytestqt.qtbot import QtBot
 
 from reviewer.ingest.ingest import ingest
 from reviewer.review.decisions import Decision, decide
 from reviewer.store.db import open_project
-from reviewer.ui.app import welcome_window
-from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
 
 
@@ -25,20 +22,17 @@ def _private_settings(tmp_path: Path) -> Iterator[None]:
     yield
 
 
-def open_window(qtbot: QtBot, project: Path, takes: int | None = 3) -> ProjectWindow:
-    """The project opened from the welcome screen, its rows loaded (``takes`` of them shown; None: any
-    number, once the stacks are found and folded)."""
-    welcome = welcome_window()
-    qtbot.addWidget(welcome)
-    welcome.open_project(str(project))
-    window = welcome.project_window
-    assert isinstance(window, ProjectWindow)
-    qtbot.addWidget(window)
-    if takes is None:
-        qtbot.waitUntil(lambda: window.listing.complete and window.listing.stacks is not None, timeout=10_000)
-    else:
-        qtbot.waitUntil(lambda: window.listing.complete and window.model.rowCount() == takes, timeout=10_000)
-    return window
+@pytest.fixture
+def six_takes(tmp_path: Path, clip: ClipFactory) -> Path:
+    """Six real takes over two shots, none decided yet."""
+    media = tmp_path / "media"
+    for k in range(6):
+        place(clip(".mp4", seed=20 + k, frames=24), media / f"SH0{1 + k // 3}0" / f"take_{k}.mp4")
+    path = tmp_path / "six.trproj"
+    project = open_project(path)
+    ingest(project, [media], workers=0)
+    project.close()
+    return path
 
 
 @pytest.fixture

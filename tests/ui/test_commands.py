@@ -9,7 +9,7 @@ from pytestqt.qtbot import QtBot
 
 from reviewer.review import keymap as km
 from reviewer.ui import transport
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 def test_every_command_in_the_keymap_has_a_handler_and_a_title(qtbot: QtBot, small_project: Path) -> None:

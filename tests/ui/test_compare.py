@@ -16,9 +16,7 @@ from reviewer.store.db import open_project
 from reviewer.ui.compare import compose
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
-from tests.ui.test_workspace import press, shown_window, six_takes, state
-
-__all__ = ["six_takes"]  # the fixture, shared with the workspace tests
+from tests.ui.driver import press, shown_window, state
 
 SHIFT = Qt.KeyboardModifier.ShiftModifier
 ALT = Qt.KeyboardModifier.AltModifier

@@ -10,10 +10,8 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from reviewer.ui.project_window import ProjectWindow
+from tests.ui.driver import press, shown_window
 from tests.ui.test_shot_board import shots_in_db
-from tests.ui.test_workspace import press, shown_window, six_takes
-
-__all__ = ["six_takes"]  # the fixture, shared with the workspace tests
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

@@ -15,7 +15,7 @@ from reviewer.review.decisions import history
 from reviewer.store import models as m
 from reviewer.store.db import open_project
 from tests.conftest import ClipFactory, place
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 def _project(tmp_path: Path, clip: ClipFactory) -> Path:

@@ -32,7 +32,7 @@ from reviewer.ui.text import is_tip, warn
 from reviewer.ui.welcome import recent_projects
 from tests.conftest import ClipFactory, place
 from tests.test_hostile import PASSWORD, MemoryKeyring, read_only_project
-from tests.ui.test_workspace import press, shown_window
+from tests.ui.driver import press, shown_window
 
 MARK = "<img src=x>"
 HOSTILE = f"{MARK}<a href='http://example.invalid/'>click</a><b>bold</b>"

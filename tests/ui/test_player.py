@@ -11,7 +11,7 @@ from pytestqt.qtbot import QtBot
 from reviewer.media.proxy import existing_proxy
 from reviewer.ui.player import PlayerWidget, timecode
 from reviewer.ui.project_window import ProjectWindow
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 @pytest.fixture

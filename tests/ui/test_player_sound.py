@@ -19,7 +19,7 @@ from reviewer.ui.player import PlayerWidget
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
 from tests.soundserver import SoundServer
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 FRAME = 1 / 24
 

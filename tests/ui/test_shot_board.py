@@ -14,9 +14,7 @@ from reviewer.store import models as m
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.shot_board import encode_take_ids
-from tests.ui.test_workspace import press, shown_window, six_takes, state
-
-__all__ = ["six_takes"]  # the fixture, shared with the workspace tests
+from tests.ui.driver import press, shown_window, state
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier

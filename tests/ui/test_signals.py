@@ -18,7 +18,7 @@ from reviewer.store.db import open_project
 from reviewer.ui.app import welcome_window
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(

@@ -14,7 +14,7 @@ from reviewer.ingest.ingest import ingest
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
-from tests.ui.test_workspace import CTRL, SHIFT, press, shown_window, state
+from tests.ui.driver import CTRL, SHIFT, press, shown_window, state
 
 SAME = {"generator": "ComfyUI", "model": "wan2.2", "seed": 77, "prompt": "a red truck at dawn"}
 

@@ -21,9 +21,7 @@ from reviewer.ui.project_window import ProjectWindow
 from tests import pgcluster
 from tests.conftest import ClipFactory, place
 from tests.latency import DelayProxy
-from tests.ui.test_workspace import CTRL, SHIFT, current_name, press, shown_window, six_takes, state
-
-__all__ = ["six_takes"]
+from tests.ui.driver import CTRL, SHIFT, current_name, press, shown_window, state, written
 
 
 def leases(path: Path) -> dict[str, str | None]:
@@ -226,9 +224,6 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
         gen = shown_window(qtbot, far, 6)  # type: ignore[arg-type]
         window: ProjectWindow = next(gen)
         window.analysis.stop()
-        press(qtbot, window, Qt.Key.Key_Return, CTRL)
-        qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
-        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=10_000)
         on_gui: list[str] = []
         gui = threading.get_ident()
 
@@ -237,6 +232,9 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
                 on_gui.append(statement)
 
         event.listen(window.project.engine, "before_cursor_execute", seen)
+        press(qtbot, window, Qt.Key.Key_Return, CTRL)  # the session's claims, then its first take
+        qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
+        written(qtbot, window)
         press(qtbot, window, Qt.Key.Key_P)  # take_0 kept: take_1 comes up at once
         assert current_name(window) == "take_1.mp4"
         press(qtbot, window, Qt.Key.Key_X)  # take_1 rejected: it leaves the queue at once
@@ -246,7 +244,7 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
         assert window.triage.session is not None
         assert window.triage.session.progress().startswith("3 of 6 · 1 kept")
         assert on_gui == []  # not one statement waited for on the GUI thread
-        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=20_000)
+        written(qtbot, window)
         assert on_gui == []
         rows = state(far)  # type: ignore[arg-type]
         assert [rows[f"take_{k}.mp4"]["stage"] for k in range(3)] == ["Shortlist", "Triage", "Triage"]
@@ -254,7 +252,7 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
         assert rows["take_2.mp4"]["rating"] == 4
         press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the last reject undone, after the writes before it
         qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)  # take_2 back in the queue
-        qtbot.waitUntil(lambda: not window.writes_pending(), timeout=10_000)
+        written(qtbot, window)
         assert state(far)["take_2.mp4"]["verdict"] is None  # type: ignore[arg-type]
         assert on_gui == []
         event.remove(window.project.engine, "before_cursor_execute", seen)

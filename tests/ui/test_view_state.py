@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 def test_widgets_follow_the_view_state_and_write_to_it(qtbot: QtBot, small_project: Path) -> None:

@@ -13,7 +13,7 @@ from reviewer.ui.app import apply_theme, welcome_window
 from reviewer.ui.commands import CommandModel
 from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.welcome import recent_projects
-from tests.ui.conftest import open_window
+from tests.ui.driver import open_window
 
 
 def test_welcome_offers_the_three_ways_in(qtbot: QtBot, qapp) -> None:  # type: ignore[no-untyped-def]

@@ -17,79 +17,20 @@ import pytest
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from reviewer.ingest.ingest import ingest
 from reviewer.review import keymap as km
 from reviewer.store import models as m
 from reviewer.store import queries, synthetic
 from reviewer.store.db import open_project
 from reviewer.ui.commands import CheatSheet, CommandPalette, ShortcutEditor
 from reviewer.ui.project_window import ProjectWindow
-from tests.conftest import ClipFactory, place
-from tests.ui.conftest import open_window
-
-NO = Qt.KeyboardModifier.NoModifier
-CTRL = Qt.KeyboardModifier.ControlModifier
-SHIFT = Qt.KeyboardModifier.ShiftModifier
-
-
-@pytest.fixture
-def six_takes(tmp_path: Path, clip: ClipFactory) -> Path:
-    """Six real takes over two shots, none decided yet."""
-    media = tmp_path / "media"
-    for k in range(6):
-        place(clip(".mp4", seed=20 + k, frames=24), media / f"SH0{1 + k // 3}0" / f"take_{k}.mp4")
-    path = tmp_path / "six.trproj"
-    project = open_project(path)
-    ingest(project, [media], workers=0)
-    project.close()
-    return path
+from tests.ui.driver import CTRL, SHIFT, current_name, events, open_window, press, shown_window, state
 
 
 @pytest.fixture
 def window(qtbot: QtBot, six_takes: Path) -> Iterator[ProjectWindow]:
     yield from shown_window(qtbot, six_takes, 6)
-
-
-def shown_window(qtbot: QtBot, path: Path, takes: int | None) -> Iterator[ProjectWindow]:
-    window = open_window(qtbot, path, takes)
-    window.show()
-    qtbot.waitExposed(window)
-    window.activateWindow()
-    qtbot.waitUntil(lambda: window.isActiveWindow(), timeout=5000)
-    window.focus_browser()
-    yield window
-    window.player.close_all()
-    window.stage.compare_view.close_all()
-    window.stage.cut_view.close_all()
-
-
-def press(qtbot: QtBot, window: ProjectWindow, key: Qt.Key, mod: Qt.KeyboardModifier = NO) -> None:
-    target = QApplication.focusWidget() or window
-    qtbot.keyClick(target, key, mod)
-
-
-def state(path: Path) -> dict[str, dict]:
-    project = open_project(path)
-    with project.sessions() as session:
-        ids = list(session.scalars(queries.select_takes(session, queries.TakeFilter())))
-        rows = {r["name"]: r for r in queries.take_rows(session, ids)}
-    project.close()
-    return rows
-
-
-def events(path: Path) -> int:
-    project = open_project(path)
-    with project.sessions() as session:
-        count = session.scalar(select(func.count()).select_from(m.Event)) or 0
-    project.close()
-    return count
-
-
-def current_name(window: ProjectWindow) -> str:
-    assert window.listing.current_row is not None
-    return str(window.listing.current_row["name"])
 
 
 def test_a_triage_session_by_keys(qtbot: QtBot, window: ProjectWindow, six_takes: Path) -> None:
