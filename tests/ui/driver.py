@@ -88,3 +88,29 @@ def events(path: Path | str) -> int:
         count = session.scalar(select(func.count()).select_from(m.Event)) or 0
     project.close()
     return count
+
+
+def shots_in_db(path: Path | str) -> list[tuple[str, str | None, int | None, int | None]]:
+    """The shot board as the project holds it: (code, hero take, hero in, hero out) in board order."""
+    project = open_project(path)
+    with project.sessions() as session:
+        names = {t.id: t.name for t in session.scalars(select(m.Take))}
+        out = [
+            (s.code, names.get(s.hero_take_id) if s.hero_take_id else None, s.hero_in, s.hero_out)
+            for s in session.scalars(select(m.Shot).order_by(m.Shot.sort_order))
+        ]
+    project.close()
+    return out
+
+
+def leases(path: Path | str) -> dict[str, str | None]:
+    """Who holds each take's lease (its claim), by file name."""
+    project = open_project(path)
+    with project.sessions() as session:
+        rows = session.execute(
+            select(m.Take.name, m.Reviewer.name)
+            .join(m.TakeState, m.TakeState.take_id == m.Take.id)
+            .outerjoin(m.Reviewer, m.Reviewer.id == m.TakeState.lease_reviewer_id)
+        ).all()
+    project.close()
+    return dict(rows)

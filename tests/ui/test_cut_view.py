@@ -10,8 +10,7 @@ from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from reviewer.ui.project_window import ProjectWindow
-from tests.ui.driver import press, shown_window
-from tests.ui.test_shot_board import shots_in_db
+from tests.ui.driver import press, shots_in_db, shown_window
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL_SHIFT = Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

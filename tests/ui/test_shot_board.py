@@ -8,13 +8,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
-from sqlalchemy import select
 
-from reviewer.store import models as m
-from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
 from reviewer.ui.shot_board import encode_take_ids
-from tests.ui.driver import press, shown_window, state
+from tests.ui.driver import press, shots_in_db, shown_window, state
 
 ALT = Qt.KeyboardModifier.AltModifier
 CTRL = Qt.KeyboardModifier.ControlModifier
@@ -23,18 +20,6 @@ CTRL = Qt.KeyboardModifier.ControlModifier
 @pytest.fixture
 def window(qtbot: QtBot, six_takes: Path) -> Iterator[ProjectWindow]:
     yield from shown_window(qtbot, six_takes, 6)
-
-
-def shots_in_db(path: Path) -> list[tuple[str, str | None, int | None, int | None]]:
-    project = open_project(path)
-    with project.sessions() as session:
-        names = {t.id: t.name for t in session.scalars(select(m.Take))}
-        out = [
-            (s.code, names.get(s.hero_take_id) if s.hero_take_id else None, s.hero_in, s.hero_out)
-            for s in session.scalars(select(m.Shot).order_by(m.Shot.sort_order))
-        ]
-    project.close()
-    return out
 
 
 def board_text(window: ProjectWindow, code: str, column: str) -> str:

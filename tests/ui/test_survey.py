@@ -18,8 +18,7 @@ from reviewer.store import models as m
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
 from tests.conftest import ClipFactory, place
-from tests.ui.driver import CTRL, NO, SHIFT, open_window, press, shown_window
-from tests.ui.test_team import leases
+from tests.ui.driver import CTRL, NO, SHIFT, leases, open_window, press, shown_window
 
 
 @pytest.fixture

@@ -21,19 +21,7 @@ from reviewer.ui.project_window import ProjectWindow
 from tests import pgcluster
 from tests.conftest import ClipFactory, place
 from tests.latency import DelayProxy
-from tests.ui.driver import CTRL, SHIFT, current_name, press, shown_window, state, written
-
-
-def leases(path: Path) -> dict[str, str | None]:
-    project = open_project(path)
-    with project.sessions() as session:
-        rows = session.execute(
-            select(m.Take.name, m.Reviewer.name)
-            .join(m.TakeState, m.TakeState.take_id == m.Take.id)
-            .outerjoin(m.Reviewer, m.Reviewer.id == m.TakeState.lease_reviewer_id)
-        ).all()
-    project.close()
-    return dict(rows)
+from tests.ui.driver import CTRL, SHIFT, current_name, leases, press, shown_window, state, written
 
 
 def test_a_session_claims_what_others_do_not_hold(
