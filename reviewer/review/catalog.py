@@ -132,14 +132,19 @@ class Update:
     shot_order: dict[str, tuple[int, str]]
 
 
+def read_shot_order(session: Session | Connection) -> dict[str, tuple[int, str]]:
+    """Each shot's place on the board (shots without one after the others, by code)."""
+    return {
+        code: (order if order is not None else 1_000_000_000, code)
+        for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
+    }
+
+
 def read_update(session: Session | Connection, take_ids: Iterable[int]) -> Update:
     """Read these takes as the catalogue holds them: only the store is touched, so a worker may do it."""
     wanted = sorted(set(take_ids))
     reviewers = {r.id: r.name for r in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
-    shot_order = {
-        code: (order if order is not None else 1_000_000_000, code)
-        for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
-    }
+    shot_order = read_shot_order(session)
     rows: list[Any] = []
     found: dict[int, list[str]] = {}
     tag_query = select(m.TakeTag.take_id, m.Tag.name).join(m.Tag, m.Tag.id == m.TakeTag.tag_id)
@@ -280,12 +285,15 @@ class Catalog:
 
     def shots_changed(self, session: Session | Connection, renamed: dict[str, str] | None = None) -> None:
         """The shot board changed (order, names): re-read the order, rename codes in place."""
+        self.take_shots(read_shot_order(session), renamed)
+
+    def take_shots(
+        self, shot_order: dict[str, tuple[int, str]], renamed: dict[str, str] | None = None
+    ) -> None:
+        """The shot board's order as ``read_shot_order`` read it (in a worker, say); codes renamed in place."""
         for old, new in (renamed or {}).items():
             self.shots.rename(old, new)
-        self.shot_order = {
-            code: (order if order is not None else 1_000_000_000, code)
-            for code, order in session.execute(select(m.Shot.code, m.Shot.sort_order))
-        }
+        self.shot_order = shot_order
         self._rank_cache.pop("shot", None)
         self._rank_cache.pop("default", None)
 

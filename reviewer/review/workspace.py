@@ -1,10 +1,11 @@
 """The workspace's view state as an evented model (napari's evented models): what is on the stage,
-how the browser shows takes, auto-advance, sound, every-frame playback and the session's speed.
+how the browser shows takes (grid or table, stacks folded or not), auto-advance, sound, every-frame
+playback and the session's speed.
 
 Widgets render it and write to it; none of them is its storage. Setting a field to a new value tells
 the field's listeners (``on``) once, with the new value; setting it to the value it has tells nobody.
 ``as_settings`` and ``from_settings`` are the one load and save of what a reviewer expects to find again
-(the browser's mode, auto-advance, the session speed; QSettings in the GUI, any mapping here), every
+(the browser's mode and folding, auto-advance, the session speed; QSettings in the GUI, any mapping here), every
 value checked on load, so a settings file edited by hand cannot put the window in a state it cannot
 show. The stage and the sound are not kept: a window opens on the player, muted (triage is silent).
 """
@@ -19,7 +20,7 @@ STAGES = ("player", "compare", "cut", "survey")  # what the stage area shows
 BROWSERS = ("grid", "table")
 SPEEDS = (1.0, 1.5, 2.0, 3.0)  # a review session's playback speeds
 SETTINGS_PREFIX = "workspace/"
-KEPT = ("browser", "auto_advance", "session_speed")  # what is saved and found again
+KEPT = ("browser", "fold_stacks", "auto_advance", "session_speed")  # what is saved and found again
 
 Listener = Callable[[Any], None]
 
@@ -28,6 +29,7 @@ Listener = Callable[[Any], None]
 class Workspace:
     stage: str = "player"
     browser: str = "grid"
+    fold_stacks: bool = True  # near-identical takes of a shot shown as one
     auto_advance: bool = True
     muted: bool = True  # triage is silent: the window opens muted
     every_frame: bool = False
@@ -71,7 +73,7 @@ class Workspace:
 _UNSET = object()
 _FIELDS = tuple(f.name for f in fields(Workspace) if not f.name.startswith("_"))
 _CHOICES: dict[str, tuple[Any, ...]] = {"stage": STAGES, "browser": BROWSERS, "session_speed": SPEEDS}
-_BOOLS = ("auto_advance", "muted", "every_frame")
+_BOOLS = ("fold_stacks", "auto_advance", "muted", "every_frame")
 
 
 def _checked(name: str, value: Any) -> Any:

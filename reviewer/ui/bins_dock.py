@@ -98,14 +98,17 @@ class BinsDock:
         w = self.w
         name, ok = QInputDialog.getText(w, "Save bin", "Name of the smart bin for this filter:")
         if ok and name.strip():
-            try:
-                save_bin(w.project, name, w.listing.filter)
-            except KnownError as exc:
-                warn(w, "Save bin", str(exc))
-            w.listing.refresh_counts()
+
+            def refused(exc: Exception) -> None:
+                if isinstance(exc, KnownError):
+                    warn(w, "Save bin", str(exc))
+
+            w.ops.write(save_bin, w.project, name, w.listing.filter, done=lambda _r: w.listing.refresh_counts(),
+                        failed=refused)  # fmt: skip
 
     def delete_current(self) -> None:
         name = self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole + 1)  # saved bins only
         if name:
-            delete_bin(self.w.project, str(name))
-            self.w.listing.refresh_counts()
+            self.w.ops.write(
+                delete_bin, self.w.project, str(name), done=lambda _r: self.w.listing.refresh_counts()
+            )

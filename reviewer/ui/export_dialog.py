@@ -53,7 +53,9 @@ def has_heroes(project: Project) -> bool:
 
 
 class ExportDialog(QDialog):
-    def __init__(self, project: Project, stages: list[str], parent: QWidget | None = None) -> None:
+    def __init__(
+        self, project: Project, stages: list[str], parent: QWidget | None = None, heroes: bool | None = None
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Export a shot list")
         self.setObjectName("export-dialog")
@@ -68,7 +70,8 @@ class ExportDialog(QDialog):
         for name in stages:
             self.stage.addItem(f"Takes kept at {name}", name)
         # The cut once there is one; before that, the survivors of the last stage.
-        self.stage.setCurrentIndex(0 if has_heroes(project) else len(stages))
+        heroes = has_heroes(project) if heroes is None else heroes  # the cut first, when there is one
+        self.stage.setCurrentIndex(0 if heroes else len(stages))
         self.output = QLineEdit()
         self.output.setPlaceholderText("file to write (a new folder for selects)")
         browse = QPushButton("Choose…")

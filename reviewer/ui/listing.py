@@ -67,7 +67,6 @@ class Listing:
         self.sort_key: tuple[int, Qt.SortOrder] | None = None
         self.text_cache: OrderedDict[str, np.ndarray] = OrderedDict()  # search text -> rows, the latest kept
         self.stacks: stacks.Stacks | None = None  # found in a worker once the catalogue is loaded
-        self.fold_stacks = window.settings.value("browser/fold_stacks", "true") != "false"
         self.open_stacks: set[int] = set()
         self.folded: stacks.Folded | None = None  # the listing's stacks, when folded
         self.unfolded_rows = np.zeros(0, np.int64)  # the filter's rows before folding (a session's queue)
@@ -245,7 +244,7 @@ class Listing:
         if self.catalog is None:
             return
         self.stacks = stacks.Stacks.build(self.catalog, groups)
-        if self.fold_stacks and groups and self.w.triage.session is None:
+        if self.w.view.fold_stacks and groups and self.w.triage.session is None:
             self.apply_filter(keep_current=True)
 
     def _fold(self, rows: np.ndarray) -> np.ndarray:
@@ -253,7 +252,12 @@ class Listing:
         self.folded = None
         marks: dict[int, tuple[int, int]] = {}
         # An explicit list of takes (Ctrl+D's near-duplicates) is shown as it is: the point is to see them.
-        if self.fold_stacks and self.stacks is not None and self.catalog is not None and not self.filter.ids:
+        if (
+            self.w.view.fold_stacks
+            and self.stacks is not None
+            and self.catalog is not None
+            and not self.filter.ids
+        ):
             self.folded = stacks.fold(self.catalog, self.stacks, rows, frozenset(self.open_stacks))
             rows = self.folded.rows
             marks = {rep: (0, len(members)) for rep, members in self.folded.members.items()}
@@ -274,8 +278,7 @@ class Listing:
         if self.w.triage.session is not None:
             self.say("Leave the session (Ctrl+Shift+Return) to fold or unfold stacks")
             return
-        self.fold_stacks = not self.fold_stacks
-        self.w.settings.setValue("browser/fold_stacks", "true" if self.fold_stacks else "false")
+        self.w.view.fold_stacks = not self.w.view.fold_stacks  # the model keeps it; the listing follows
         self.apply_filter(keep_current=True)
         if self.stacks is None:
             self.say("Stacks are still being found…")
@@ -283,7 +286,7 @@ class Listing:
     def open_stack(self) -> None:
         """Shift+G: show every take of the current take's stack (again: fold it)."""
         cat = self.catalog
-        if cat is None or self.stacks is None or self.current_id is None or not self.fold_stacks:
+        if cat is None or self.stacks is None or self.current_id is None or not self.w.view.fold_stacks:
             return
         number = self.stacks.stack_of(cat.row_of.get(self.current_id, -1))
         if number < 0:
@@ -524,7 +527,8 @@ class Listing:
         w.triage.top_up_claims()
 
     def take_at(self, row: int) -> dict[str, Any] | None:
-        """The full row (``reviewer takes --json`` shape) of the take shown at ``row``."""
+        """The full row (``reviewer takes --json`` shape) of the take shown at ``row``, read now (for
+        scripts and tests; the views read theirs in the background)."""
         take_id = self.w.model.take_id(row)
         return None if take_id is None else take_rows(self.w.project, [take_id]).get(take_id)
 

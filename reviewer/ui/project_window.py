@@ -62,8 +62,12 @@ SAVING_SHOWN_AFTER_MS = 600  # team mode: writes still on their way after this a
 def workspace_settings(settings: QSettings) -> Workspace:
     """The view state as this workstation left it (auto-advance where versions before kept it, too)."""
     kept = {key: settings.value(key) for key in Workspace().as_settings() if settings.contains(key)}
-    if "workspace/auto_advance" not in kept and settings.contains("auto_advance"):
-        kept["workspace/auto_advance"] = settings.value("auto_advance")
+    for key, before in (
+        ("workspace/auto_advance", "auto_advance"),
+        ("workspace/fold_stacks", "browser/fold_stacks"),
+    ):
+        if key not in kept and settings.contains(before):
+            kept[key] = settings.value(before)
     return Workspace.from_settings(kept)
 
 
@@ -289,21 +293,29 @@ class ProjectWindow(QMainWindow):
         show_about(self, self.project)
 
     def media_roots(self) -> None:
-        """Where the shared media roots are found on this workstation; mapping one reloads the takes."""
-        from reviewer.ui.roots_dialog import RootsDialog
+        """Where the shared media roots are found on this workstation; mapping one reloads the takes.
+        The roots are read first (in the background in team mode), then the dialog opens with them."""
+        from reviewer.ui.roots_dialog import RootsDialog, roots_of
 
-        dialog = RootsDialog(self.project, self)
-        dialog.exec()
-        if dialog.changed:
-            self.listing.reload()
-            if self.listing.current_id is not None:
-                self.listing.show_take(self.listing.current_id)
+        def show(roots: list[tuple[str, str, str, int]]) -> None:
+            dialog = RootsDialog(self.project, self, roots)
+            dialog.exec()
+            if dialog.changed:
+                self.listing.reload()
+                if self.listing.current_id is not None:
+                    self.listing.show_take(self.listing.current_id)
+
+        self.ops.read(roots_of, self.project, done=show, key="roots")
 
     def export_dialog(self) -> None:
-        from reviewer.ui.export_dialog import ExportDialog
+        from reviewer.ui.export_dialog import ExportDialog, has_heroes
 
-        catalog = self.listing.catalog
-        ExportDialog(self.project, list(catalog.stages) if catalog else [], self).exec()
+        stages = list(self.listing.catalog.stages) if self.listing.catalog else []
+
+        def show(heroes: bool) -> None:
+            ExportDialog(self.project, stages, self, heroes).exec()
+
+        self.ops.read(has_heroes, self.project, done=show, key="export")
 
     def switch_reviewer(self) -> None:
         name, ok = QInputDialog.getText(
@@ -316,9 +328,8 @@ class ProjectWindow(QMainWindow):
             self.settings.setValue("reviewer", name)
             # one reviewer's undo is not another's: a new stack, for the decisions and the ops alike
             self.undo_stack = self.ops.undo_stack = UndoStack(self.project, lambda: self.reviewer)
-            self.triage.saved_session = load_session(self.project, name)
+            self.ops.read(load_session, self.project, name, done=self.triage.found_saved, key="saved-session")
             self._update_reviewer_label()
-            self.triage.update_bar()
 
     def _saving_changed(self, pending: int) -> None:
         if not pending:

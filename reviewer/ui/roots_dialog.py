@@ -29,7 +29,12 @@ def roots_of(project: Project) -> list[tuple[str, str, str, int]]:
 class RootsDialog(QDialog):
     """The roots with their stored and local paths; "Map…" points a missing one at a folder here."""
 
-    def __init__(self, project: Project, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        project: Project,
+        parent: QWidget | None = None,
+        roots: list[tuple[str, str, str, int]] | None = None,
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Media roots on this workstation")
         self.project = project
@@ -57,10 +62,11 @@ class RootsDialog(QDialog):
         layout.addWidget(self.table)
         layout.addWidget(buttons)
         self.resize(900, 320)
-        self.reload()
+        self.reload(roots)
 
-    def reload(self) -> None:
-        self.rows = roots_of(self.project)
+    def reload(self, roots: list[tuple[str, str, str, int]] | None = None) -> None:
+        """The roots as read (``roots``: read already, by the window in the background) and shown."""
+        self.rows = roots if roots is not None else roots_of(self.project)
         self.table.setRowCount(len(self.rows))
         for k, (name, stored, here, takes) in enumerate(self.rows):
             found = Path(here).is_dir()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,7 @@ from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
 from reviewer.review import shots
+from reviewer.review.catalog import read_shot_order
 from reviewer.store import models as m
 from reviewer.store.db import Project
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
@@ -25,6 +27,11 @@ def load_board(project: Project) -> list[shots.ShotRow]:
     """(a worker) The shot board's rows."""
     with project.sessions() as session:
         return shots.board(session)
+
+
+def read_shots(project: Project) -> dict[str, tuple[int, str]]:
+    with project.engine.connect() as conn:
+        return read_shot_order(conn)
 
 
 class ShotsDock:
@@ -50,8 +57,13 @@ class ShotsDock:
     def changed(self, renamed: dict[str, str] | None = None) -> None:
         """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
         if self.w.listing.catalog is not None:
-            with self.w.project.engine.connect() as conn:
-                self.w.listing.catalog.shots_changed(conn, renamed)
+            self.w.ops.read(read_shots, self.w.project, done=partial(self._shots_read, renamed), key="shots")
+        else:
+            self._shots_read(renamed, None)
+
+    def _shots_read(self, renamed: dict[str, str] | None, found: Any) -> None:
+        if self.w.listing.catalog is not None and found is not None:
+            self.w.listing.catalog.take_shots(found, renamed)
             if renamed and self.w.listing.filter.shots:
                 self.w.listing.filter = dataclasses.replace(
                     self.w.listing.filter, shots=tuple(renamed.get(c, c) for c in self.w.listing.filter.shots)
@@ -65,17 +77,21 @@ class ShotsDock:
 
     def _edit(self, what: str, fn: Callable[..., Any], *args: Any, renamed: dict[str, str] | None = None,
               said: Callable[[Any], str] | str = "", **kwargs: Any) -> None:  # fmt: skip
-        """One board edit: ``fn(project, *args)``; a refusal is a message box titled ``what``, else the
-        board and lists follow and the status line says ``said`` (text, or made from the result)."""
-        try:
-            result = fn(self.w.project, *args, **kwargs)
-        except KnownError as exc:
-            warn(self.w, what, str(exc))
-            return
-        self.changed(renamed)
-        text = said(result) if callable(said) else said
-        if text:
-            self.w.status_label.setText(text)
+        """One board edit: ``fn(project, *args)`` through the window's ops (in the background in team mode);
+        a refusal is a message box titled ``what``, else the board and lists follow and the status line
+        says ``said`` (text, or made from the result)."""
+
+        def made(result: Any) -> None:
+            self.changed(renamed)
+            text = said(result) if callable(said) else said
+            if text:
+                self.w.status_label.setText(text)
+
+        def refused(exc: Exception) -> None:
+            if isinstance(exc, KnownError):
+                warn(self.w, what, str(exc))
+
+        self.w.ops.write(partial(fn, **kwargs), self.w.project, *args, done=made, failed=refused)
 
     def new_shot(self) -> None:
         after = self.board.selected_code()

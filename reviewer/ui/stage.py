@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 from reviewer.review import shots
 from reviewer.review.decisions import Change
 from reviewer.review.loading import load_dashboard, take_rows
+from reviewer.store.db import Project
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
@@ -21,6 +22,16 @@ from reviewer.ui.survey import SurveyView
 from reviewer.untrusted import for_terminal
 
 SURVEY_KEYS = ("survey.next_page", "survey.bigger", "survey.smaller")
+
+
+def cut_of(project: Project) -> list[shots.CutItem]:
+    with project.sessions() as session:
+        return shots.cut(session)
+
+
+def candidates_of(project: Project, code: str) -> list[int]:
+    with project.sessions() as session:
+        return shots.candidates(session, code)
 
 
 def describe_take(take: dict[str, Any]) -> str:
@@ -166,7 +177,11 @@ class StageArea:
             return
         if len(ids) > 2 and not self.comparing():
             count = 4
-        rows = take_rows(self.w.project, ids)
+        self.w.ops.read(
+            take_rows, self.w.project, ids, done=partial(self._compare_rows, ids, count), key="compare"
+        )
+
+    def _compare_rows(self, ids: list[int], count: int, rows: dict[int, dict[str, Any]]) -> None:
         self.player.pause()
         self.area.show()
         self.w.view.stage = "compare"
@@ -220,18 +235,24 @@ class StageArea:
         self.player.pause()
         self.area.show()
         self.w.view.stage = "cut"
-        self._load_cut()
-        heroes = sum(1 for i in self.cut_view.items if i.hero)
-        self.say(
-            f"The cut: {heroes} of {len(self.cut_view.items)} shots have a hero. Space plays it through, "
-            "PgUp/PgDn shot to shot, Alt+Right swaps the shot's hero for its next keeper, S back"
-        )
+        self._load_cut(said=True)
         self.w.focus_browser()
 
-    def _load_cut(self, at_record: int | None = None) -> None:
-        with self.w.project.sessions() as session:
-            items = shots.cut(session)
-        self.cut_view.set_cut(items, at_record)
+    def _load_cut(self, at_record: int | None = None, said: bool = False) -> None:
+        """The cut read again (through the window's ops: in the background in team mode) and shown."""
+
+        def read(items: list[shots.CutItem]) -> None:
+            if not self.cutting():
+                return
+            self.cut_view.set_cut(items, at_record)
+            if said:
+                heroes = sum(1 for i in items if i.hero)
+                self.say(
+                    f"The cut: {heroes} of {len(items)} shots have a hero. Space plays it through, "
+                    "PgUp/PgDn shot to shot, Alt+Right swaps the shot's hero for its next keeper, S back"
+                )
+
+        self.w.ops.read(cut_of, self.w.project, done=read, key="cut")
 
     def swap_hero(self) -> None:
         """Alt+Right in the cut: the shot under the playhead takes its next keeper as hero; it replays."""
@@ -240,8 +261,10 @@ class StageArea:
         if item is None:
             self.say("Swap works in the cut (S)")
             return
-        with w.project.sessions() as session:
-            candidates = shots.candidates(session, item.code)
+        w.ops.read(candidates_of, w.project, item.code, done=partial(self._swap, item), key="swap")
+
+    def _swap(self, item: shots.CutItem, candidates: list[int]) -> None:
+        w = self.w
         current = item.hero.take_id if item.hero else None
         if not [t for t in candidates if t != current]:
             self.say(f"{item.code} has no other take at the last stage to swap in")
@@ -269,7 +292,12 @@ class StageArea:
             self._load_cut(self.cut_view.position())
         if self.comparing():
             shown = [int(t["id"]) for t in self.compare_view.takes() if int(t["id"]) in change.take_ids]
-            for row in take_rows(self.w.project, shown).values() if shown else ():
+            if shown:
+                self.w.ops.read(take_rows, self.w.project, shown, done=self._compared_rows)
+
+    def _compared_rows(self, rows: dict[int, dict[str, Any]]) -> None:
+        if self.comparing():
+            for row in rows.values():
                 self.compare_view.update_take(row)
 
     def show_dashboard(self) -> None:

@@ -91,7 +91,7 @@ class SurveyStage(QObject):
 
     def _stack_of(self, session: Session) -> dict[int, list[int]]:
         w, cat = self.w, self.w.listing.catalog
-        if not w.listing.fold_stacks or w.listing.stacks is None or cat is None:
+        if not w.view.fold_stacks or w.listing.stacks is None or cat is None:
             return {}
         folded = stacks.fold(cat, w.listing.stacks, cat.rows_of(session.queue))
         found: dict[int, list[int]] = {}

@@ -23,11 +23,23 @@ def test_a_change_is_told_once_and_no_change_is_told_to_nobody() -> None:
 
 
 def test_settings_round_trip_and_hand_edited_values_are_checked() -> None:
-    state = Workspace(stage="compare", browser="table", auto_advance=False, muted=False, session_speed=2.0)
+    state = Workspace(
+        stage="compare",
+        browser="table",
+        fold_stacks=False,
+        auto_advance=False,
+        muted=False,
+        session_speed=2.0,
+    )
     saved = state.as_settings()
     assert saved["workspace/browser"] == "table"
     again = Workspace.from_settings(saved)
-    assert (again.browser, again.auto_advance, again.session_speed) == ("table", False, 2.0)
+    assert (again.browser, again.fold_stacks, again.auto_advance, again.session_speed) == (
+        "table",
+        False,
+        False,
+        2.0,
+    )
     assert (again.stage, again.muted) == ("player", True)  # a window opens on the player, silent
     # QSettings hands back text; a wrong value keeps the default instead of breaking the window
     text = {"workspace/auto_advance": "false", "workspace/session_speed": "1.5", "workspace/stage": "nowhere",
