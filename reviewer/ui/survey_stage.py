@@ -15,7 +15,6 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QSettings, QTimer
 
-from reviewer.errors import KnownError
 from reviewer.review import stacks, survey
 from reviewer.review.decisions import Change
 from reviewer.review.loading import take_rows
@@ -51,7 +50,9 @@ class SurveyStage(QObject):
             size = survey.DEFAULT_SIZE
         self.view.size_ = size if size in survey.SIZES else survey.DEFAULT_SIZE
         self.page: survey.Page | None = None
-        self._rules: dict[tuple[str, int], str] = {}
+        self._saved_rules: dict[str, str] | None = None  # team mode: the project's page rules, as read
+        self._reading_rules = False
+        self._when_rules: list[Callable[[], None]] = []
         self.view.cursor_changed.connect(self._cursor_changed)
         self.view.opened.connect(self._opened)
 
@@ -164,12 +165,36 @@ class SurveyStage(QObject):
             self.view.prefetch(list(rows.values()))
 
     def rule(self) -> str:
-        session = self.w.triage.session
+        """The session's stage's page rule. Team mode: the project's rules are read once in the background
+        (the header shows the stage's default until they are in; see ``rules_known``)."""
+        w, session = self.w, self.w.triage.session
         assert session is not None
-        key = (session.stage_name, session.stage)
-        if key not in self._rules or not self.w.ops.remote:  # team mode: read once a stage, not per key
-            self._rules[key] = survey.page_rule(self.w.project, session.stage_name, session.stage)
-        return self._rules[key]
+        if not w.ops.remote:
+            return survey.page_rule(w.project, session.stage_name, session.stage)
+        if self._saved_rules is None:
+            self.rules_known(None)
+            return survey.default_rule(session.stage)
+        return self._saved_rules.get(session.stage_name, survey.default_rule(session.stage))
+
+    def rules_known(self, then: Callable[[], None] | None) -> bool:
+        """Whether the page rules are known (always, locally); if not, they are being read and ``then``
+        runs once they are in (Enter before they are: the page turns a moment later, by the right rule)."""
+        if not self.w.ops.remote or self._saved_rules is not None:
+            return True
+        if then is not None and then not in self._when_rules:  # Enter twice meanwhile turns one page
+            self._when_rules.append(then)
+        if not self._reading_rules:
+            self._reading_rules = True
+            self.w.tasks.run(survey.page_rules, self.w.project, done=self._rules_read, key="page-rules")
+        return False
+
+    def _rules_read(self, rules: dict[str, str]) -> None:
+        self._reading_rules = False
+        self._saved_rules = rules
+        self.update_header()
+        waiting, self._when_rules = self._when_rules, []
+        for then in waiting:
+            then()
 
     def cycle_rule(self) -> None:
         """The page rule of the session's stage, in turn reject, keep, leave (kept in the project)."""
@@ -180,15 +205,17 @@ class SurveyStage(QObject):
             )
             return
         rules = survey.RULES
-        rule = rules[(rules.index(self.rule()) + 1) % len(rules)]
-        try:
-            survey.set_page_rule(self.w.project, session.stage_name, rule)
-        except KnownError as exc:
-            self.w.status_label.setText(str(exc))
+        if not self.rules_known(self.cycle_rule):
             return
-        self._rules.clear()
-        self.w.status_label.setText(f"Page rule at {session.stage_name}: {rule} the unmarked")
-        self.update_header()
+        rule = rules[(rules.index(self.rule()) + 1) % len(rules)]
+
+        def kept(_result: None) -> None:
+            if self._saved_rules is not None:
+                self._saved_rules[session.stage_name] = rule
+            self.w.status_label.setText(f"Page rule at {session.stage_name}: {rule} the unmarked")
+            self.update_header()
+
+        self.w.ops.write(survey.set_page_rule, self.w.project, session.stage_name, rule, done=kept)
 
     def update_header(self) -> None:
         session, page = self.w.triage.session, self.page
@@ -239,6 +266,8 @@ class SurveyStage(QObject):
         """Enter: the page rule for every unmarked cell, then the next page. One undo entry for the rule."""
         w, session, page = self.w, self.w.triage.session, self.page
         if not self.active or session is None or page is None:
+            return
+        if not self.rules_known(self.next_page):
             return
         rule = self.rule()
         verdicts = {c: session.verdict(c) for c in page.cells}

@@ -255,3 +255,47 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
         "2 of 6 · 1 kept"
     )  # as before the press: take_0 kept, take_1 rejected
     next(gen, None)
+
+
+def test_a_team_survey_far_from_its_server_never_waits_on_it(
+    qtbot: QtBot, pg_cluster: pgcluster.Cluster, pg_url: str, clip: ClipFactory, tmp_path: Path
+) -> None:
+    """The survey in team mode, 40 ms a round trip from its server: the page, a keep on the cursor's
+    cell, Enter's page rule and the page's undo run no statement on the GUI thread, and land."""
+    media = tmp_path / "media"
+    for k in range(6):
+        place(clip(".mp4", seed=60 + k, frames=24), media / "SH010" / f"take_{k}.mp4")
+    project = open_project(pg_url)
+    ingest(project, [media], workers=0)
+    project.close()
+    with DelayProxy((pg_cluster.host, pg_cluster.port), delay_s=0.02) as proxy:
+        far = pg_url.replace(
+            f"host={pg_cluster.host}&port={pg_cluster.port}", f"host=127.0.0.1&port={proxy.port}"
+        )
+        gen = shown_window(qtbot, far, 6)  # type: ignore[arg-type]
+        window: ProjectWindow = next(gen)
+        window.analysis.stop()
+        on_gui: list[str] = []
+        gui = threading.get_ident()
+
+        def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+            if threading.get_ident() == gui:
+                on_gui.append(statement)
+
+        event.listen(window.project.engine, "before_cursor_execute", seen)
+        press(qtbot, window, Qt.Key.Key_V)  # the survey: a session starts, its claims come back, the page
+        qtbot.waitUntil(lambda: len(window.survey.view.cells) == 6, timeout=10_000)
+        qtbot.waitUntil(lambda: "reject the 6 unmarked" in window.survey.view.header.text(), timeout=10_000)
+        press(qtbot, window, Qt.Key.Key_P)  # the cursor's cell (take_0) kept
+        press(qtbot, window, Qt.Key.Key_Return)  # the five others rejected by the page rule
+        written(qtbot, window)
+        assert on_gui == []
+        rows = state(far)  # type: ignore[arg-type]
+        assert rows["take_0.mp4"]["stage"] == "Shortlist"
+        assert [rows[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == ["reject"] * 5
+        press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the page back, as it was
+        written(qtbot, window)
+        assert [state(far)[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == [None] * 5  # type: ignore[arg-type]
+        assert on_gui == []
+        event.remove(window.project.engine, "before_cursor_execute", seen)
+        next(gen, None)
