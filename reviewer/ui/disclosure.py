@@ -50,6 +50,8 @@ class DisclosureActions(QObject):
             return None
         row = self.window.listing.current_row
         if not (row and row.get("id") == take_id):
+            row = self.window.listing.rows.get(take_id)  # team mode: read ahead, likely
+        if row is None:
             with self.window.project.sessions() as session:
                 row = next(queries.take_rows(session, [take_id]), None)
         return Path(str(row["path"])).parent if row and row.get("path") else None

@@ -50,6 +50,7 @@ class _Write:
     batch: Batch | None = None  # the same inside a transaction the writer holds
     entry: Callable[[Change], UndoEntry | None] | None = None  # its undo entry, once made in a batch
     latest: str | None = None  # of the queued writes with this key only the last is made, after the others
+    stack: UndoStack | None = None  # where its undo entry goes, made in a batch
 
 
 class Ops(QObject):
@@ -117,11 +118,13 @@ class Ops(QObject):
             if then is not None:
                 then(change)
 
+        stack = self.undo_stack  # the reviewer's who asked (a switch meanwhile gets a stack of its own)
+
         def call() -> tuple[Change, Update | None]:
             change = fn(*args)
             pushed = entry(change)
             if pushed is not None:
-                self.undo_stack.push(pushed)
+                stack.push(pushed)
             return change, self._read_back(change.take_ids)
 
         if not self.remote:
@@ -132,7 +135,7 @@ class Ops(QObject):
                 return None
             made(result)
             return result[0]
-        self._ask(_Write(call, made, lambda exc: self._refused(failed, exc), batch, entry))
+        self._ask(_Write(call, made, lambda exc: self._refused(failed, exc), batch, entry, stack=stack))
         return None
 
     def step(self, undo: bool, then: Callable[[UndoEntry, Change], None]) -> None:
@@ -261,7 +264,7 @@ class Ops(QObject):
         for write, change in zip(group, changes, strict=True):
             pushed = write.entry(change) if write.entry is not None else None
             if pushed is not None:
-                self.undo_stack.push(pushed)
+                (write.stack or self.undo_stack).push(pushed)
         update = self._read_back({t for c in changes for t in c.take_ids})
         return [(write, (change, update), None) for write, change in zip(group, changes, strict=True)]
 
