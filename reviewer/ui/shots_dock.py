@@ -34,6 +34,19 @@ def read_shots(project: Project) -> dict[str, tuple[int, str]]:
         return read_shot_order(conn)
 
 
+def project_fps(project: Project) -> float:
+    """The rate most takes have (for durations given in seconds or timecode)."""
+    with project.sessions() as session:
+        row = session.execute(
+            select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
+            .where(m.Take.fps_num > 0)
+            .group_by(m.Take.fps_num, m.Take.fps_den)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).first()
+    return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
+
+
 class ShotsDock:
     def __init__(self, window: Any) -> None:
         self.w = window
@@ -128,20 +141,13 @@ class ShotsDock:
         )
         if not path:
             return
-        self._edit("Import shots", shots.import_csv, Path(path), fps=self.project_fps(),
-                   said=lambda r: f"Imported {Path(path).name}: {len(r.created)} shots added, {len(r.updated)} updated")  # fmt: skip
+        name = Path(path).name
 
-    def project_fps(self) -> float:
-        """The rate most takes have (for durations given in seconds or timecode)."""
-        with self.w.project.sessions() as session:
-            row = session.execute(
-                select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
-                .where(m.Take.fps_num > 0)
-                .group_by(m.Take.fps_num, m.Take.fps_den)
-                .order_by(func.count().desc())
-                .limit(1)
-            ).first()
-        return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
+        def fps_read(fps: float) -> None:  # durations in seconds or timecode are read at the project's rate
+            self._edit("Import shots", shots.import_csv, Path(path), fps=fps,
+                       said=lambda r: f"Imported {name}: {len(r.created)} shots added, {len(r.updated)} updated")  # fmt: skip
+
+        self.w.ops.read(project_fps, self.w.project, done=fps_read, key="fps")
 
     def delete_shot(self) -> None:
         code = self.board.selected_code()
