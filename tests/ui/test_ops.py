@@ -46,44 +46,51 @@ def test_team_writes_go_in_order_and_decisions_queued_meanwhile_share_one_commit
     of a state saved again and again only the last is written; a refused decision fails alone."""
     from reviewer.store import synthetic
 
-    project = open_project(pg_url)
-    synthetic.fill(project, 6, decided=0.0)
-    stack = UndoStack(project, lambda: "tester")
-    said: list[str] = []
-    ops = Ops(stack, said.append, project=project)
-    heard: list[Change] = []
-    ops.changed.connect(lambda change, _who: heard.append(change))
-    commits: list[int] = []
-    event.listen(project.engine, "commit", lambda _conn: commits.append(threading.get_ident()))
-    saved: list[int] = []
-    gate = threading.Event()
-    ops.write(gate.wait, 10)  # the writer is busy: what follows queues up behind it
-    for take_id in (1, 2, 3):
-        decision = Decision(verdict="reject")
-        ops.run("Rejected", decide, project, take_id, decision, "tester", verdict="reject",
-                batch=partial(decide_in, take_ids=[take_id], decision=decision, reviewer="tester"))  # fmt: skip
-        ops.write(saved.append, take_id, latest="where")
-    assert ops.pending == 7 and heard == [] and commits == []
-    gate.set()
-    qtbot.waitUntil(lambda: ops.pending == 0, timeout=10_000)
-    assert [sorted(c.take_ids) for c in heard] == [[1], [2], [3]]  # in order, each heard once
-    assert len(commits) == 1 and threading.get_ident() not in commits  # one commit, in the writer
-    assert saved == [3]  # the last of the three saves, after the decisions
-    assert [e.take_ids for e in stack.done] == [[1], [2], [3]]  # each its own undo entry
+    with open_project(pg_url) as project:  # closed even when an assertion fails
+        synthetic.fill(project, 6, decided=0.0)
+        stack = UndoStack(project, lambda: "tester")
+        said: list[str] = []
+        ops = Ops(stack, said.append, project=project)
+        heard: list[Change] = []
+        ops.changed.connect(lambda change, _who: heard.append(change))
+        commits: list[int] = []
+        event.listen(project.engine, "commit", lambda _conn: commits.append(threading.get_ident()))
+        saved: list[int] = []
+        gate, holding = threading.Event(), threading.Event()
 
-    gate.clear()
-    ops.write(gate.wait, 10)
-    wrong = Decision(verdict="keep", stage="Selects")  # take 4 has not reached that stage: refused
-    failed: list[Exception] = []
-    for take_id, decision in ((5, Decision(rating=2)), (4, wrong)):
-        ops.run("Decided", decide, project, take_id, decision, "tester", failed=failed.append,
-                batch=partial(decide_in, take_ids=[take_id], decision=decision, reviewer="tester"))  # fmt: skip
-    gate.set()
-    qtbot.waitUntil(lambda: ops.pending == 0, timeout=10_000)
-    assert len(failed) == 1 and "has not reached" in said[-1]  # it fails alone: take 5 is rated
-    assert len(commits) == 2 and sorted(heard[-1].take_ids) == [5]
-    with project.sessions() as session:
-        rows = {r["id"]: r for r in queries.take_rows(session, [1, 2, 3, 4, 5])}
-    assert [t for t, r in rows.items() if r["verdict"] == "reject"] == [1, 2, 3]
-    assert rows[5]["rating"] == 2 and rows[4]["verdict"] is None
-    project.close()
+        def hold() -> None:  # the writer is busy until the gate opens: what follows queues up behind it
+            holding.set()
+            gate.wait(10)
+
+        ops.write(hold)
+        assert holding.wait(10)
+        for take_id in (1, 2, 3):
+            decision = Decision(verdict="reject")
+            ops.run("Rejected", decide, project, take_id, decision, "tester", verdict="reject",
+                    batch=partial(decide_in, take_ids=[take_id], decision=decision, reviewer="tester"))  # fmt: skip
+            ops.write(saved.append, take_id, latest="where")
+        assert ops.pending == 7 and heard == [] and commits == []
+        gate.set()
+        qtbot.waitUntil(lambda: ops.pending == 0, timeout=10_000)
+        assert [sorted(c.take_ids) for c in heard] == [[1], [2], [3]]  # in order, each heard once
+        assert len(commits) == 1 and threading.get_ident() not in commits  # one commit, in the writer
+        assert saved == [3]  # the last of the three saves, after the decisions
+        assert [e.take_ids for e in stack.done] == [[1], [2], [3]]  # each its own undo entry
+
+        gate.clear()
+        holding.clear()
+        ops.write(hold)
+        assert holding.wait(10)
+        wrong = Decision(verdict="keep", stage="Selects")  # take 4 has not reached that stage: refused
+        failed: list[Exception] = []
+        for take_id, decision in ((5, Decision(rating=2)), (4, wrong)):
+            ops.run("Decided", decide, project, take_id, decision, "tester", failed=failed.append,
+                    batch=partial(decide_in, take_ids=[take_id], decision=decision, reviewer="tester"))  # fmt: skip
+        gate.set()
+        qtbot.waitUntil(lambda: ops.pending == 0, timeout=10_000)
+        assert len(failed) == 1 and "has not reached" in said[-1]  # it fails alone: take 5 is rated
+        assert len(commits) == 2 and sorted(heard[-1].take_ids) == [5]
+        with project.sessions() as session:
+            rows = {r["id"]: r for r in queries.take_rows(session, [1, 2, 3, 4, 5])}
+        assert [t for t, r in rows.items() if r["verdict"] == "reject"] == [1, 2, 3]
+        assert rows[5]["rating"] == 2 and rows[4]["verdict"] is None
