@@ -223,6 +223,10 @@ def test_a_team_session_far_from_its_server_never_waits_on_it(
         press(qtbot, window, Qt.Key.Key_Return, CTRL)  # the session's claims, then its first take
         qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
         written(qtbot, window)
+        queue = window.triage.session.queue if window.triage.session else []
+        qtbot.waitUntil(
+            lambda: all(t in window.listing.rows for t in queue[1:4]), timeout=10_000
+        )  # read ahead
         press(qtbot, window, Qt.Key.Key_P)  # take_0 kept: take_1 comes up at once
         assert current_name(window) == "take_1.mp4"
         press(qtbot, window, Qt.Key.Key_X)  # take_1 rejected: it leaves the queue at once
@@ -286,6 +290,9 @@ def test_a_team_survey_far_from_its_server_never_waits_on_it(
         press(qtbot, window, Qt.Key.Key_V)  # the survey: a session starts, its claims come back, the page
         qtbot.waitUntil(lambda: len(window.survey.view.cells) == 6, timeout=10_000)
         qtbot.waitUntil(lambda: "reject the 6 unmarked" in window.survey.view.header.text(), timeout=10_000)
+        qtbot.waitUntil(
+            lambda: window.survey.rules_known(None), timeout=10_000
+        )  # the project's page rules read
         press(qtbot, window, Qt.Key.Key_P)  # the cursor's cell (take_0) kept
         press(qtbot, window, Qt.Key.Key_Return)  # the five others rejected by the page rule
         written(qtbot, window)
