@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from reviewer.review import dashboard, live, stacks, votes
-from reviewer.review.catalog import Catalog, Update, read_update
+from reviewer.review import dashboard, live, shots, stacks, votes
+from reviewer.review.catalog import Catalog, Update, read_shot_order, read_update
 from reviewer.review.decisions import HistoryEntry, Note, history, notes_of
 from reviewer.store import models as m
 from reviewer.store import queries
@@ -91,3 +91,45 @@ def find_duplicates(project: Project, take_id: int) -> tuple[int, list[int]]:
 def load_dashboard(project: Project) -> dashboard.Dashboard:
     with project.sessions() as session:
         return dashboard.load(session)
+
+
+def read_takes(project: Project, take_ids: list[int]) -> Update:
+    """These takes as the catalogue holds them (``Catalog.apply`` takes it in)."""
+    with project.engine.connect() as conn:
+        return read_update(conn, take_ids)
+
+
+def all_tags(project: Project) -> list[str]:
+    with project.sessions() as session:
+        return list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
+
+
+def shot_order(project: Project) -> dict[str, tuple[int, str]]:
+    """The shot board's order (``Catalog.take_shots`` takes it in)."""
+    with project.engine.connect() as conn:
+        return read_shot_order(conn)
+
+
+def project_fps(project: Project) -> float:
+    """The rate most takes have (for durations given in seconds or timecode)."""
+    with project.sessions() as session:
+        row = session.execute(
+            select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
+            .where(m.Take.fps_num > 0)
+            .group_by(m.Take.fps_num, m.Take.fps_den)
+            .order_by(func.count().desc())
+            .limit(1)
+        ).first()
+    return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
+
+
+def the_cut(project: Project) -> list[shots.CutItem]:
+    """The heroes of every shot in board order (``shots.cut``)."""
+    with project.sessions() as session:
+        return shots.cut(session)
+
+
+def hero_candidates(project: Project, code: str) -> list[int]:
+    """The takes of the shot that may be its hero (``shots.candidates``)."""
+    with project.sessions() as session:
+        return shots.candidates(session, code)

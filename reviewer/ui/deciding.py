@@ -1,8 +1,9 @@
 """The decisions' controller: verdicts, votes, stars, tags, notes, moves to a shot, undo and redo.
 
-A decision is recorded on the GUI thread in one short transaction (a few milliseconds, on disk when the
-key press returns; over more than ``BULK_IN_WORKER`` takes in a worker), pushed on the undo stack and
-told on the window's change bus (``Ops.changed``), which every view listens to. In a session the
+A decision goes through the window's ``Ops``: on a local project in one short transaction on the GUI
+thread (a few milliseconds, on disk when the key press returns; over more than ``BULK_IN_WORKER`` takes
+in the writer), in team mode in the writer while the session moves on at once. It is pushed on the undo
+stack and told on the change bus (``Ops.changed``), which every view listens to. In a session the
 session hears of it too (counts, the queue, auto-advance); in the survey the cell shows its verdict.
 """
 
@@ -12,7 +13,6 @@ import dataclasses
 from functools import partial
 from typing import Any
 
-from reviewer.errors import KnownError
 from reviewer.review import votes
 from reviewer.review.decisions import Change, Decision, decide, decide_in, move_to_shot
 from reviewer.review.session import UndoEntry
@@ -75,29 +75,15 @@ class Deciding:
             w.ops.run(label, *args, verdict=decision.verdict, failed=lambda _exc: self._lost(ids),
                       batch=partial(decide_in, take_ids=ids, decision=decision, reviewer=w.reviewer))  # fmt: skip
             return None
-        if len(ids) > BULK_IN_WORKER:
+        bulk = len(ids) > BULK_IN_WORKER  # locally: a long write in the writer, the window goes on
+        if bulk:
             self.say(f"{label}: {len(ids):,} takes…")
-            w.tasks.run(*args, done=partial(self._bulk_done, decision, label), failed=self._failed)
-            return None
-        change = w.ops.run(label, *args, verdict=decision.verdict)
-        if change is not None:
-            self._moved_on(sorted(change.take_ids), decision, label)
-        return change
+        return w.ops.run(label, *args, verdict=decision.verdict, background=bulk,
+                         then=lambda change: self._moved_on(sorted(change.take_ids), decision, label))  # fmt: skip
 
     def _confirm(self, label: str, count: int) -> bool:
         verb = {"Kept": "Keep", "Rejected": "Reject", "Cleared": "Clear the verdict of"}.get(label, label)
         return ask(self.w, "Take Reviewer", f"{verb} {count:,} takes? Ctrl+Z undoes it.")
-
-    def _failed(self, exc: Exception) -> None:
-        self.say(str(exc))
-        if not isinstance(exc, KnownError):
-            raise exc
-
-    def _bulk_done(self, decision: Decision, label: str, change: Change) -> None:
-        ids = sorted(change.take_ids)
-        self.w.undo_stack.push(UndoEntry(label, change.event_ids, ids, decision.verdict))
-        self.w.ops.tell(change)
-        self._moved_on(ids, decision, label)
 
     def _moved_on(self, ids: list[int], decision: Decision, label: str) -> None:
         """What a decision does on screen: the session counts it (rejects leave the queue), the survey's
@@ -139,18 +125,23 @@ class Deciding:
 
     def _vote(self, verdict: str) -> None:
         w = self.w
-        change = w.ops.run(
-            f"Voted {verdict}", votes.cast, w.project, w.listing.targets(), verdict, w.reviewer
-        )
-        if change is None:
-            return
-        n = len(change.take_ids)
-        self.say(
-            f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead reveals "
-            "the votes; a lead's verdict settles the stage)"
-        )
-        if w.view.auto_advance and n == 1:
-            w.listing.go_to_take(+1)
+        ids = w.listing.targets()
+
+        def advance(_change: Change | None = None) -> None:
+            if w.view.auto_advance and len(ids) == 1:
+                w.listing.go_to_take(+1)
+
+        def said(change: Change) -> str:
+            n = len(change.take_ids)
+            return (
+                f"Voted {verdict} on {n} take{'s' if n != 1 else ''} (hidden from the others until a lead "
+                "reveals the votes; a lead's verdict settles the stage)"
+            )
+
+        if w.ops.remote:  # the session goes on now, as for a verdict
+            advance()
+        w.ops.run(f"Voted {verdict}", votes.cast, w.project, ids, verdict, w.reviewer, said=said,
+                  then=None if w.ops.remote else advance)  # fmt: skip
 
     def reveal_votes(self) -> None:
         """Ctrl+Shift+V: show everyone's votes at the current take's stage (leads only)."""

@@ -11,34 +11,33 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QModelIndex, Qt
-from sqlalchemy import select
 
 from reviewer.errors import KnownError
 from reviewer.review import keymap as km
 from reviewer.review import stacks
-from reviewer.review.catalog import COLUMN_KEYS, Catalog, Update, read_update
+from reviewer.review.catalog import COLUMN_KEYS, Catalog, Update
 from reviewer.review.decisions import Change
 from reviewer.review.loading import (
     Details,
     Loaded,
+    all_tags,
     count_funnel,
     find_duplicates,
     load_catalog,
     load_details,
     load_stacks,
+    read_takes,
     take_rows,
 )
 from reviewer.review.session import describe_filter, filter_from_dict, filter_to_dict, load_session
-from reviewer.store import models as m
 from reviewer.store import queries
-from reviewer.store.db import Project
 from reviewer.ui.bins_dock import text_rows
 from reviewer.ui.player import PREFETCH
 from reviewer.ui.shots_dock import load_board
@@ -46,16 +45,6 @@ from reviewer.ui.shots_dock import load_board
 FIRST_PAGE = 300
 READ_AHEAD = 8  # team mode: the rows of the next takes are read before they are shown
 ROWS_KEPT = 256
-
-
-def read_takes(project: Project, take_ids: list[int]) -> Update:
-    with project.engine.connect() as conn:
-        return read_update(conn, take_ids)
-
-
-def all_tags(project: Project) -> list[str]:
-    with project.sessions() as session:
-        return list(session.scalars(select(m.Tag.name).order_by(m.Tag.name)))
 
 
 class Listing:
@@ -353,8 +342,7 @@ class Listing:
     def take_in(self, change: Change, update: Update | None) -> None:
         """(``Ops.refresh``) The catalogue takes in the changed takes, read with the write in team mode,
         read now locally; before any view hears of the change."""
-        for take_id in change.take_ids:
-            self.rows.pop(take_id, None)
+        self.forget(change.take_ids)
         if self.catalog is None or not change.take_ids:
             return
         if update is None and self.w.ops.remote:  # not read with the write: read now, in the background
@@ -362,14 +350,21 @@ class Listing:
         elif update is None:
             with self.w.project.engine.connect() as conn:
                 self.catalog.refresh(conn, change.take_ids)
-        elif not self.catalog.apply(update):
-            self.reload()  # takes the catalogue does not hold: read it all again
+        else:
+            self._apply(update)
 
     def _takes_read(self, update: Update) -> None:
-        if self.catalog is not None and self.catalog.apply(update):
+        if self._apply(update):
             self.w.model.takes_changed(update.take_ids)
-        elif self.catalog is not None:
+
+    def _apply(self, update: Update) -> bool:
+        """The catalogue takes in ``update``; one naming takes it does not hold reloads it all."""
+        if self.catalog is None:
+            return False
+        if not self.catalog.apply(update):
             self.reload()
+            return False
+        return True
 
     def changed(self, change: Change) -> None:
         """Repaint what shows the changed takes (the funnel and bins a moment later)."""
@@ -387,8 +382,8 @@ class Listing:
         self.w.panel.set_vocabulary(self.defects, self.tags, self.shot_codes())
         self.refresh_choices()
 
-    def forget(self, take_ids: list[int]) -> None:
-        """Others changed these takes: their rows are read again when next shown."""
+    def forget(self, take_ids: Iterable[int]) -> None:
+        """These takes changed (here or by others): their rows are read again when next shown."""
         for take_id in take_ids:
             self.rows.pop(take_id, None)
 
@@ -438,6 +433,26 @@ class Listing:
         self.rows.update(rows)
         while len(self.rows) > ROWS_KEPT:
             self.rows.popitem(last=False)
+
+    def read_rows(
+        self, take_ids: list[int], done: Callable[[dict[int, dict[str, Any]]], None], key: str
+    ) -> None:
+        """The takes' full rows: read now locally; in team mode from those read ahead, else read in the
+        background (and kept with them)."""
+        w = self.w
+        if not w.ops.remote:
+            done(take_rows(w.project, take_ids))
+            return
+        missing = [t for t in take_ids if t not in self.rows]
+        if not missing:
+            done({t: self.rows[t] for t in take_ids})
+            return
+
+        def read(rows: dict[int, dict[str, Any]]) -> None:
+            self._read_ahead(rows)
+            done({t: self.rows[t] for t in take_ids if t in self.rows})
+
+        w.tasks.run(take_rows, w.project, missing, done=read, key=key)
 
     def _row_read(self, take_id: int, upcoming: list[int], rows: dict[int, dict[str, Any]]) -> None:
         self._read_ahead(rows)

@@ -20,10 +20,12 @@ anyone hears of the change. ``then`` runs with the change once it is made (at on
 
 from __future__ import annotations
 
+import itertools
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from PySide6.QtCore import QObject, Signal
@@ -48,9 +50,8 @@ class _Write:
     made: Callable[[Any], None]  # on the GUI thread, with what ``call`` returned
     failed: Callable[[Exception], None]
     batch: Batch | None = None  # the same inside a transaction the writer holds
-    entry: Callable[[Change], UndoEntry | None] | None = None  # its undo entry, once made in a batch
+    push: Callable[[Change], None] | None = None  # its undo entry pushed, once made in a batch
     latest: str | None = None  # of the queued writes with this key only the last is made, after the others
-    stack: UndoStack | None = None  # where its undo entry goes, made in a batch
 
 
 class Ops(QObject):
@@ -98,16 +99,18 @@ class Ops(QObject):
         then: Then = None,
         failed: Failed = None,
         batch: Batch | None = None,
+        background: bool = False,
     ) -> Change | None:
         """``fn(*args)`` as one undoable step; the change (locally), or None when it was refused (and said
-        why) or when it is written in the background (team mode: ``then`` hears of it). ``verdict`` and
-        ``page`` go on the undo entry (a session's counts, a survey page rule's page); ``batch`` is the
-        same step inside the writer's transaction (decisions made together)."""
+        why) or when it is written in the background (team mode, or ``background``: a long write of a
+        local project; ``then`` hears of it). ``verdict`` and ``page`` go on the undo entry (a session's
+        counts, a survey page rule's page); ``batch`` is the same step inside the writer's transaction
+        (decisions made together)."""
+        stack = self.undo_stack  # the reviewer's who asked (a switch meanwhile gets a stack of its own)
 
-        def entry(change: Change) -> UndoEntry | None:
-            if not change.event_ids:
-                return None
-            return UndoEntry(label, change.event_ids, sorted(change.take_ids), verdict, page)
+        def push(change: Change) -> None:
+            if change.event_ids:
+                stack.push(UndoEntry(label, change.event_ids, sorted(change.take_ids), verdict, page))
 
         def made(result: tuple[Change, Update | None]) -> None:
             change, update = result
@@ -118,25 +121,13 @@ class Ops(QObject):
             if then is not None:
                 then(change)
 
-        stack = self.undo_stack  # the reviewer's who asked (a switch meanwhile gets a stack of its own)
-
         def call() -> tuple[Change, Update | None]:
             change = fn(*args)
-            pushed = entry(change)
-            if pushed is not None:
-                stack.push(pushed)
+            push(change)
             return change, self._read_back(change.take_ids)
 
-        if not self.remote:
-            try:
-                result = call()
-            except Exception as exc:
-                self._refused(failed, exc)
-                return None
-            made(result)
-            return result[0]
-        self._ask(_Write(call, made, lambda exc: self._refused(failed, exc), batch, entry, stack=stack))
-        return None
+        result = self._do(_Write(call, made, lambda exc: self._refused(failed, exc), batch, push), background)
+        return result[0] if result is not None else None
 
     def step(self, undo: bool, then: Callable[[UndoEntry, Change], None]) -> None:
         """Ctrl+Z (``undo``) or Ctrl+Shift+Z through the same path: after the writes asked before it."""
@@ -151,15 +142,7 @@ class Ops(QObject):
             self.tell(change, None, update)
             then(entry, change)
 
-        if not self.remote:
-            try:
-                result = call()
-            except Exception as exc:
-                self._refused(None, exc)
-                return
-            made(result)
-            return
-        self._ask(_Write(call, made, lambda exc: self._refused(None, exc)))
+        self._do(_Write(call, made, lambda exc: self._refused(None, exc)))
 
     def write(
         self,
@@ -172,23 +155,8 @@ class Ops(QObject):
         """A write that is not a review step (where a session stands, claims): after the writes before it.
         ``latest``: a state saved again and again (where the session stands): of those queued with the same
         key only the last is written, after the rest of the queue, so they never split a batch of decisions."""
-        if not self.remote:
-            try:
-                result = fn(*args)
-            except Exception as exc:
-                self._refused(failed, exc)
-                return
-            if done is not None:
-                done(result)
-            return
-        self._ask(
-            _Write(
-                lambda: fn(*args),
-                done or (lambda _r: None),
-                lambda exc: self._refused(failed, exc),
-                latest=latest,
-            )
-        )
+        refused = partial(self._refused, failed)
+        self._do(_Write(partial(fn, *args), done or (lambda _r: None), refused, latest=latest))
 
     def read(
         self, fn: Callable[..., Any], *args: Any, done: Callable[[Any], None], key: str | None = None
@@ -212,6 +180,20 @@ class Ops(QObject):
 
     # --- the writer (team mode) --------------------------------------------------------------------
 
+    def _do(self, write: _Write, background: bool = False) -> Any:
+        """Locally: made now, on this thread (what ``call`` returned; None if it failed). Team mode, or
+        ``background``: queued for the writer (None)."""
+        if self.remote or background:
+            self._ask(write)
+            return None
+        try:
+            result = write.call()
+        except Exception as exc:
+            write.failed(exc)
+            return None
+        write.made(result)
+        return result
+
     def _ask(self, write: _Write) -> None:
         with self._lock:
             self._queue.append(write)
@@ -231,22 +213,16 @@ class Ops(QObject):
             (w, None, None) for w in queued if w.latest is not None and last[w.latest] is not w
         ]  # saved again later in the queue: nothing to write
         todo = [w for w in queued if w.latest is None] + list(last.values())
-        k = 0
-        while k < len(todo):
-            end = k
-            while end < len(todo) and todo[end].batch is not None:
-                end += 1
-            if end - k > 1:
-                out += self._together(todo[k:end])
-                k = end
-                continue
-            write = todo[k]
-            try:
-                out.append((write, write.call(), None))
-            except Exception as exc:
-                out.append((write, None, exc))
-            k += 1
+        for batchable, run in itertools.groupby(todo, key=lambda w: w.batch is not None):
+            group = list(run)
+            out += self._together(group) if batchable and len(group) > 1 else [self._alone(w) for w in group]
         return out
+
+    def _alone(self, write: _Write) -> tuple[_Write, Any, Exception | None]:
+        try:
+            return write, write.call(), None
+        except Exception as exc:
+            return write, None, exc
 
     def _together(self, group: list[_Write]) -> list[tuple[_Write, Any, Exception | None]]:
         assert self.project is not None
@@ -254,17 +230,10 @@ class Ops(QObject):
             with self.project.engine.begin() as conn:
                 changes = [w.batch(conn) for w in group if w.batch is not None]
         except Exception:  # one of them refused (or the link broke): each alone, so only it fails
-            out: list[tuple[_Write, Any, Exception | None]] = []
-            for write in group:
-                try:
-                    out.append((write, write.call(), None))
-                except Exception as exc:
-                    out.append((write, None, exc))
-            return out
+            return [self._alone(w) for w in group]
         for write, change in zip(group, changes, strict=True):
-            pushed = write.entry(change) if write.entry is not None else None
-            if pushed is not None:
-                (write.stack or self.undo_stack).push(pushed)
+            if write.push is not None:
+                write.push(change)
         update = self._read_back({t for c in changes for t in c.take_ids})
         return [(write, (change, update), None) for write, change in zip(group, changes, strict=True)]
 

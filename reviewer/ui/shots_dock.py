@@ -12,12 +12,10 @@ from typing import Any
 
 from PySide6.QtCore import QModelIndex, QTimer
 from PySide6.QtWidgets import QFileDialog
-from sqlalchemy import func, select
 
 from reviewer.errors import KnownError
 from reviewer.review import shots
-from reviewer.review.catalog import read_shot_order
-from reviewer.store import models as m
+from reviewer.review.loading import project_fps, shot_order
 from reviewer.store.db import Project
 from reviewer.ui.shot_board import ShotBoard, ShotBoardModel, ShotDialog
 from reviewer.ui.text import warn
@@ -27,24 +25,6 @@ def load_board(project: Project) -> list[shots.ShotRow]:
     """(a worker) The shot board's rows."""
     with project.sessions() as session:
         return shots.board(session)
-
-
-def read_shots(project: Project) -> dict[str, tuple[int, str]]:
-    with project.engine.connect() as conn:
-        return read_shot_order(conn)
-
-
-def project_fps(project: Project) -> float:
-    """The rate most takes have (for durations given in seconds or timecode)."""
-    with project.sessions() as session:
-        row = session.execute(
-            select(m.Take.fps_num, m.Take.fps_den, func.count().label("n"))
-            .where(m.Take.fps_num > 0)
-            .group_by(m.Take.fps_num, m.Take.fps_den)
-            .order_by(func.count().desc())
-            .limit(1)
-        ).first()
-    return row.fps_num / row.fps_den if row and row.fps_den else shots.DEFAULT_FPS
 
 
 class ShotsDock:
@@ -70,7 +50,7 @@ class ShotsDock:
     def changed(self, renamed: dict[str, str] | None = None) -> None:
         """Shots were added, renamed, reordered or removed: the catalogue, lists and board follow."""
         if self.w.listing.catalog is not None:
-            self.w.ops.read(read_shots, self.w.project, done=partial(self._shots_read, renamed), key="shots")
+            self.w.ops.read(shot_order, self.w.project, done=partial(self._shots_read, renamed), key="shots")
         else:
             self._shots_read(renamed, None)
 

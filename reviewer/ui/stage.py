@@ -12,8 +12,7 @@ from PySide6.QtWidgets import QStackedWidget, QVBoxLayout, QWidget
 
 from reviewer.review import shots
 from reviewer.review.decisions import Change
-from reviewer.review.loading import load_dashboard, take_rows
-from reviewer.store.db import Project
+from reviewer.review.loading import hero_candidates, load_dashboard, take_rows, the_cut
 from reviewer.ui.compare import CompareView
 from reviewer.ui.cut_view import CutView
 from reviewer.ui.dashboard import DashboardWindow
@@ -22,16 +21,6 @@ from reviewer.ui.survey import SurveyView
 from reviewer.untrusted import for_terminal
 
 SURVEY_KEYS = ("survey.next_page", "survey.bigger", "survey.smaller")
-
-
-def cut_of(project: Project) -> list[shots.CutItem]:
-    with project.sessions() as session:
-        return shots.cut(session)
-
-
-def candidates_of(project: Project, code: str) -> list[int]:
-    with project.sessions() as session:
-        return shots.candidates(session, code)
 
 
 def describe_take(take: dict[str, Any]) -> str:
@@ -252,7 +241,7 @@ class StageArea:
                     "PgUp/PgDn shot to shot, Alt+Right swaps the shot's hero for its next keeper, S back"
                 )
 
-        self.w.ops.read(cut_of, self.w.project, done=read, key="cut")
+        self.w.ops.read(the_cut, self.w.project, done=read, key="cut")
 
     def swap_hero(self) -> None:
         """Alt+Right in the cut: the shot under the playhead takes its next keeper as hero; it replays."""
@@ -261,7 +250,7 @@ class StageArea:
         if item is None:
             self.say("Swap works in the cut (S)")
             return
-        w.ops.read(candidates_of, w.project, item.code, done=partial(self._swap, item), key="swap")
+        w.ops.read(hero_candidates, w.project, item.code, done=partial(self._swap, item), key="swap")
 
     def _swap(self, item: shots.CutItem, candidates: list[int]) -> None:
         w = self.w

@@ -17,7 +17,6 @@ from PySide6.QtCore import QObject, QSettings, QTimer
 
 from reviewer.review import stacks, survey
 from reviewer.review.decisions import Change
-from reviewer.review.loading import take_rows
 from reviewer.review.session import Session, UndoEntry, save_session
 from reviewer.store import models as m
 from reviewer.store.db import Project
@@ -74,9 +73,14 @@ class SurveyStage(QObject):
                 w.triage.select_current()
             return
         if w.triage.session is None:
-            w.triage.start(then=self.toggle)  # team mode: the survey opens once the session's claims are back
-            if w.triage.session is None:
-                return
+            w.triage.start(then=self._enter)  # team mode: the survey opens once the session's claims are back
+        else:
+            self._enter()
+
+    def _enter(self) -> None:
+        w = self.w
+        if w.triage.session is None or self.active:
+            return
         w.view.stage = "survey"
         w.stage.area.show()
         w.browser.hide()  # the page gets the window; G brings the browser back beside it
@@ -116,25 +120,16 @@ class SurveyStage(QObject):
         if page is None:
             w.triage.top_up_claims(need=self.view.size_)  # a page is filled even when a batch is smaller
         self.page = shown = page or self._build(session)
-        self._rows(
-            shown.cells, lambda rows: self._show(shown, session, cursor, rows) if self.page is shown else None
+        w.listing.read_rows(
+            shown.cells,
+            lambda rows: self._show(shown, session, cursor, rows) if self.page is shown else None,
+            key="survey-page",
         )
-
-    def _rows(self, take_ids: list[int], done: Callable[[dict[int, dict[str, Any]]], None]) -> None:
-        """The takes' rows: read through the window's ops (team mode: in the background, or from the rows
-        the listing read ahead)."""
-        w, known = self.w, self.w.listing.rows
-        if w.ops.remote and all(t in known for t in take_ids):
-            done({t: known[t] for t in take_ids})
-            return
-        w.ops.read(take_rows, w.project, take_ids, done=done, key="survey-rows")
 
     def _show(
         self, shown: survey.Page, session: Session, cursor: int, rows: dict[int, dict[str, Any]]
     ) -> None:
         w = self.w
-        if w.ops.remote:
-            w.listing.rows.update(rows)
         takes = [rows[c] for c in shown.cells if c in rows]
         self.view.speed = w.view.session_speed
         self.view.show_page(takes, {c: len(shown.takes(c)) for c in shown.members}, cursor)
@@ -156,11 +151,9 @@ class SurveyStage(QObject):
         survey.turn_page(ahead, self.page)
         upcoming = self._build(ahead).cells
         if upcoming:
-            self._rows(upcoming, self._prefetched)
+            self.w.listing.read_rows(upcoming, self._prefetched, key="survey-prefetch")
 
     def _prefetched(self, rows: dict[int, dict[str, Any]]) -> None:
-        if self.w.ops.remote:
-            self.w.listing.rows.update(rows)
         if self.page is not None and self.active:
             self.view.prefetch(list(rows.values()))
 

@@ -54,7 +54,6 @@ class Triage:
         self.saved_session: Session | None = None
         self.claiming = False  # a top-up's claim is on its way (team mode)
         self.starting = False  # a session's claims are on their way (team mode)
-        self.then: Callable[[], None] | None = None  # what to do once they are back
         self.bar = QWidget()
         self.bar.setObjectName("session-bar")
         self.label = QLabel()
@@ -89,16 +88,15 @@ class Triage:
     def start(self, then: Callable[[], None] | None = None) -> None:
         """Start a session over the current filter (at its stage, or Triage), or resume the saved one.
         The claims are made by the window's ops (in the background in team mode: the session opens when
-        they are back, and ``then`` is called, only if it opened later than at once)."""
+        they are back); ``then`` runs once it is open (locally at once)."""
         w = self.w
         cat = w.listing.catalog
         if cat is None or not w.listing.complete or self.session is not None or self.starting:
             return
-        self.then = then
         if self.saved_session is not None:
             self.starting = True
             w.ops.write(resume, w.project, w.reviewer, cat, copy.deepcopy(self.saved_session),
-                        done=self._resumed, failed=self._not_started)  # fmt: skip
+                        done=partial(self._resumed, then), failed=self._not_started)  # fmt: skip
             return
         f = w.listing.filter
         if f.stage is None:
@@ -114,7 +112,7 @@ class Triage:
         self.starting = True
         # Claimed, so that nobody else triages them at this stage while this session holds them.
         w.ops.write(open_queue, w.project, w.reviewer, cat, f.stage, wanted,
-                    done=partial(self._opened, f, wanted), failed=self._not_started)  # fmt: skip
+                    done=partial(self._opened, f, wanted, then), failed=self._not_started)  # fmt: skip
 
     def found_saved(self, saved: Session | None) -> None:
         """The reviewer's saved session, read with the catalogue: Ctrl+Return resumes it."""
@@ -124,17 +122,22 @@ class Triage:
     def _not_started(self, _exc: Exception) -> None:
         self.starting = False  # the status line says why
 
-    def _resumed(self, result: tuple[Session, list[int]]) -> None:
+    def _resumed(self, then: Callable[[], None] | None, result: tuple[Session, list[int]]) -> None:
         self.starting = False
         resumed, gone = result
         self.session, self.saved_session = resumed, None
         self._begin()
         if gone:
             self.say(f"Resumed: {len(gone)} takes left the queue (decided or taken by others)")
-        self._then()
+        if then is not None:
+            then()
 
     def _opened(
-        self, f: queries.TakeFilter, wanted: list[int], result: tuple[list[int], dict[int, str], bool]
+        self,
+        f: queries.TakeFilter,
+        wanted: list[int],
+        then: Callable[[], None] | None,
+        result: tuple[list[int], dict[int, str], bool],
     ) -> None:
         w = self.w
         self.starting = False
@@ -160,7 +163,8 @@ class Triage:
         w.ops.write(save_session, w.project, w.reviewer, copy.deepcopy(self.session), True)
         self._begin()
         w.stage.set_view("player")
-        self._then()
+        if then is not None:
+            then()
 
     def _begin(self) -> None:
         assert self.session is not None
@@ -168,11 +172,6 @@ class Triage:
         self.show_queue()
         self.update_bar()
         self.lease_timer.start()
-
-    def _then(self) -> None:
-        then, self.then = self.then, None
-        if then is not None and self.w.ops.remote:
-            then()
 
     def top_up_claims(self, need: int = 0) -> None:
         """Near the end of the claimed takes (or with fewer than ``need`` ahead: a survey page to fill),
@@ -186,7 +185,6 @@ class Triage:
         self.claiming = True
         w.ops.write(rules.claim, w.project, w.reviewer, cat, session.stage, *wanted,
                     done=lambda claimed: self._claimed(session, claimed), failed=self._claim_failed)  # fmt: skip
-        self.claiming = not w.ops.remote and self.claiming  # locally it is done already
 
     def _claim_failed(self, _exc: Exception) -> None:
         self.claiming = False  # the status line says why; the next key tries again
