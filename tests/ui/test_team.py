@@ -4,6 +4,8 @@ and gives its takes back when it ends."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -136,13 +138,18 @@ def test_a_root_mounted_elsewhere_is_mapped_from_the_dialog(
     project.close()
 
 
-def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtBot, six_takes: Path) -> None:
+def voted_shortlist(project_at: Path | str) -> None:
+    """Every take of the project kept into Shortlist, where the team votes and anna is the lead."""
     from reviewer.review import votes
 
-    project = open_project(six_takes)
-    decide(project, list(range(1, 7)), Decision(verdict="keep"), reviewer="anna")  # all at Shortlist
+    project = open_project(project_at)
+    decide(project, list(range(1, 7)), Decision(verdict="keep"), reviewer="anna")
     votes.set_rules(project, voting=[1], leads=["anna"])
     project.close()
+
+
+def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtBot, six_takes: Path) -> None:
+    voted_shortlist(six_takes)
     gen = shown_window(qtbot, six_takes, 6)
     window: ProjectWindow = next(gen)
     window.triage.auto_advance.setChecked(False)
@@ -175,12 +182,7 @@ def test_at_a_voted_stage_p_and_x_vote_and_a_lead_reveals_and_settles(qtbot: QtB
 
 
 def test_a_session_at_a_voted_stage_shares_the_whole_shortlist(qtbot: QtBot, six_takes: Path) -> None:
-    from reviewer.review import votes
-
-    project = open_project(six_takes)
-    decide(project, list(range(1, 7)), Decision(verdict="keep"), reviewer="anna")
-    votes.set_rules(project, voting=[1], leads=["anna"])
-    project.close()
+    voted_shortlist(six_takes)
     gen = shown_window(qtbot, six_takes, 6)
     window: ProjectWindow = next(gen)
     window.listing.set_filter(window.listing.filter.__class__(stage=1, status="pending"))
@@ -192,62 +194,78 @@ def test_a_session_at_a_voted_stage_shares_the_whole_shortlist(qtbot: QtBot, six
     next(gen, None)
 
 
+def six_takes_in(url: str, clip: ClipFactory, tmp_path: Path, seed: int) -> None:
+    """Six real takes of one shot ingested into the project at ``url``."""
+    media = tmp_path / "media"
+    for k in range(6):
+        place(clip(".mp4", seed=seed + k, frames=24), media / "SH010" / f"take_{k}.mp4")
+    project = open_project(url)
+    ingest(project, [media], workers=0)
+    project.close()
+
+
+def through(proxy: DelayProxy, cluster: pgcluster.Cluster, url: str) -> str:
+    """The project's URL reached through ``proxy`` (a server further away)."""
+    return url.replace(f"host={cluster.host}&port={cluster.port}", f"host=127.0.0.1&port={proxy.port}")
+
+
+@contextmanager
+def statements_on_this_thread(window: ProjectWindow) -> Iterator[list[str]]:
+    """Every statement the window's project runs on the calling (GUI) thread while the block runs."""
+    seen: list[str] = []
+    here = threading.get_ident()
+
+    def before(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if threading.get_ident() == here:
+            seen.append(statement)
+
+    event.listen(window.project.engine, "before_cursor_execute", before)
+    try:
+        yield seen
+    finally:
+        event.remove(window.project.engine, "before_cursor_execute", before)
+
+
 def test_a_team_session_far_from_its_server_never_waits_on_it(
     qtbot: QtBot, pg_cluster: pgcluster.Cluster, pg_url: str, clip: ClipFactory, tmp_path: Path
 ) -> None:
     """Behind 40 ms a round trip no key press of a session runs a statement on the GUI thread: the session
     moves on at once, the writes follow in order (decisions made while one is on its way go together),
     undo waits for them, and a write the server cannot take is said and undone on screen."""
-    media = tmp_path / "media"
-    for k in range(6):
-        place(clip(".mp4", seed=40 + k, frames=24), media / "SH010" / f"take_{k}.mp4")
-    project = open_project(pg_url)
-    ingest(project, [media], workers=0)
-    project.close()
-    proxy = DelayProxy((pg_cluster.host, pg_cluster.port), delay_s=0.02)
-    with proxy:
-        far = pg_url.replace(
-            f"host={pg_cluster.host}&port={pg_cluster.port}", f"host=127.0.0.1&port={proxy.port}"
-        )
-        gen = shown_window(qtbot, far, 6)  # type: ignore[arg-type]
+    six_takes_in(pg_url, clip, tmp_path, seed=40)
+    with DelayProxy((pg_cluster.host, pg_cluster.port), delay_s=0.02) as proxy:
+        far = through(proxy, pg_cluster, pg_url)
+        gen = shown_window(qtbot, far, 6)
         window: ProjectWindow = next(gen)
         window.analysis.stop()
-        on_gui: list[str] = []
-        gui = threading.get_ident()
-
-        def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if threading.get_ident() == gui:
-                on_gui.append(statement)
-
-        event.listen(window.project.engine, "before_cursor_execute", seen)
-        press(qtbot, window, Qt.Key.Key_Return, CTRL)  # the session's claims, then its first take
-        qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
-        written(qtbot, window)
-        queue = window.triage.session.queue if window.triage.session else []
-        qtbot.waitUntil(
-            lambda: all(t in window.listing.rows for t in queue[1:4]), timeout=10_000
-        )  # read ahead
-        press(qtbot, window, Qt.Key.Key_P)  # take_0 kept: take_1 comes up at once
-        assert current_name(window) == "take_1.mp4"
-        press(qtbot, window, Qt.Key.Key_X)  # take_1 rejected: it leaves the queue at once
-        assert window.model.rowCount() == 5 and current_name(window) == "take_2.mp4"
-        press(qtbot, window, Qt.Key.Key_4)
-        press(qtbot, window, Qt.Key.Key_X)  # take_2 rated and rejected
-        assert window.triage.session is not None
-        assert window.triage.session.progress().startswith("3 of 6 · 1 kept")
-        assert on_gui == []  # not one statement waited for on the GUI thread
-        written(qtbot, window)
-        assert on_gui == []
-        rows = state(far)  # type: ignore[arg-type]
-        assert [rows[f"take_{k}.mp4"]["stage"] for k in range(3)] == ["Shortlist", "Triage", "Triage"]
-        assert rows["take_1.mp4"]["verdict"] == rows["take_2.mp4"]["verdict"] == "reject"
-        assert rows["take_2.mp4"]["rating"] == 4
-        press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the last reject undone, after the writes before it
-        qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)  # take_2 back in the queue
-        written(qtbot, window)
-        assert state(far)["take_2.mp4"]["verdict"] is None  # type: ignore[arg-type]
-        assert on_gui == []
-        event.remove(window.project.engine, "before_cursor_execute", seen)
+        with statements_on_this_thread(window) as on_gui:
+            press(qtbot, window, Qt.Key.Key_Return, CTRL)  # the session's claims, then its first take
+            qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
+            written(qtbot, window)
+            queue = window.triage.session.queue if window.triage.session else []
+            qtbot.waitUntil(
+                lambda: all(t in window.listing.rows for t in queue[1:4]), timeout=10_000
+            )  # read ahead
+            press(qtbot, window, Qt.Key.Key_P)  # take_0 kept: take_1 comes up at once
+            assert current_name(window) == "take_1.mp4"
+            press(qtbot, window, Qt.Key.Key_X)  # take_1 rejected: it leaves the queue at once
+            assert window.model.rowCount() == 5 and current_name(window) == "take_2.mp4"
+            press(qtbot, window, Qt.Key.Key_4)
+            press(qtbot, window, Qt.Key.Key_X)  # take_2 rated and rejected
+            assert window.triage.session is not None
+            assert window.triage.session.progress().startswith("3 of 6 · 1 kept")
+            assert on_gui == []  # not one statement waited for on the GUI thread
+            written(qtbot, window)
+            assert on_gui == []
+            rows = state(far)
+            assert [rows[f"take_{k}.mp4"]["stage"] for k in range(3)] == ["Shortlist", "Triage", "Triage"]
+            assert rows["take_1.mp4"]["verdict"] == rows["take_2.mp4"]["verdict"] == "reject"
+            assert rows["take_2.mp4"]["rating"] == 4
+            press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the last reject undone, after the writes before it
+            qtbot.waitUntil(lambda: window.model.rowCount() == 5, timeout=10_000)  # take_2 back in the queue
+            written(qtbot, window)
+            assert state(far)["take_2.mp4"]["verdict"] is None
+            assert on_gui == []
     # the server can no longer be reached: the reject is said to have failed and the take comes back
     rows_before = window.model.rowCount()
     assert len(window.listing.targets()) == 1  # the undone take alone is selected again
@@ -266,43 +284,54 @@ def test_a_team_survey_far_from_its_server_never_waits_on_it(
 ) -> None:
     """The survey in team mode, 40 ms a round trip from its server: the page, a keep on the cursor's
     cell, Enter's page rule and the page's undo run no statement on the GUI thread, and land."""
-    media = tmp_path / "media"
-    for k in range(6):
-        place(clip(".mp4", seed=60 + k, frames=24), media / "SH010" / f"take_{k}.mp4")
-    project = open_project(pg_url)
-    ingest(project, [media], workers=0)
-    project.close()
+    six_takes_in(pg_url, clip, tmp_path, seed=60)
     with DelayProxy((pg_cluster.host, pg_cluster.port), delay_s=0.02) as proxy:
-        far = pg_url.replace(
-            f"host={pg_cluster.host}&port={pg_cluster.port}", f"host=127.0.0.1&port={proxy.port}"
-        )
-        gen = shown_window(qtbot, far, 6)  # type: ignore[arg-type]
+        far = through(proxy, pg_cluster, pg_url)
+        gen = shown_window(qtbot, far, 6)
         window: ProjectWindow = next(gen)
         window.analysis.stop()
-        on_gui: list[str] = []
-        gui = threading.get_ident()
-
-        def seen(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
-            if threading.get_ident() == gui:
-                on_gui.append(statement)
-
-        event.listen(window.project.engine, "before_cursor_execute", seen)
-        press(qtbot, window, Qt.Key.Key_V)  # the survey: a session starts, its claims come back, the page
-        qtbot.waitUntil(lambda: len(window.survey.view.cells) == 6, timeout=10_000)
-        qtbot.waitUntil(lambda: "reject the 6 unmarked" in window.survey.view.header.text(), timeout=10_000)
-        qtbot.waitUntil(
-            lambda: window.survey.rules_known(None), timeout=10_000
-        )  # the project's page rules read
-        press(qtbot, window, Qt.Key.Key_P)  # the cursor's cell (take_0) kept
-        press(qtbot, window, Qt.Key.Key_Return)  # the five others rejected by the page rule
-        written(qtbot, window)
-        assert on_gui == []
-        rows = state(far)  # type: ignore[arg-type]
-        assert rows["take_0.mp4"]["stage"] == "Shortlist"
-        assert [rows[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == ["reject"] * 5
-        press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the page back, as it was
-        written(qtbot, window)
-        assert [state(far)[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == [None] * 5  # type: ignore[arg-type]
-        assert on_gui == []
-        event.remove(window.project.engine, "before_cursor_execute", seen)
+        with statements_on_this_thread(window) as on_gui:
+            press(qtbot, window, Qt.Key.Key_V)  # the survey: a session starts, its claims come back, the page
+            qtbot.waitUntil(lambda: len(window.survey.view.cells) == 6, timeout=10_000)
+            qtbot.waitUntil(
+                lambda: "reject the 6 unmarked" in window.survey.view.header.text(), timeout=10_000
+            )
+            qtbot.waitUntil(
+                lambda: window.survey.rules_known(None), timeout=10_000
+            )  # the project's page rules read
+            press(qtbot, window, Qt.Key.Key_P)  # the cursor's cell (take_0) kept
+            press(qtbot, window, Qt.Key.Key_Return)  # the five others rejected by the page rule
+            written(qtbot, window)
+            assert on_gui == []
+            rows = state(far)
+            assert rows["take_0.mp4"]["stage"] == "Shortlist"
+            assert [rows[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == ["reject"] * 5
+            press(qtbot, window, Qt.Key.Key_Z, CTRL)  # the page back, as it was
+            written(qtbot, window)
+            assert [state(far)[f"take_{k}.mp4"]["verdict"] for k in range(1, 6)] == [None] * 5
+            assert on_gui == []
         next(gen, None)
+
+
+def test_a_vote_in_team_mode_moves_on_at_once_and_is_said_when_it_lands(
+    qtbot: QtBot, pg_url: str, clip: ClipFactory, tmp_path: Path
+) -> None:
+    six_takes_in(pg_url, clip, tmp_path, seed=80)
+    voted_shortlist(pg_url)
+    gen = shown_window(qtbot, pg_url, 6)
+    window: ProjectWindow = next(gen)
+    qtbot.waitUntil(lambda: window.listing.current_row is not None, timeout=10_000)
+    first = window.listing.current_id
+    press(qtbot, window, Qt.Key.Key_P)  # tester is no lead: a vote, and auto-advance goes on at once
+    assert window.listing.current_id != first
+    qtbot.waitUntil(lambda: "Voted keep on 1 take" in window.status_label.text(), timeout=10_000)
+    written(qtbot, window)
+    check = open_project(pg_url)
+    with check.sessions() as session:
+        cast = session.execute(select(m.Event.take_id).where(m.Event.vote == "keep")).scalars().all()
+        state_ = session.get(m.TakeState, first)
+        assert (
+            list(cast) == [first] and state_ is not None and state_.stage_pos == 1
+        )  # voted, nothing decided
+    check.close()
+    next(gen, None)
