@@ -19,8 +19,8 @@ from sqlalchemy import func, select
 from reviewer.errors import KnownError
 from reviewer.media.proxy import existing_proxy
 from reviewer.review.decisions import Decision, decide, default_reviewer
+from reviewer.store import lineage, queries, secrets
 from reviewer.store import models as m
-from reviewer.store import queries, secrets
 from reviewer.store.db import Project, open_project
 from reviewer.untrusted import dumps, for_terminal
 
@@ -38,6 +38,7 @@ ORDER = [
     "open",
     "analyze",
     "ingest",
+    "watch",
     "takes",
     "problems",
     "roots",
@@ -156,6 +157,67 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     return 0
 
 
+def _watch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("paths", nargs="*", metavar="PATH", help="folders to add to the project's watched folders")
+    p.add_argument(
+        "--poll", action="store_true", help="poll these folders (network shares: no notifications)"
+    )
+    p.add_argument("--remove", action="append", metavar="PATH", help="stop watching this folder (repeatable)")
+    p.add_argument("--list", action="store_true", help="list the watched folders and exit")
+    p.add_argument("--once", action="store_true", help="ingest what is there and complete, then exit")
+    p.add_argument("--settle", type=float, default=None, help="seconds a file must stand still (default 1)")
+    p.add_argument(
+        "--workers", type=int, default=None, help="worker processes (default: one per core; 0: none)"
+    )
+    p.add_argument("--no-analysis", action="store_true", help="probe and posters only; analyse later")
+    p.add_argument("--no-proxies", action="store_true", help="write no survey proxies")
+
+
+@command(
+    "watch",
+    "watch folders and ingest each take once it is complete (the folders are kept in the project)",
+    _watch_arguments,
+)
+def cmd_watch(args: argparse.Namespace) -> int:
+    from reviewer.ingest import watch
+
+    with _open(args, create=bool(args.paths)) as project:
+        for path in args.remove or ():
+            if not watch.remove_folder(project, path):
+                raise KnownError(f"{path} is not a watched folder of this project")
+            print(for_terminal(f"No longer watching {path}"))
+        for path in args.paths:
+            folder = watch.add_folder(project, Path(path), poll=args.poll, by=default_reviewer())
+            print(for_terminal(f"Watched folder: {folder.path}{' (polled)' if folder.poll else ''}"))
+        folders = watch.folders(project)
+        if args.list or (args.remove and not args.paths):
+            for f in folders:
+                print(for_terminal(f"{f.path}{'  (polled)' if f.poll else ''}  added by {f.added_by or '-'}"))
+            return 0
+        if not folders:
+            raise KnownError("This project watches no folders: give one or more PATHs")
+        watcher = watch.Watcher(
+            project, folders, settle=args.settle if args.settle is not None else watch.SETTLE_S,
+            workers=args.workers, analyze=not (args.no_analysis or args.once), proxies=not args.no_proxies,
+            on_event=lambda e: print(for_terminal(e.line()), flush=True),
+        )  # fmt: skip
+        watcher.start()
+        try:
+            if args.once:
+                watcher.wait_idle(timeout=3600)
+            else:
+                while True:
+                    time.sleep(3600)
+        finally:
+            watcher.stop()
+        print(f"{len(watcher.ingested_ids)} takes ingested while watching")
+        if args.once and watcher.ingested_ids and not args.no_analysis:
+            report = _ingestor(args, project).analyze()
+            print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
+    return 0
+
+
 def _analyze_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("project")
     p.add_argument(
@@ -242,8 +304,10 @@ def cmd_takes(args: argparse.Namespace) -> int:
             broken = set(session.scalars(select(m.TakeAnalysis.take_id).where(m.TakeAnalysis.broken != "")))
             ids = [t for t in ids if t in broken]
         out = sys.stdout
+        relations = lineage.lineage_of(session, ids) if args.json else {}
         for row in queries.take_rows(session, ids):
             if args.json:
+                row.update(relations.get(row["id"], {"parent": None, "family": None}))
                 found = existing_proxy(row["content_hash"])
                 row["proxy"] = str(found) if found is not None else None  # this workstation's cache
                 out.write(dumps(row) + "\n")

@@ -33,7 +33,7 @@ from reviewer.ingest.scan import scan
 from reviewer.ingest.shots import DEFAULT_SHOT_PATTERNS, shot_code_from_text, shot_from_path, sort_key
 from reviewer.media import cache
 from reviewer.media.analysis import SENSITIVITY, VERSION, Analysis
-from reviewer.store import disclosure, local
+from reviewer.store import disclosure, lineage, local
 from reviewer.store import models as m
 from reviewer.store.db import Project, retry_busy
 
@@ -157,6 +157,7 @@ class Ingestor:
         self.cancel = cancel or (lambda: False)
         self.patterns = tuple(project.setting("shot_patterns", DEFAULT_SHOT_PATTERNS))
         self.trust_pem = trust_anchors(project)
+        self.stored_ids: set[int] = set()  # the takes this ingestor stored (new, changed or moved)
 
     # --- media roots --------------------------------------------------------------------------
 
@@ -187,14 +188,18 @@ class Ingestor:
 
     # --- the run ------------------------------------------------------------------------------
 
-    def run(self, paths: Iterable[Path], *, filmstrips: bool = True) -> IngestReport:
+    def run(
+        self, paths: Iterable[Path], *, filmstrips: bool = True, defer: Callable[[Path], bool] | None = None
+    ) -> IngestReport:
+        """Ingest ``paths`` (files and folders); files for which ``defer`` says so are left for later
+        (a watcher's files still being written)."""
         report = IngestReport()
         started = time.perf_counter()
         executor: Executor | None = None
         seen_ids: set[int] = set()
         try:
             with self.project.exclusive("ingest", self.on_wait):
-                executor = self._probe_all(paths, report, seen_ids)
+                executor = self._probe_all(paths, report, seen_ids, defer)
             if filmstrips:
                 self._filmstrip_phase(executor, seen_ids, report)
         except ProjectError as exc:
@@ -205,7 +210,13 @@ class Ingestor:
         report.seconds = time.perf_counter() - started
         return report
 
-    def _probe_all(self, paths: Iterable[Path], report: IngestReport, seen_ids: set[int]) -> Executor | None:
+    def _probe_all(
+        self,
+        paths: Iterable[Path],
+        report: IngestReport,
+        seen_ids: set[int],
+        defer: Callable[[Path], bool] | None = None,
+    ) -> Executor | None:
         """Scan, probe and store every new or changed file (under the ingest lock); the pool, kept for
         the analysis pass."""
         scan_errors: list[tuple[str, str]] = []
@@ -219,6 +230,8 @@ class Ingestor:
                 if given.is_dir():
                     scanned_folders.append((root_id, PurePosixPath(given.relative_to(root)).as_posix()))
                 for path in scan(given, scan_errors):
+                    if defer is not None and defer(path):
+                        continue
                     # the deepest root holding the file: ingesting a folder above an existing root
                     # must find the takes already stored under that root, not store them again
                     file_root, base = self._deepest(roots, path, (root_id, root))
@@ -253,6 +266,8 @@ class Ingestor:
         try:
             self._probe_phase(executor, jobs, by_path, report, seen_ids)
             self._mark_missing(scanned_folders, seen_ids)
+            with self.project.session() as session:
+                lineage.update(session, self.stored_ids)
         except BaseException:
             if executor is not None:
                 executor.shutdown(wait=True, cancel_futures=True)
@@ -340,6 +355,7 @@ class Ingestor:
                 touched.append(take)
             session.flush()
             disclosure.refresh(session, [t.id for t in touched])
+            self.stored_ids.update(t.id for t in touched)
             seen_ids.update(t.id for t in touched)
             if probed:
                 session.execute(delete(m.Problem).where(m.Problem.path.in_([r.path for r in probed])))

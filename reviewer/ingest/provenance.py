@@ -15,6 +15,7 @@ metadata work on top of that.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import struct
@@ -276,6 +277,53 @@ def _node_order(key: str) -> tuple[int, str]:
     return (int(head), key) if head.isdigit() else (1 << 30, key)
 
 
+_LOAD_KEYS = ("image", "video", "file", "path", "video_path", "image_path")
+_SEED_KEYS = ("seed", "noise_seed")
+_FILE_NAME = re.compile(r"\.[A-Za-z0-9]{2,5}$")
+
+
+def _loaded_file(value: Any) -> str:
+    """A file name a loader node was given: ``"sub/name.png [output]"`` is ``sub/name.png``."""
+    if not isinstance(value, str):
+        return ""
+    text = clean_text(value, 1000)
+    if text.endswith("]") and " [" in text:
+        text = text[: text.rindex(" [")]
+    return text if _FILE_NAME.search(text) else ""
+
+
+def loaded_files(nodes: dict[str, dict[str, Any]]) -> list[str]:
+    """The files the graph's loaders read (LoadImage, LoadVideo, VHS_LoadVideo, VHS_LoadVideoPath...):
+    what an image-to-video, extend or video-to-video take was made from."""
+    found: list[str] = []
+    for key in sorted(nodes, key=_node_order):
+        cls = nodes[key]["class_type"].lower()
+        if "load" not in cls or not any(word in cls for word in ("image", "video")):
+            continue
+        for name in _LOAD_KEYS:
+            value = _loaded_file(nodes[key]["inputs"].get(name))
+            if value and value not in found and len(found) < 20:
+                found.append(value)
+    return found
+
+
+def graph_hash(nodes: dict[str, dict[str, Any]]) -> str:
+    """The graph with its seeds, prompt texts, loaded files and output names left out: the same for
+    every run of one workflow with other seeds, prompts or inputs."""
+    canonical = {}
+    for key, node in nodes.items():
+        inputs = {}
+        for name, value in node["inputs"].items():
+            if name in _SEED_KEYS or name in _LOAD_KEYS or name == "filename_prefix":
+                continue
+            if isinstance(value, str) and name in (*_TEXT_KEYS, *_NEG_KEYS):
+                continue
+            inputs[name] = value
+        canonical[key] = [node["class_type"], inputs]
+    text = json.dumps(canonical, sort_keys=True, default=str)
+    return hashlib.sha1(text.encode("utf-8", "replace")).hexdigest()[:16]
+
+
 def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
     """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}`` (a subgraph's
     nodes come flattened, with ids like ``"12:5"``). With several samplers (a two-stage pipeline), the
@@ -329,6 +377,11 @@ def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
                     break
         if "latent" in cls or "empty" in cls:
             prov.params.update(_scalar_params({k: inputs[k] for k in _SIZE_KEYS if k in inputs}))
+    loads = loaded_files(nodes)
+    if loads:
+        prov.params["loads"] = loads
+    prov.params["graph_hash"] = graph_hash(nodes)
+    budget.check()
     prov.prompt = clean_text(prov.prompt)
     prov.negative_prompt = clean_text(prov.negative_prompt)
     prov.model = clean_text(prov.model, 300)
@@ -493,6 +546,11 @@ def from_tags(tags: dict[str, str], budget: Budget = UNLIMITED) -> Provenance:
         found = parse_comfy_workflow(workflow)
         found.source = "tag:workflow"
         prov.fill_from(found)
+    ours = _loads(lower.get("take_reviewer", ""))  # a retry's outputs: written by ComfyUI from extra_pnginfo
+    if isinstance(ours, dict):
+        prov.params["retry_of"] = _scalar_params(
+            {k: ours[k] for k in ("parent", "parent_hash", "project") if k in ours}
+        )
     comment = lower.get("comment", "") or lower.get("description", "")
     if comment:
         data = _loads(comment)

@@ -348,3 +348,22 @@ def _probe_open(
 def _enum_name(value: object) -> str:
     name = getattr(value, "name", None)
     return str(name if name is not None else value or "")
+
+
+def readable(path: Path) -> str:
+    """Whether a file that may still be being written reads as a whole video yet: "" if it does, else
+    why not. An MP4 or MOV being written has no index (``moov``) until its writer closes it, so it does
+    not open; a stream format (MKV, WebM, MPEG-TS) opens early, which is why a watcher also waits for
+    the size to stand still. Cheap: the header and the first picture only."""
+    try:
+        check_file(path)
+        with open_video(path) as container:
+            if not container.streams.video:
+                return "no video stream yet"
+            for _frame in container.decode(video=0):
+                return ""
+            return "no picture yet"
+    except MediaError as exc:
+        return str(exc)
+    except (av.error.FFmpegError, OSError, ValueError) as exc:
+        return reason_for(exc)

@@ -335,3 +335,43 @@ class Problem(Base):
     path: Mapped[str] = mapped_column(Text, unique=True)
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Family(Base):
+    """A prompt family (migration 0009): takes of one generator and model whose prompts are the same but
+    for small edits, however many seeds were run (``reviewer.store.lineage``)."""
+
+    __tablename__ = "families"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(600), index=True)  # generator and model, lower case
+    prompt: Mapped[str] = mapped_column(Text, default="")  # the first take's prompt, normalised
+    label: Mapped[str] = mapped_column(Text, default="")  # the first take's prompt as written, shortened
+
+
+class TakeLineage(Base):
+    """Where a take came from among the project's takes (migration 0009): its prompt family and its
+    parent, with the basis of that relation ("graph", "retry", "sidecar" or "hand") and what named it.
+    A parent named but not (yet) ingested is kept as ``ref`` with no ``parent_id`` and found later."""
+
+    __tablename__ = "take_lineage"
+
+    take_id: Mapped[int] = mapped_column(ForeignKey("takes.id", ondelete="CASCADE"), primary_key=True)
+    family_id: Mapped[int | None] = mapped_column(ForeignKey("families.id", ondelete="SET NULL"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("takes.id", ondelete="SET NULL"), index=True)
+    basis: Mapped[str] = mapped_column(String(20), default="")
+    ref: Mapped[str] = mapped_column(Text, default="")
+    set_by: Mapped[str] = mapped_column(String(200), default="")
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WatchFolder(Base):
+    """A folder the project watches for new takes (migration 0009; ``reviewer watch``, the GUI's list)."""
+
+    __tablename__ = "watch_folders"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    path: Mapped[str] = mapped_column(Text, unique=True)
+    poll: Mapped[bool] = mapped_column(Boolean, default=False)  # network share: no notifications arrive
+    added_by: Mapped[str] = mapped_column(String(200), default="")
+    added_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
