@@ -56,6 +56,8 @@ ORDER = [
     "frame",
     "export",
     "verify",
+    "retry",
+    "lineage",
     "demo",
 ]  # as ``reviewer --help`` lists them
 
@@ -317,6 +319,111 @@ def cmd_takes(args: argparse.Namespace) -> int:
                     f"{row['id']:>6}  {row['shot'] or '-':<8} {row['stage']:<10} {verdict:<7} "
                     f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}"
                 ) + "\n")  # fmt: skip
+    return 0
+
+
+def _selection_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--stage", help="only takes that reached this stage (see --status)")
+    p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
+    p.add_argument("--shot", action="append", help="only this shot (repeatable)")
+    p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
+    p.add_argument("--model", action="append", help="only this model (repeatable)")
+    p.add_argument("--text", help="full-text search over prompts, names and models")
+    p.add_argument("--ai", choices=["yes", "no", "unknown"], help="only takes whose AI disclosure says this")
+
+
+def _retry_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument(
+        "takes", nargs="*", metavar="TAKE", help="take ids, paths or unique file names (or a filter)"
+    )
+    _selection_arguments(p)
+    p.add_argument("--seeds", type=int, default=1, help="variants per take, each with new seeds (default 1)")
+    p.add_argument("-o", "--output", required=True, type=Path, help="the folder to write the retry list into")
+    p.add_argument(
+        "--negative-add", default="", metavar="TEXT", help='add to the negative prompt ("morphing")'
+    )
+    p.add_argument("--prompt-add", default="", metavar="TEXT", help="add to the positive prompt")
+    p.add_argument("--seed", type=int, default=None, help="the first new seed (default: random)")
+    p.add_argument(
+        "--submit", metavar="URL", help="post the graphs to this ComfyUI server (http://host:8188)"
+    )
+
+
+@command(
+    "retry",
+    "a retry list back to the generator: ComfyUI graphs with new seeds and edits, a sheet for the rest",
+    _retry_arguments,
+)
+def cmd_retry(args: argparse.Namespace) -> int:
+    from reviewer.export import retry
+
+    with _open(args) as project:
+        if args.takes:
+            ids = _takes(project, args.takes)
+        elif any((args.stage, args.shot, args.tag, args.model, args.text, args.ai)):
+            with project.sessions() as session:
+                ids = list(session.scalars(queries.select_takes(session, _filter(args, project))))
+        else:
+            raise KnownError("Say which takes to retry: give TAKEs or a filter (--stage, --shot, --tag...)")
+        if not ids:
+            raise KnownError("No take matches: nothing to retry")
+        plan = retry.plan_retry(project, ids, args.output, seeds=args.seeds, negative_add=args.negative_add,
+                                prompt_add=args.prompt_add, first_seed=args.seed)  # fmt: skip
+        parents = len({g.parent["id"] for g in plan.graphs})
+        print(for_terminal(f"{len(plan.graphs)} ComfyUI graphs for {parents} takes in {args.output}"))
+        for warning in sorted({f"take {g.parent['id']}: {w}" for g in plan.graphs for w in g.warnings}):
+            print(for_terminal(f"  note: {warning}"), file=sys.stderr)
+        if plan.sheet:
+            print(
+                for_terminal(f"{len(plan.sheet)} takes without a ComfyUI graph: {args.output / retry.SHEET}")
+            )
+        if args.submit and plan.graphs:
+            name = str(project.setting("name", "") or "")
+            retry.submit(plan, args.submit, project_name=name)
+            for g in plan.graphs:
+                if g.prompt_id:
+                    print(for_terminal(f"{g.file}: queued as prompt {g.prompt_id}"))
+                else:
+                    print(for_terminal(f"{g.file}: refused by the server: {g.refused}"), file=sys.stderr)
+            refused = sum(1 for g in plan.graphs if g.refused)
+            print(f"{len(plan.graphs) - refused} queued on {for_terminal(args.submit)}, {refused} refused")
+            return 1 if refused else 0
+    return 0
+
+
+def _lineage_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("take", help="a take id, path or unique file name")
+    how = p.add_mutually_exclusive_group()
+    how.add_argument("--parent", metavar="TAKE", help="set this take's parent by hand")
+    how.add_argument("--no-parent", action="store_true", help="clear a parent set by hand")
+    p.add_argument("--json", action="store_true")
+    _reviewer_option(p)
+
+
+@command("lineage", "a take's family: parent, siblings (same prompt family) and children", _lineage_arguments)
+def cmd_lineage(args: argparse.Namespace) -> int:
+    from reviewer.review.family import family_of
+
+    with _open(args) as project:
+        (take_id,) = _takes(project, [args.take])
+        if args.parent or args.no_parent:
+            parent = _takes(project, [args.parent])[0] if args.parent else None
+            with project.session() as session:
+                try:
+                    lineage.set_parent(session, take_id, parent, args.reviewer or default_reviewer())
+                except ValueError as exc:
+                    raise KnownError(f"Cannot set that parent: {exc}") from None
+        with project.session() as session:
+            lineage.update(session)
+        with project.sessions() as session:
+            family = family_of(session, take_id)
+    if args.json:
+        print(dumps(family.as_dict()))
+        return 0
+    for line in family.lines():
+        print(for_terminal(line))
     return 0
 
 

@@ -412,6 +412,12 @@ def made_by(ai: Any, evidence: Any, model: str | None, generator: str | None) ->
     return generator or ""
 
 
+def notes_in_effect(session: Session, take_ids: list[int]) -> dict[int, list[ClipNote]]:
+    """The notes in effect per take, with their reviewers' names."""
+    reviewers = {row.id: row.name for row in session.execute(select(m.Reviewer.id, m.Reviewer.name))}
+    return _notes(session, take_ids, reviewers)
+
+
 def _notes(session: Session, take_ids: list[int], reviewers: dict[int, str]) -> dict[int, list[ClipNote]]:
     """The notes in effect per take (undone ones left out), clamped to the take's frames later."""
     events: dict[int, list[Any]] = defaultdict(list)

@@ -180,40 +180,50 @@ def _nodes(graph: Any, budget: Budget = UNLIMITED) -> dict[str, dict[str, Any]]:
 def _follow_text(
     nodes: dict[str, dict[str, Any]], link: Any, seen: set[str] | None = None, depth: int = 0
 ) -> str:
-    """The prompt text at the end of a conditioning link (through combine/conditioning nodes).
+    """The prompt text at the end of a conditioning link (through combine/conditioning nodes)."""
+    found = text_source(nodes, link, seen, depth)
+    return nodes[found[0]]["inputs"][found[1]] if found else ""
+
+
+def text_source(
+    nodes: dict[str, dict[str, Any]], link: Any, seen: set[str] | None = None, depth: int = 0,
+    empty: bool = False,
+) -> tuple[str, str] | None:  # fmt: skip
+    """Where the prompt text at the end of a conditioning link is written: (node id, input name).
 
     Each node is visited at most once per search, so a graph whose nodes link to each other many times
-    over (or in a circle) costs time in proportion to its size, not to the number of paths through it."""
+    over (or in a circle) costs time in proportion to its size, not to the number of paths through it.
+    With ``empty``, a text encoder whose text is empty counts (a negative prompt left blank)."""
     if depth > MAX_LINK_DEPTH or not _is_link(link):
-        return ""
+        return None
     seen = set() if seen is None else seen
     key = str(link[0])
     node = nodes.get(key)
     if node is None or key in seen:
-        return ""
+        return None
     seen.add(key)
     inputs = node["inputs"]
     if _is_link(inputs.get("positive")) and _is_link(inputs.get("negative")):
         # Nodes that take and give both (LTXVConditioning, ControlNetApplyAdvanced, WanImageToVideo,
         # InstructPixToPixConditioning...): output 0 is the positive, output 1 the negative.
         which = "negative" if _output(link) == 1 else "positive"
-        return _follow_text(nodes, inputs[which], seen, depth + 1)
+        return text_source(nodes, inputs[which], seen, depth + 1, empty)
     for name in _TEXT_KEYS:
         value = inputs.get(name)
-        if isinstance(value, str) and value.strip():
-            return value
+        if isinstance(value, str) and (value.strip() or (empty and "encode" in node["class_type"].lower())):
+            return key, name
         if _is_link(value):
-            found = _follow_text(nodes, value, seen, depth + 1)
+            found = text_source(nodes, value, seen, depth + 1, empty)
             if found:
                 return found
     for name, value in inputs.items():
         if name in ("clip", "model", "vae", "image", "images", "latent", "samples"):
             continue
         if _is_link(value):
-            found = _follow_text(nodes, value, seen, depth + 1)
+            found = text_source(nodes, value, seen, depth + 1, empty)
             if found:
                 return found
-    return ""
+    return None
 
 
 _STAGE_KEYS = ("noise", "guider", "sampler", "sigmas")  # SamplerCustomAdvanced's parts, each its own node
@@ -270,6 +280,14 @@ def _upstream_samplers(nodes: dict[str, dict[str, Any]], start: str, budget: Bud
                 stack.append(key)
     budget.check()
     return found
+
+
+def sampler_stages(nodes: dict[str, dict[str, Any]], budget: Budget = UNLIMITED) -> list[dict[str, Any]]:
+    """The graph's samplers, the first stage of a pipeline first: each one's node, seed, conditioning
+    links and parameters."""
+    keys = sorted((k for k, n in nodes.items() if _is_sampler(n)), key=_node_order)
+    keys.sort(key=lambda k: _upstream_samplers(nodes, k, budget))
+    return [{**_sampler_info(nodes, nodes[k]), "id": k} for k in keys[:20]]
 
 
 def _node_order(key: str) -> tuple[int, str]:
@@ -332,9 +350,7 @@ def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
     prov = Provenance(generator="ComfyUI")
     if not nodes:
         return Provenance()
-    keys = sorted((k for k, n in nodes.items() if _is_sampler(n)), key=_node_order)
-    keys.sort(key=lambda k: _upstream_samplers(nodes, k, budget))
-    stages = [_sampler_info(nodes, nodes[k]) for k in keys[:20]]
+    stages = sampler_stages(nodes, budget)
     for stage in stages:
         budget.check()
         if not prov.seed:

@@ -367,3 +367,17 @@ def readable(path: Path) -> str:
         return str(exc)
     except (av.error.FFmpegError, OSError, ValueError) as exc:
         return reason_for(exc)
+
+
+def container_tags(path: Path) -> dict[str, str]:
+    """A file's metadata tags (the container's, then its first video stream's), each bounded as the
+    probe bounds them; {} when it cannot be opened."""
+    try:
+        with open_video(path) as container:
+            tags = _clip_tags(dict(container.metadata))
+            if container.streams.video:
+                for key, value in _clip_tags(dict(container.streams.video[0].metadata)).items():
+                    tags.setdefault(key, value)
+            return tags
+    except (av.error.FFmpegError, OSError, ValueError):
+        return {}
