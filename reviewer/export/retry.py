@@ -179,7 +179,7 @@ def refusal_text(body: Any) -> str:
     if isinstance(error, dict):
         head = str(error.get("message") or error.get("type") or "refused")
         if error.get("details"):
-            head += f": {error['details']}"
+            head += f" ({error['details']})"
         parts.append(head)
     elif error:
         parts.append(str(error))

@@ -28,6 +28,8 @@ def graph_with(prompt: str = PROMPT, seed: int = 1, **extra: dict[str, Any]) -> 
     g = copy.deepcopy(LTXV)
     g["6"]["inputs"]["text"] = prompt
     g["72"]["inputs"]["noise_seed"] = seed
+    g["78"] = {"class_type": "VAEDecode", "inputs": {"samples": ["72", 0], "vae": ["44", 2]}}
+    g["79"] = {"class_type": "CreateVideo", "inputs": {"images": ["78", 0], "fps": 25}}
     g["80"] = {"class_type": "SaveVideo", "inputs": {"filename_prefix": "video/LTX", "format": "auto",
                "codec": "h264", "video": ["79", 0]}}  # fmt: skip
     g.update(extra)
@@ -39,6 +41,9 @@ def graph_with(prompt: str = PROMPT, seed: int = 1, **extra: dict[str, Any]) -> 
 def i2v_graph(image: str) -> dict[str, Any]:
     return {
         "1": {"class_type": "UNETLoader", "inputs": {"unet_name": "wan2.1_i2v_480p_14B_fp16.safetensors"}},
+        "4": {"class_type": "VAELoader", "inputs": {"vae_name": "wan_2.1_vae.safetensors"}},
+        "6": {"class_type": "CLIPLoader", "inputs": {"clip_name": "umt5_xxl_fp8_e4m3fn_scaled.safetensors", "type": "wan"}},
+        "8": {"class_type": "VAEDecode", "inputs": {"samples": ["11", 0], "vae": ["4", 0]}},
         "2": {"class_type": "CLIPTextEncode", "inputs": {"text": "the truck drives towards camera", "clip": ["6", 0]}},
         "3": {"class_type": "CLIPTextEncode", "inputs": {"text": "", "clip": ["6", 0]}},
         "5": {"class_type": "LoadImage", "inputs": {"image": image, "upload": "image"}},
