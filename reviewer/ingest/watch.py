@@ -198,9 +198,9 @@ class Watcher:
     # --- start and stop ---
 
     def start(self) -> Watcher:
+        """Watch in threads of its own (the first pass over the folders too): returns at once."""
         for folder in self.watched:
             self.unwatched[folder.path] = 0.0
-        self._watch_folders()
         loop = threading.Thread(target=self._loop, name="watch", daemon=True)
         self.threads.append(loop)
         if self.analyze:
@@ -297,6 +297,10 @@ class Watcher:
     # --- the loop ---
 
     def _loop(self) -> None:
+        try:
+            self._watch_folders()
+        except Exception as exc:  # logged; the folders are tried again on the next tick
+            self._say("error", "", f"Could not start watching: {exc}")
         while not self.stopping.wait(TICK_S):
             try:
                 self._tick()

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from reviewer.review import family
 from reviewer.review import shots as shot_board
 from reviewer.store import models as m
 from reviewer.store import queries
@@ -27,6 +28,9 @@ class Dashboard:
     keep_rate_prompt: list[tuple[str, int, float]]
     defects: list[tuple[str, int]]  # tag, takes carrying it
     coverage: list[tuple[str, int, int, bool]] = field(default_factory=list)  # shot, takes, keepers, hero
+    # prompt family (its first prompt), takes decided at Triage, kept share; and per change from a parent
+    keep_rate_family: list[tuple[str, int, float]] = field(default_factory=list)
+    keep_rate_change: list[tuple[str, int, float]] = field(default_factory=list)
 
 
 def _keep_rates(session: Session, column: object, limit: int) -> list[tuple[str, int, float]]:
@@ -89,4 +93,6 @@ def load(session: Session, now: dt.datetime | None = None, window_hours: float =
         keep_rate_prompt=_keep_rates(session, m.Take.prompt, 10),
         defects=[(name, int(n)) for name, n in defects],
         coverage=coverage,
+        keep_rate_family=[(r.what, r.takes, r.kept) for r in family.family_keep_rates(session, 10)],
+        keep_rate_change=[(r.what, r.takes, r.kept) for r in family.change_keep_rates(session)[:12]],
     )

@@ -258,3 +258,30 @@ def change_keep_rates(session: Session) -> list[Rate]:
     if parents:
         out.append(Rate("(their parents)", len(parents), sum(parents.values()) / len(parents)))
     return out
+
+
+def load_family(project: Any, take_id: int) -> FamilyView:
+    """(a worker, or at once locally) The family view of a take; its lineage worked out first if it was
+    stored before lineage was (a project from an earlier version)."""
+    from reviewer.store import lineage
+
+    with project.sessions() as session:
+        known = session.get(m.TakeLineage, take_id) is not None
+    if not known:
+        with project.session() as session:
+            lineage.update(session)
+    with project.sessions() as session:
+        return family_of(session, take_id)
+
+
+def set_parent_by_hand(project: Any, take_id: int, parent: str | None, by: str) -> FamilyView:
+    """A parent given by a reviewer (an id, a path or a unique file name; None clears it), then the view."""
+    from reviewer.store import lineage
+
+    with project.sessions() as session:
+        parent_id = queries.find_take(session, parent) if parent else None
+    if parent and parent_id is None:
+        raise LookupError(f"No take {parent!r} in this project (give an id or a unique file name)")
+    with project.session() as session:
+        lineage.set_parent(session, take_id, parent_id, by)
+    return load_family(project, take_id)

@@ -96,6 +96,7 @@ TITLES: dict[str, str] = {
     "view.search": "Search prompts and names",
     "view.refresh": "Refresh the listing (and go on analysing)",
     "view.duplicates": "Near-duplicates of this take",
+    "view.family": "Family of this take: parent, siblings (same prompt, other seeds or small edits), children",
     "view.stacks": "Fold stacks on / off (near-identical takes of a shot shown once; a verdict goes to the stack)",
     "view.open_stack": "Open / close the current take's stack",
     "app.command_palette": "Command palette",
@@ -105,6 +106,7 @@ TITLES: dict[str, str] = {
     "app.about": "About Take Reviewer (versions of Qt, FFmpeg, the database)",
     "team.reveal_votes": "Reveal (or hide again) everyone's votes at this take's stage (leads)",
     "app.media_roots": "Media roots on this workstation (map shared storage mounted elsewhere)…",
+    "app.watch_folders": "Watched folders: takes ingested as the generators write them…",
     "app.export": "Export a shot list (OTIO, EDL, FCP XML, ALE, CSV, JSON, selects, PDF)…",
     "app.quit": "Quit",
 }

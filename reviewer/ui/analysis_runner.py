@@ -33,6 +33,7 @@ class AnalysisRunner:
         self.w = window
         self.running = False
         self.started = False
+        self.again = False  # asked again while running: one more pass when this one ends
         self.label = plain_label()
         self.label.setObjectName("analysis-progress")
         self.stop_button = QPushButton("Stop")
@@ -47,8 +48,10 @@ class AnalysisRunner:
             self.start()
 
     def start(self) -> None:
-        """Analyse what has no analysis yet, in worker processes; the reviewer goes on meanwhile."""
+        """Analyse what has no analysis yet, in worker processes; the reviewer goes on meanwhile. Asked
+        while a pass runs (a watched folder brought new takes), another pass follows it."""
         if self.running:
+            self.again = True
             return
         self.running = True
         self.w.tasks.run(
@@ -77,6 +80,9 @@ class AnalysisRunner:
         self._ended(f"{count:,} takes analysed" if count else "")
         if count:
             self.w.listing.reload()  # the signals join the catalogue: filters, columns, bins
+        if self.again:
+            self.again = False
+            self.start()
 
     def _failed(self, exc: Exception) -> None:
         self._ended(f"Analysis failed: {exc}")

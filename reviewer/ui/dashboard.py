@@ -87,12 +87,24 @@ class DashboardWindow(QWidget):
         self.throughput = BarChart("Verdicts per hour (last 24 h of each reviewer's work)")
         self.days = BarChart("Verdicts per reviewer per day (last 30 days)")
         self.models = BarChart("Keep rate at the first stage, per model")
-        self.prompts = BarChart("Keep rate at the first stage, per prompt (most decided)")
+        self.prompts = BarChart(
+            "Keep rate at the first stage, per prompt family (seeds and small edits of one prompt)"
+        )
+        self.changes = BarChart("Which change helped: keep rate of takes made from another, per change")
         self.defects = BarChart("Tags by frequency")
         self.coverage = BarChart("Coverage per shot: keepers (green: hero chosen, red: none yet)")
         grid = QGridLayout()
         for k, chart in enumerate(
-            (self.funnel, self.throughput, self.models, self.prompts, self.defects, self.days, self.coverage)
+            (
+                self.funnel,
+                self.throughput,
+                self.models,
+                self.prompts,
+                self.defects,
+                self.changes,
+                self.days,
+                self.coverage,
+            )
         ):
             grid.addWidget(chart, k // 2, k % 2)
         self.status = plain_label("Loading…")
@@ -144,7 +156,11 @@ class DashboardWindow(QWidget):
         )  # fmt: skip
         self.prompts.set_bars(
             [(prompt, rate, f"{100 * rate:.0f}% of {n:,}", GOOD if rate >= 0.1 else BAD)
-             for prompt, n, rate in d.keep_rate_prompt]
+             for prompt, n, rate in (d.keep_rate_family or d.keep_rate_prompt)]
+        )  # fmt: skip
+        self.changes.set_bars(
+            [(what, rate, f"{100 * rate:.0f}% of {n:,}", GOOD if rate >= 0.1 else BAD)
+             for what, n, rate in d.keep_rate_change]
         )  # fmt: skip
         self.defects.set_bars([(tag, float(n), f"{n:,}", BAD) for tag, n in d.defects])
         self.coverage.set_bars(

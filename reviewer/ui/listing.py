@@ -152,6 +152,9 @@ class Listing:
         w.triage.update_bar()
         self.say(f"{total:,} takes")
         w.analysis.start_once()
+        if not w.watching.started:
+            w.watching.started = True
+            w.watching.start()  # the project's watched folders, with the workspace
 
     def _set_title(self) -> None:
         where = Path(str(self.w.project.path or self.w.project.url)).name
@@ -172,6 +175,18 @@ class Listing:
             return
         self.remember_filter(f)
         self.apply_filter(keep_current=True)
+
+    def reveal(self, take_id: int, family: list[int]) -> None:
+        """Go to ``take_id``: in the takes shown if it is there, else with the browser filtered to
+        ``family`` (the family view's takes)."""
+        w = self.w
+        if w.model.row_of(take_id) is None and w.triage.session is None:
+            self.set_filter(queries.TakeFilter(ids=tuple(family)))
+        row = w.model.row_of(take_id)
+        if row is None:
+            self.say("That take is not in this session's queue")
+            return
+        w.grid.setCurrentIndex(w.model.index(row, 1))
 
     def remember_filter(self, f: queries.TakeFilter) -> None:
         """``f`` is the filter, in the filter bar and kept for the project on this workstation."""

@@ -55,6 +55,7 @@ from reviewer.ui.tagging import TaggingPanel
 from reviewer.ui.tasks import Tasks, is_environment_error, message_of
 from reviewer.ui.text import plain_label
 from reviewer.ui.triage import Triage
+from reviewer.ui.watching import Watching
 
 SAVING_SHOWN_AFTER_MS = 600  # team mode: writes still on their way after this are shown in the status bar
 
@@ -118,6 +119,7 @@ class ProjectWindow(QMainWindow):
         self.stage = StageArea(self)
         self.live_updates = LiveUpdates(self)
         self.analysis = AnalysisRunner(self)
+        self.watching = Watching(self)
         self.grid.selectionModel().currentRowChanged.connect(self.listing.current_changed)
         self.table.horizontalHeader().sortIndicatorChanged.connect(self.listing.sorted)
         self.filter_bar.changed.connect(self.listing.set_filter)
@@ -162,7 +164,8 @@ class ProjectWindow(QMainWindow):
         self.reviewer_label = plain_label()
         self.saving_label = plain_label()  # team mode: writes on their way to the server, if they linger
         self.saving_label.setObjectName("saving")
-        status = (self.analysis.label, self.analysis.stop_button, self.saving_label, self.live_updates.label)
+        status = (self.analysis.label, self.analysis.stop_button, self.saving_label, self.watching.label,
+                  self.live_updates.label)  # fmt: skip
         for widget in (*status, self.reviewer_label):
             self.statusBar().addPermanentWidget(widget)
         self.saving_timer = QTimer(self)
@@ -353,6 +356,7 @@ class ProjectWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         self.live_updates.stop()
+        self.watching.stop()
         self.ops.wait(60_000)  # team mode: every decision asked for is made before the window goes
         try:
             self.triage.close()

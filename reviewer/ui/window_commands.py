@@ -10,6 +10,7 @@ from typing import Any
 
 from reviewer.review import keymap as km
 from reviewer.store import models as m
+from reviewer.ui.family_view import show_family
 
 
 def handlers(w: Any) -> dict[str, Callable[[], Any]]:
@@ -51,6 +52,8 @@ def handlers(w: Any) -> dict[str, Callable[[], Any]]:
         "view.search": w.focus_search,
         "view.refresh": w.refresh_all,
         "view.duplicates": w.listing.show_duplicates,
+        "view.family": lambda: show_family(w),
+        "app.watch_folders": w.watching.show_dialog,
         "view.stacks": w.listing.toggle_stacks,
         "view.open_stack": w.listing.open_stack,
         "player.every_frame": st.toggle_every_frame,

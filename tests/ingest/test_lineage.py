@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from reviewer.ingest.ingest import Ingestor
+from reviewer.review import dashboard
 from reviewer.review.decisions import Decision, decide
 from reviewer.review.family import change_keep_rates, family_keep_rates, family_of
 from reviewer.store import lineage
@@ -205,7 +206,10 @@ def test_which_change_helped_compares_children_with_their_parents(
     decide(project, ids["tr1-v3-LTX_00001_.mp4"], Decision(verdict="keep"))
     with project.sessions() as session:
         rates = {r.what: (r.takes, r.kept) for r in change_keep_rates(session)}
+        board = dashboard.load(session)
     assert rates == {"seed": (3, 1 / 3), "negative prompt": (1, 1.0), "(their parents)": (1, 0.0)}
+    assert board.keep_rate_change[:2] == [("seed", 3, 1 / 3), ("negative prompt", 1, 1.0)]  # the dashboard's
+    assert board.keep_rate_family == [(PROMPT, 4, 0.25)]  # the one prompt family: 1 of 4 kept
 
 
 def test_takes_json_and_the_lineage_command(tmp_path: Path, clip: ClipFactory) -> None:

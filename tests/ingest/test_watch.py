@@ -63,7 +63,9 @@ def watching(tmp_path: Path) -> Iterator[Callable[..., watch.Watcher]]:
         kwargs.setdefault("analyze", False)
         w = watch.Watcher(project, [watch.Folder(str(folder), poll, "")], **kwargs)  # type: ignore[arg-type]
         started.append(w)
-        return w.start()
+        w.start()
+        assert until(lambda: any(e.kind in ("watching", "polling") for e in w.log), timeout=10)
+        return w
 
     yield start
     for w in started:
@@ -76,6 +78,7 @@ def test_a_take_written_slowly_is_ingested_only_once_it_is_complete(
     out = tmp_path / "ComfyUI" / "output"
     out.mkdir(parents=True)
     watcher = watching(project, out)
+    assert until(lambda: [e.kind for e in watcher.log] == ["watching"], timeout=5)
     target = out / "LTX_00001_.mp4"
     writer = subprocess.Popen([sys.executable, "-c", SLOW_WRITER, str(target), "48", "0.06"])
     try:
@@ -148,7 +151,7 @@ def test_polling_finds_new_takes_where_notifications_do_not_arrive(
     out = tmp_path / "share"
     out.mkdir()
     watcher = watching(project, out, poll=True, poll_interval=0.3)
-    assert [e.kind for e in watcher.log] == ["polling"]
+    assert until(lambda: [e.kind for e in watcher.log] == ["polling"], timeout=5)
     place(clip(".mkv", codec="vp9", seed=41), out / "a.mkv")
     assert until(lambda: take_names(project) == ["a.mkv"], timeout=5)
 
@@ -165,7 +168,7 @@ def test_a_watcher_falls_back_to_polling_when_notifications_fail(
     out = tmp_path / "out"
     out.mkdir()
     watcher = watching(project, out, poll_interval=0.3)
-    assert [e.kind for e in watcher.log] == ["polling", "polling"]
+    assert until(lambda: [e.kind for e in watcher.log] == ["polling", "polling"], timeout=5)
     assert "inotify watch limit reached" in watcher.log[0].text
     place(clip(".mp4", seed=42), out / "b.mp4")
     assert until(lambda: take_names(project) == ["b.mp4"], timeout=5)
