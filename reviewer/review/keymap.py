@@ -107,6 +107,7 @@ TITLES: dict[str, str] = {
     "team.reveal_votes": "Reveal (or hide again) everyone's votes at this take's stage (leads)",
     "app.media_roots": "Media roots on this workstation (map shared storage mounted elsewhere)…",
     "app.watch_folders": "Watched folders: takes ingested as the generators write them…",
+    "app.retry_list": "Retry list for the selected takes (or all shown): new seeds, back to ComfyUI…",
     "app.export": "Export a shot list (OTIO, EDL, FCP XML, ALE, CSV, JSON, selects, PDF)…",
     "app.quit": "Quit",
 }

@@ -11,6 +11,7 @@ from typing import Any
 from reviewer.review import keymap as km
 from reviewer.store import models as m
 from reviewer.ui.family_view import show_family
+from reviewer.ui.retry_dialog import show_retry
 
 
 def handlers(w: Any) -> dict[str, Callable[[], Any]]:
@@ -54,6 +55,7 @@ def handlers(w: Any) -> dict[str, Callable[[], Any]]:
         "view.duplicates": w.listing.show_duplicates,
         "view.family": lambda: show_family(w),
         "app.watch_folders": w.watching.show_dialog,
+        "app.retry_list": lambda: show_retry(w),
         "view.stacks": w.listing.toggle_stacks,
         "view.open_stack": w.listing.open_stack,
         "player.every_frame": st.toggle_every_frame,

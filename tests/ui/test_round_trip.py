@@ -19,9 +19,10 @@ from reviewer.ingest.ingest import ingest
 from reviewer.store.db import open_project
 from reviewer.ui.family_view import FamilyDialog
 from reviewer.ui.project_window import ProjectWindow
+from reviewer.ui.retry_dialog import RetryDialog
 from tests.conftest import ClipFactory, place
 from tests.ingest.test_lineage import graph_with, i2v_graph
-from tests.ui.driver import current_name, press, shown_window
+from tests.ui.driver import SHIFT, current_name, press, shown_window
 
 
 @pytest.fixture
@@ -114,3 +115,25 @@ def test_the_family_of_a_take_is_one_key_away(qtbot: QtBot, family: ProjectWindo
     qtbot.keyClick(tree, Qt.Key.Key_Return)  # Enter goes to the take
     qtbot.waitUntil(lambda: not dialog.isVisible(), timeout=5000)
     assert current_name(window) == "WAN_00001_.mp4"
+
+
+def test_a_retry_list_from_the_takes_shown(qtbot: QtBot, family: ProjectWindow, tmp_path: Path) -> None:
+    window = family
+    press(qtbot, window, Qt.Key.Key_X)  # LTX_00001_ rejected with morphing
+    press(qtbot, window, Qt.Key.Key_M, SHIFT)
+    window.commands.actions["app.retry_list"].trigger()
+    qtbot.waitUntil(lambda: isinstance(QApplication.activeModalWidget(), RetryDialog), timeout=5000)
+    dialog = QApplication.activeModalWidget()
+    assert isinstance(dialog, RetryDialog) and len(dialog.take_ids) == 4  # every take shown
+    dialog.seeds.setValue(2)
+    dialog.negative.setText("morphing")
+    dialog.folder.setText(str(tmp_path / "retry"))
+    qtbot.mouseClick(dialog.write_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "ComfyUI graphs" in dialog.message.text(), timeout=10_000)
+    assert dialog.message.text() == f"8 ComfyUI graphs for 4 takes in {tmp_path / 'retry'}"
+    manifest = json.loads((tmp_path / "retry" / "retry.json").read_text())
+    first = manifest["graphs"][0]
+    assert first["parent"]["name"] == "LTX_00001_.mp4" and first["parent"]["tags"] == ["morphing"]
+    graph = json.loads((tmp_path / "retry" / "tr1-v1.json").read_text())
+    assert graph["7"]["inputs"]["text"].endswith(", morphing")
+    dialog.reject()
