@@ -267,9 +267,9 @@ def load_family(project: Any, take_id: int) -> FamilyView:
 
     with project.sessions() as session:
         known = session.get(m.TakeLineage, take_id) is not None
-    if not known:
+    if not known:  # this take at once; the rest of a project from before lineage in the background
         with project.session() as session:
-            lineage.update(session)
+            lineage.update(session, [take_id], backfill=False)
     with project.sessions() as session:
         return family_of(session, take_id)
 

@@ -77,7 +77,7 @@ class AnalysisRunner:
         self._ended("Analysis stopped (F5 or reopening goes on with it)")
 
     def _done(self, count: int) -> None:
-        self._ended(f"{count:,} takes analysed" if count else "")
+        self._ended(f"{count:,} take{'s' if count != 1 else ''} analysed" if count else "")
         if count:
             self.w.listing.reload()  # the signals join the catalogue: filters, columns, bins
         if self.again:

@@ -241,3 +241,27 @@ def test_takes_json_and_the_lineage_command(tmp_path: Path, clip: ClipFactory) -
     hand = subprocess.run([*run, "lineage", str(project_file), "1", "--parent", "2", "--json"], capture_output=True,
                           text=True)  # fmt: skip
     assert hand.returncode == 1 and "descends" in hand.stderr
+
+
+def test_a_project_from_before_lineage_gets_it_in_the_background(
+    project: Project, tmp_path: Path, clip: ClipFactory
+) -> None:
+    from sqlalchemy import delete
+
+    from reviewer.review.family import load_family
+
+    out = tmp_path / "out"
+    for k in range(3):
+        place(clip(".mp4", seed=60 + k, tags={"prompt": json.dumps(graph_with(seed=k))}), out / f"t{k}.mp4")
+    Ingestor(project, workers=0).run([out], filmstrips=False)
+    with project.session() as session:  # as a project of the schema before lineage leaves it
+        session.execute(delete(m.TakeLineage))
+        session.execute(delete(m.Family))
+    with project.sessions() as session:
+        assert lineage.missing(session)
+    view = load_family(project, 2)  # the family view at once, for this take alone
+    assert view.family_id is not None and view.siblings == []
+    assert lineage.backfill_all(project) == 2  # the other two, in the background
+    with project.sessions() as session:
+        assert not lineage.missing(session)
+        assert [s.name for s in family_of(session, 2).siblings] == ["t0.mp4", "t2.mp4"]
