@@ -24,13 +24,15 @@ from tests.ingest.test_lineage import graph_with, i2v_graph
 from tests.ui.driver import SHIFT, current_name, press, shown_window
 
 
-@pytest.fixture
-def watched(qtbot: QtBot, tmp_path: Path, clip: ClipFactory) -> Iterator[ProjectWindow]:
-    """Three takes, their folder watched by the project."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def watched(
+    request: pytest.FixtureRequest, qtbot: QtBot, tmp_path: Path, clip: ClipFactory
+) -> Iterator[ProjectWindow]:
+    """Three takes, their folder watched by the project: a SQLite file, and a team project."""
     out = tmp_path / "ComfyUI" / "output"
     for k in range(3):
         place(clip(".mp4", seed=100 + k), out / f"old_{k}.mp4")
-    path = tmp_path / "p.trproj"
+    path = str(tmp_path / "p.trproj") if request.param == "sqlite" else request.getfixturevalue("pg_url")
     project = open_project(path)
     ingest(project, [out], workers=0)
     watch.add_folder(project, out, by="ana")  # stored in the project: watched when the workspace opens
@@ -41,7 +43,7 @@ def watched(qtbot: QtBot, tmp_path: Path, clip: ClipFactory) -> Iterator[Project
 def test_takes_written_into_a_watched_folder_appear_without_moving_the_reviewer(
     qtbot: QtBot, watched: ProjectWindow, tmp_path: Path, clip: ClipFactory
 ) -> None:
-    window, out, path = watched, tmp_path / "ComfyUI" / "output", tmp_path / "p.trproj"
+    window, out = watched, tmp_path / "ComfyUI" / "output"
     qtbot.waitUntil(lambda: window.watching.label.text() == "Watching 1 folder", timeout=10_000)
     press(qtbot, window, Qt.Key.Key_Down)
     assert current_name(window) == "old_1.mp4"
@@ -59,7 +61,7 @@ def test_takes_written_into_a_watched_folder_appear_without_moving_the_reviewer(
     assert "Ingested new_take.mp4" in dialog.log.toPlainText()
     dialog.table.selectRow(0)
     dialog.remove()
-    with open_project(path) as check:
+    with open_project(window.project.url) as check:
         assert watch.folders(check) == []
     dialog.reject()
 
