@@ -276,18 +276,22 @@ def _filter(args: argparse.Namespace, project: Project) -> queries.TakeFilter:
     return f
 
 
-def _takes_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("project")
-    p.add_argument("--json", action="store_true")
+def _selection_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--stage", help="only takes that reached this stage (see --status)")
     p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
     p.add_argument("--shot", action="append", help="only this shot (repeatable)")
     p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
     p.add_argument("--model", action="append", help="only this model (repeatable)")
     p.add_argument("--text", help="full-text search over prompts, names and models")
+    p.add_argument("--ai", choices=["yes", "no", "unknown"], help="only takes whose AI disclosure says this")
+
+
+def _takes_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("project")
+    p.add_argument("--json", action="store_true")
+    _selection_arguments(p)
     p.add_argument("--broken", action="store_true", help="only takes the analysis says look broken")
     p.add_argument("--duplicates-of", metavar="TAKE", help="only near-duplicates of this take (by picture)")
-    p.add_argument("--ai", choices=["yes", "no", "unknown"], help="only takes whose AI disclosure says this")
 
 
 @command("takes", "list takes (JSON Lines with --json)", _takes_arguments)
@@ -320,16 +324,6 @@ def cmd_takes(args: argparse.Namespace) -> int:
                     f"{row['width']}x{row['height']} {row['video_codec']:<6} {row['path']}"
                 ) + "\n")  # fmt: skip
     return 0
-
-
-def _selection_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--stage", help="only takes that reached this stage (see --status)")
-    p.add_argument("--status", choices=["reached", "pending", "kept", "rejected"], default="reached")
-    p.add_argument("--shot", action="append", help="only this shot (repeatable)")
-    p.add_argument("--tag", action="append", help="only takes with this tag (repeatable)")
-    p.add_argument("--model", action="append", help="only this model (repeatable)")
-    p.add_argument("--text", help="full-text search over prompts, names and models")
-    p.add_argument("--ai", choices=["yes", "no", "unknown"], help="only takes whose AI disclosure says this")
 
 
 def _retry_arguments(p: argparse.ArgumentParser) -> None:

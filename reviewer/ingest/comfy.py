@@ -20,10 +20,10 @@ from typing import Any
 
 from reviewer.ingest.provenance import (
     MAX_SIDECAR_BYTES,
-    _is_link,
-    _loads,
-    _nodes,
     from_json_object,
+    graph_nodes,
+    is_link,
+    loads_json,
     png_text_chunks,
     sampler_stages,
     sidecars,
@@ -38,8 +38,8 @@ MAX_SEED = 2**64 - 1  # ComfyUI's seed widgets go up to 0xffffffffffffffff
 
 def _api_graph(value: Any) -> dict[str, Any] | None:
     """``value`` if it is (or is the JSON text of) a ComfyUI API graph: every node a class and inputs."""
-    graph = _loads(value) if isinstance(value, str) else value
-    if not isinstance(graph, dict) or not graph or len(_nodes(graph)) != len(graph):
+    graph = loads_json(value) if isinstance(value, str) else value
+    if not isinstance(graph, dict) or not graph or len(graph_nodes(graph)) != len(graph):
         return None
     return graph
 
@@ -50,7 +50,7 @@ def read_api_graph(video: Path) -> tuple[dict[str, Any] | None, str]:
     found = _api_graph(tags.get("prompt"))
     if found is not None:
         return found, "tag:prompt"
-    comment = _loads(tags.get("comment", ""))
+    comment = loads_json(tags.get("comment", ""))
     if isinstance(comment, dict):
         found = _api_graph(comment.get("prompt")) or _api_graph(comment)
         if found is not None:
@@ -63,7 +63,7 @@ def read_api_graph(video: Path) -> tuple[dict[str, Any] | None, str]:
         except OSError:
             continue
         if sidecar.suffix.lower() == ".json":
-            obj = _loads(data.decode("utf-8", "replace"))
+            obj = loads_json(data.decode("utf-8", "replace"))
             found = _api_graph(obj) or (_api_graph(obj.get("prompt")) if isinstance(obj, dict) else None)
         elif sidecar.suffix.lower() == ".png":
             found = _api_graph(png_text_chunks(data).get("prompt"))
@@ -84,7 +84,7 @@ def seed_inputs(graph: dict[str, Any]) -> list[tuple[str, str]]:
             value = inputs.get(name)
             if isinstance(value, int) and not isinstance(value, bool):
                 found.append((key, name))
-            elif _is_link(value):
+            elif is_link(value):
                 source = graph.get(str(value[0]))
                 source_inputs = source.get("inputs", {}) if isinstance(source, dict) else {}
                 for source_name in LINKED_SEED_KEYS:
@@ -98,7 +98,7 @@ def seed_inputs(graph: dict[str, Any]) -> list[tuple[str, str]]:
 
 def prompt_inputs(graph: dict[str, Any]) -> dict[str, tuple[str, str] | None]:
     """Where the first sampling stage's positive and negative prompt texts are written."""
-    nodes = _nodes(graph)
+    nodes = graph_nodes(graph)
     stages = sampler_stages(nodes)
     out: dict[str, tuple[str, str] | None] = {"positive": None, "negative": None}
     for stage in stages:

@@ -135,7 +135,7 @@ def _scalar_params(items: dict[str, Any], skip: frozenset[str] | set[str] = froz
     return out
 
 
-def _loads(text: str) -> Any:
+def loads_json(text: str) -> Any:
     if not text or len(text) > MAX_SIDECAR_BYTES:
         return None
     try:
@@ -153,7 +153,7 @@ _SAMPLER_PARAM_KEYS = ("steps", "cfg", "sampler_name", "scheduler", "denoise", "
 _SIZE_KEYS = ("width", "height", "length", "num_frames", "frame_rate", "fps", "batch_size")
 
 
-def _is_link(value: Any) -> bool:
+def is_link(value: Any) -> bool:
     return isinstance(value, list) and len(value) == 2 and isinstance(value[0], str | int)
 
 
@@ -162,7 +162,7 @@ def _output(link: list[Any]) -> int:
     return link[1] if isinstance(link[1], int) and not isinstance(link[1], bool) else 0
 
 
-def _nodes(graph: Any, budget: Budget = UNLIMITED) -> dict[str, dict[str, Any]]:
+def graph_nodes(graph: Any, budget: Budget = UNLIMITED) -> dict[str, dict[str, Any]]:
     if not isinstance(graph, dict):
         return {}
     out = {}
@@ -194,7 +194,7 @@ def text_source(
     Each node is visited at most once per search, so a graph whose nodes link to each other many times
     over (or in a circle) costs time in proportion to its size, not to the number of paths through it.
     With ``empty``, a text encoder whose text is empty counts (a negative prompt left blank)."""
-    if depth > MAX_LINK_DEPTH or not _is_link(link):
+    if depth > MAX_LINK_DEPTH or not is_link(link):
         return None
     seen = set() if seen is None else seen
     key = str(link[0])
@@ -203,7 +203,7 @@ def text_source(
         return None
     seen.add(key)
     inputs = node["inputs"]
-    if _is_link(inputs.get("positive")) and _is_link(inputs.get("negative")):
+    if is_link(inputs.get("positive")) and is_link(inputs.get("negative")):
         # Nodes that take and give both (LTXVConditioning, ControlNetApplyAdvanced, WanImageToVideo,
         # InstructPixToPixConditioning...): output 0 is the positive, output 1 the negative.
         which = "negative" if _output(link) == 1 else "positive"
@@ -212,14 +212,14 @@ def text_source(
         value = inputs.get(name)
         if isinstance(value, str) and (value.strip() or (empty and "encode" in node["class_type"].lower())):
             return key, name
-        if _is_link(value):
+        if is_link(value):
             found = text_source(nodes, value, seen, depth + 1, empty)
             if found:
                 return found
     for name, value in inputs.items():
         if name in ("clip", "model", "vae", "image", "images", "latent", "samples"):
             continue
-        if _is_link(value):
+        if is_link(value):
             found = text_source(nodes, value, seen, depth + 1, empty)
             if found:
                 return found
@@ -238,7 +238,7 @@ def _is_sampler(node: dict[str, Any]) -> bool:
 
 
 def _linked(nodes: dict[str, dict[str, Any]], value: Any) -> dict[str, Any] | None:
-    return nodes.get(str(value[0])) if _is_link(value) else None
+    return nodes.get(str(value[0])) if is_link(value) else None
 
 
 def _sampler_info(nodes: dict[str, dict[str, Any]], node: dict[str, Any]) -> dict[str, Any]:
@@ -253,9 +253,9 @@ def _sampler_info(nodes: dict[str, dict[str, Any]], node: dict[str, Any]) -> dic
             if not info["seed"]:
                 info["seed"] = _seed_text(part.get(key))
         for key in ("positive", "text_embeds", "conditioning"):
-            if info["positive"] is None and _is_link(part.get(key)):
+            if info["positive"] is None and is_link(part.get(key)):
                 info["positive"] = part[key]
-        if info["negative"] is None and _is_link(part.get("negative")):
+        if info["negative"] is None and is_link(part.get("negative")):
             info["negative"] = part["negative"]
         params.update(
             _scalar_params({k: part[k] for k in _SAMPLER_PARAM_KEYS if k in part and k not in params})
@@ -272,7 +272,7 @@ def _upstream_samplers(nodes: dict[str, dict[str, Any]], start: str, budget: Bud
         if node is None:
             continue
         for value in node["inputs"].values():
-            if _is_link(value) and str(value[0]) not in seen and len(seen) < MAX_NODES:
+            if is_link(value) and str(value[0]) not in seen and len(seen) < MAX_NODES:
                 key = str(value[0])
                 seen.add(key)
                 if key in nodes and _is_sampler(nodes[key]):
@@ -346,7 +346,7 @@ def parse_comfy_prompt(graph: Any, budget: Budget = UNLIMITED) -> Provenance:
     """Provenance from a ComfyUI API-format graph: ``{node_id: {class_type, inputs}}`` (a subgraph's
     nodes come flattened, with ids like ``"12:5"``). With several samplers (a two-stage pipeline), the
     first stage's seed is the take's; every sampler is in the parameters (``samplers``)."""
-    nodes = _nodes(graph, budget)
+    nodes = graph_nodes(graph, budget)
     prov = Provenance(generator="ComfyUI")
     if not nodes:
         return Provenance()
@@ -550,26 +550,28 @@ def from_tags(tags: dict[str, str], budget: Budget = UNLIMITED) -> Provenance:
     """Provenance from a container's metadata tags (keys compared without case)."""
     lower = {k.lower(): v for k, v in tags.items() if isinstance(v, str)}
     prov = Provenance()
-    graph = _loads(lower.get("prompt", ""))
+    graph = loads_json(lower.get("prompt", ""))
     budget.check()
     if graph is not None:
         found = parse_comfy_prompt(graph, budget)
         found.source = "tag:prompt (ComfyUI)"
         prov.fill_from(found)
-    workflow = _loads(lower.get("workflow", ""))
+    workflow = loads_json(lower.get("workflow", ""))
     budget.check()
     if workflow is not None:
         found = parse_comfy_workflow(workflow)
         found.source = "tag:workflow"
         prov.fill_from(found)
-    ours = _loads(lower.get("take_reviewer", ""))  # a retry's outputs: written by ComfyUI from extra_pnginfo
+    ours = loads_json(
+        lower.get("take_reviewer", "")
+    )  # a retry's outputs: written by ComfyUI from extra_pnginfo
     if isinstance(ours, dict):
         prov.params["retry_of"] = _scalar_params(
             {k: ours[k] for k in ("parent", "parent_hash", "project") if k in ours}
         )
     comment = lower.get("comment", "") or lower.get("description", "")
     if comment:
-        data = _loads(comment)
+        data = loads_json(comment)
         budget.check()
         if isinstance(data, dict):
             found = from_json_object(data, budget)
@@ -585,13 +587,13 @@ def from_tags(tags: dict[str, str], budget: Budget = UNLIMITED) -> Provenance:
 def from_json_object(data: dict[str, Any], budget: Budget = UNLIMITED) -> Provenance:
     """A JSON sidecar or comment: a ComfyUI graph, a VHS ``{prompt, workflow}`` pair, or flat fields."""
     prov = Provenance()
-    if _nodes(data, budget):
+    if graph_nodes(data, budget):
         return parse_comfy_prompt(data, budget)
     for key in ("prompt", "workflow"):
         value = data.get(key)
-        inner = _loads(value) if isinstance(value, str) else value
+        inner = loads_json(value) if isinstance(value, str) else value
         budget.check()
-        if key == "prompt" and _nodes(inner, budget):
+        if key == "prompt" and graph_nodes(inner, budget):
             prov.fill_from(parse_comfy_prompt(inner, budget))
         elif key == "workflow" and isinstance(inner, dict):
             prov.fill_from(parse_comfy_workflow(inner))
@@ -705,7 +707,7 @@ def from_sidecar(path: Path, budget: Budget = UNLIMITED) -> Provenance:
     prov = Provenance()
     budget.check()
     if suffix == ".json":
-        obj = _loads(data.decode("utf-8", "replace"))
+        obj = loads_json(data.decode("utf-8", "replace"))
         budget.check()
         if isinstance(obj, dict):
             prov = from_json_object(obj, budget)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from watchdog.events import FileSystemEvent, FileSystemEventHandler
 from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver
@@ -68,18 +69,26 @@ def folders(project: Project) -> list[Folder]:
 
 
 def add_folder(project: Project, path: Path | str, *, poll: bool = False, by: str = "") -> Folder:
-    """Store a folder to watch (again: its polling setting changes). It must be a folder here."""
+    """Store a folder to watch (again: its polling setting changes). It must be a folder here. Two
+    workstations adding the same folder at once both end up with the one row."""
     where = Path(os.path.abspath(os.path.expanduser(path)))
     if not where.is_dir():
         raise KnownError(f"Cannot watch {where}: it is not a folder here")
-    with project.session() as session:
-        row = session.scalar(select(m.WatchFolder).where(m.WatchFolder.path == str(where)))
-        if row is None:
-            row = m.WatchFolder(path=str(where), poll=poll, added_by=by)
-            session.add(row)
-        else:
-            row.poll = poll
-        return Folder(row.path, row.poll, row.added_by)
+    for attempt in range(2):
+        try:
+            with project.session() as session:
+                row = session.scalar(select(m.WatchFolder).where(m.WatchFolder.path == str(where)))
+                if row is None:
+                    row = m.WatchFolder(path=str(where), poll=poll, added_by=by)
+                    session.add(row)
+                else:
+                    row.poll = poll
+                session.flush()
+                return Folder(row.path, row.poll, row.added_by)
+        except IntegrityError:  # the other one stored it a moment ago: this one updates it
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
 
 
 def remove_folder(project: Project, path: Path | str) -> bool:
