@@ -18,6 +18,12 @@ grep -q "^sound: QtMultimedia" "$work/version.txt" || { echo "the app cannot loa
 grep -q "^C2PA: [0-9]" "$work/version.txt" || { echo "the app cannot load the C2PA library" >&2; exit 1; }
 "$exe" demo "$work/demo" --no-gui
 "$exe" open "$work/demo" --quit-after-load
+# watch folders (watchdog's observers bundled): a take put into a watched folder is ingested
+mkdir -p "$work/generated"
+cp "$(find "$work/demo" -name '*.mp4' | head -1)" "$work/generated/new_take.mp4"
+touch -d '1 minute ago' "$work/generated/new_take.mp4"
+"$exe" watch "$work/demo" "$work/generated" --once --no-analysis | tee "$work/watch.txt"
+grep -q "Ingested new_take.mp4" "$work/watch.txt" || { echo "the app's watch did not ingest the take" >&2; exit 1; }
 "$exe" export "$work/demo" --format otio --stage Triage -o "$work/cut.otio"
 "$exe" export "$work/demo" --format pdf --stage Triage -o "$work/sheet.pdf"
 echo "== the wheel in a clean venv" >&2

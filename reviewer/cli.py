@@ -213,7 +213,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
                     time.sleep(3600)
         finally:
             watcher.stop()
-        print(f"{len(watcher.ingested_ids)} takes ingested while watching")
+        n = len(watcher.ingested_ids)
+        print(f"{n} take{'s' if n != 1 else ''} ingested while watching")
         if args.once and watcher.ingested_ids and not args.no_analysis:
             report = _ingestor(args, project).analyze()
             print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
