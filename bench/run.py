@@ -518,6 +518,7 @@ def main() -> None:
     p = sub.add_parser("signals")
     p.add_argument("--sets", type=int, default=3, help="labelled sets, each with other scenes, per codec")
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
+    p.add_argument("--grain", type=float, default=0.0, help="sensor noise / film grain in levels (e.g. 4)")
     p = sub.add_parser("cut")
     p.add_argument("--shots", type=int, default=12)
     p.add_argument("--keep", type=Path, help="keep (and reuse) the generated takes in this folder")
@@ -543,7 +544,7 @@ def main() -> None:
     elif args.bench == "signals":
         import signals  # bench/signals.py, beside this file
 
-        signals.bench_signals(args.sets, args.keep)
+        signals.bench_signals(args.sets, args.keep, args.grain)
     elif args.bench in ("survey", "survey-run", "session-run"):
         import survey  # bench/survey.py, beside this file
 

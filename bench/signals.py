@@ -63,7 +63,7 @@ def v1_broken(signals: dict) -> list[str]:  # type: ignore[type-arg]
     return out
 
 
-def bench_signals(sets: int, keep: Path | None) -> None:
+def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
     from signals_v1 import signals_v1  # bench/signals_v1.py, beside this file
 
     from reviewer.media.analysis import VERSION, analyze
@@ -77,9 +77,9 @@ def bench_signals(sets: int, keep: Path | None) -> None:
     cases = 0
     for codec, suffix in (("h264", ".mp4"), ("hevc", ".mkv")):
         for k in range(sets):
-            for case in labelled_set(640, 360, 72, codec=codec, seeds=100 * k):
+            for case in labelled_set(640, 360, 72, codec=codec, seeds=100 * k, grain=grain):
                 cases += 1
-                path = work / f"{codec}_{k}_{case.name.replace(' ', '_').replace(',', '')}{suffix}"
+                path = work / f"{codec}_{k}_g{grain:g}_{case.name.replace(' ', '_').replace(',', '')}{suffix}"
                 if not path.exists():
                     write_clip(path, case.spec)
                 now, _ = analyze(path)

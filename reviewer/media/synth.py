@@ -69,6 +69,9 @@ class ClipSpec:
     # "drift": the camera drifts slowly (the picture never stands still); "slowing": a time-lapse coming
     # to a crawl (a tenth of its pace, never still); "pan": the camera sweeps fast
     motion: str = "steady"
+    # sensor noise or film grain: a new pattern every frame, this many levels (standard deviation) strong;
+    # held pictures get theirs anew too, as footage grained after its frames were repeated
+    grain: float = 0.0
 
 
 class Scene:
@@ -217,6 +220,14 @@ def render_frames(spec: ClipSpec) -> list[np.ndarray]:
         if any(d.kind == "fade" and i >= d.end for d in spec.defects):
             img = other.render(t, pan)
         frames.append(img)
+    if spec.grain > 0:  # after the frames are made, so a freeze or a held picture is grained anew each frame
+        rng = np.random.default_rng(spec.seed + 1)
+        frames = [
+            np.clip(f.astype(np.float32) + rng.normal(0, spec.grain, f.shape[:2])[..., None], 0, 255).astype(
+                np.uint8
+            )
+            for f in frames
+        ]
     return frames
 
 
@@ -318,7 +329,12 @@ class Labelled:
 
 
 def labelled_set(
-    width: int = 320, height: int = 180, frames: int = 72, codec: str = "h264", seeds: int = 0
+    width: int = 320,
+    height: int = 180,
+    frames: int = 72,
+    codec: str = "h264",
+    seeds: int = 0,
+    grain: float = 0.0,
 ) -> list[Labelled]:
     """The cases that look like defects and are not, the defects themselves, and both together. Every
     clip is ``frames`` long at 24 fps; scenes differ by seed (``seeds`` moves them all: another set)."""
@@ -326,7 +342,7 @@ def labelled_set(
 
     def spec(seed: int, *defects: Defect, look: str = "day", motion: str = "drift") -> ClipSpec:
         return ClipSpec(codec=codec, width=width, height=height, frames=n, seed=seed + seeds,
-                        defects=list(defects), look=look, motion=motion)  # fmt: skip
+                        defects=list(defects), look=look, motion=motion, grain=grain)  # fmt: skip
 
     cut = n * 5 // 12  # a frame the held cadences of 2 and 3 both start a picture on
     cut -= cut % 6
