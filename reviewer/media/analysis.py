@@ -542,7 +542,10 @@ def analyze(
                 )
                 greys.append(small.to_ndarray()[:, : GREY[0]])
                 if index in wanted:
-                    tiles.append(tile(frame, sar, strip_height))
+                    # From the proxy's picture too when there is one: it is the take as shown (square
+                    # pixels, rotation applied), a ninth of the pixels to scale.
+                    shown = source is not frame
+                    tiles.append(tile(source, Fraction(1) if shown else sar, strip_height))
     except av.error.FFmpegError as exc:
         if writer is not None:
             writer.abort()  # a proxy of part of the take would number its frames wrong

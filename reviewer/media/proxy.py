@@ -28,7 +28,10 @@ from reviewer.media.images import display_size, orient
 
 PROXY_HEIGHT = 360
 PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
-PROXY_CRF = "30"
+# A constant quantiser, not CRF: CRF's rate control costs a fifth of the encoder's time on a picture this
+# small (it analyses a lowered copy of every frame), and QP 25 measures the same PSNR as CRF 30 did on
+# the survey benchmark's takes (46 dB against the scaled source) in half the bytes.
+PROXY_QP = "25"
 # A box filter. FAST_BILINEAR reads two taps whatever the ratio: at 1080p to 360 it aliases, and the
 # encoder spends five times the bits on the aliasing (8% of the original where this is under 2%).
 PROXY_SCALING = "AREA"
@@ -97,7 +100,7 @@ class ProxyWriter:
         stream.codec_context.framerate = self._rate  # rate control reads the frame rate, not the time base
         stream.codec_context.thread_count = 1  # the analysis pass runs one worker per core already
         stream.options = {
-            "preset": "ultrafast", "crf": PROXY_CRF, "g": str(PROXY_GOP), "bf": "0",
+            "preset": "ultrafast", "qp": PROXY_QP, "g": str(PROXY_GOP), "bf": "0",
             "tune": "fastdecode", "x264-params": "scenecut=0",
         }  # fmt: skip
         return stream

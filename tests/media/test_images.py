@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from pathlib import Path
 
 import numpy as np
+import pytest
 
 from reviewer.media.analysis import analyze
 from reviewer.media.filmstrip import pick_frames
@@ -45,3 +47,31 @@ def test_filmstrip_shows_change_across_the_take(clip: ClipFactory) -> None:
     assert strip is not None
     tiles = np.split(strip, 4, axis=1)
     assert any(np.abs(tiles[0].astype(int) - t.astype(int)).mean() > 0.5 for t in tiles[1:])
+
+
+@pytest.mark.parametrize(
+    "spec",
+    [
+        {"codec": "h264", "width": 640, "height": 360, "rotation": 90},  # a phone held upright
+        {"codec": "h264", "width": 720, "height": 576, "sar": Fraction(16, 11)},  # anamorphic
+        {"codec": "h264", "width": 1280, "height": 720},
+    ],
+)
+def test_filmstrip_is_the_same_picture_with_or_without_a_proxy(
+    clip: ClipFactory, tmp_path: Path, spec: dict
+) -> None:
+    # With a proxy the tiles are cut from the proxy's picture (already square and upright): the strip
+    # must be the one made from the full frames, same size and same content.
+    path = clip(".mp4", frames=24, seed=5, motion="pan", **spec)
+    _, alone = analyze(path, 24, 4, 72)
+    _, beside = analyze(path, 24, 4, 72, proxy=tmp_path / "p.mp4")
+    assert (tmp_path / "p.mp4").is_file()
+    assert alone is not None and beside is not None
+    assert alone.shape == beside.shape
+    tiles_alone, tiles_beside = np.split(alone, 4, axis=1), np.split(beside, 4, axis=1)
+    for i, tile_beside in enumerate(tiles_beside):
+        same = np.abs(tiles_alone[i].astype(np.int16) - tile_beside.astype(np.int16)).mean()
+        assert same < 4.0, (i, same)
+        # The same frame, not merely a similar picture: another frame of the take differs far more.
+        other = np.abs(tiles_alone[(i + 2) % 4].astype(np.int16) - tile_beside.astype(np.int16)).mean()
+        assert same < other / 2, (i, same, other)
