@@ -1,11 +1,12 @@
 """Signals benchmark: precision and recall per finding on the labelled set, beside the previous analysis
-version (bench/signals_v1.py) on the same decoded frames in the same run.
+version (version 2: the same signals with the take's grain left in) and version 1 (bench/signals_v1.py)
+on the same decoded frames in the same run.
 
     python bench/run.py signals [--sets 3] [--keep DIR]
 
 The set (``reviewer.media.synth.labelled_set``) holds the cases that look like defects and are not (a
 moonlit night, pictures held two and three frames, a time-lapse slowing to a crawl, blinking lights
-passing, a dissolve, a flash, a fast pan), the defects (a freeze, black frames, a cut, a cut between
+passing, a dissolve, a flash, a fast pan, snow on a still scene), the defects (a freeze, black frames, a cut, a cut between
 scenes of similar colour, flicker, black inside a night take) and defects inside held footage. Each
 set is drawn again with other scenes (``--sets``), at 640x360, in H.264 and HEVC. A finding counts as
 found when its frames are within one of the truth (held: its cadence). Printed per finding: true
@@ -66,14 +67,15 @@ def v1_broken(signals: dict) -> list[str]:  # type: ignore[type-arg]
 def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
     from signals_v1 import signals_v1  # bench/signals_v1.py, beside this file
 
-    from reviewer.media.analysis import VERSION, analyze
+    from reviewer.media.analysis import VERSION, Analysis, analyze, signals_from
     from reviewer.media.synth import labelled_set, write_clip
 
     work = keep or Path(tempfile.mkdtemp(prefix="bench-signals-"))
     work.mkdir(parents=True, exist_ok=True)
-    counts: dict[str, dict[str, list[int]]] = {v: defaultdict(lambda: [0, 0, 0]) for v in ("now", "v1")}
-    false_broken: dict[str, list[str]] = {"now": [], "v1": []}
-    missed_broken: dict[str, list[str]] = {"now": [], "v1": []}
+    versions = ("now", "v2", "v1")
+    counts: dict[str, dict[str, list[int]]] = {v: defaultdict(lambda: [0, 0, 0]) for v in versions}
+    false_broken: dict[str, list[str]] = {v: [] for v in versions}
+    missed_broken: dict[str, list[str]] = {v: [] for v in versions}
     cases = 0
     for codec, suffix in (("h264", ".mp4"), ("hevc", ".mkv")):
         for k in range(sets):
@@ -83,10 +85,13 @@ def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
                 if not path.exists():
                     write_clip(path, case.spec)
                 now, _ = analyze(path)
-                old = signals_v1(grey_frames(path))
+                grey = grey_frames(path)
+                v2 = Analysis(2, len(grey), signals_from(grey, grain=False)[0], 0.0, 0.0, [])
+                old = signals_v1(grey)
                 label = f"{case.name} ({codec}, set {k + 1})"
                 for version, found, broken in (
                     ("now", now.signals, now.broken()),
+                    ("v2", v2.signals, v2.broken()),
                     ("v1", old, v1_broken(old)),
                 ):
                     for name in KINDS:
@@ -107,17 +112,18 @@ def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
                         missed_broken[version].append(f"{label}: {', '.join(sorted(wanted - set(broken)))}")
     print(f"signals benchmark in {work}: {cases} labelled takes (640x360, 72 frames, H.264 and HEVC)")
     print(
-        f"  {'finding':8} | {'version ' + str(VERSION) + ': found, false, missed, precision, recall':52} | version 1"
+        f"  {'finding':8} | {'version ' + str(VERSION) + ': found, false, missed, precision, recall':52} | "
+        f"{'version 2':36} | version 1"
     )
     for name in KINDS:
         cells = []
-        for version in ("now", "v1"):
+        for version in versions:
             tp, fp, fn = counts[version][name]
             precision = tp / (tp + fp) if tp + fp else float("nan")
             recall = tp / (tp + fn) if tp + fn else float("nan")
             cells.append(f"{tp:3} {fp:3} {fn:3}  P {precision:4.2f}  R {recall:4.2f}")
-        print(f"  {name:8} | {cells[0]:52} | {cells[1]}")
-    for version, title in (("now", f"version {VERSION}"), ("v1", "version 1")):
+        print(f"  {name:8} | {cells[0]:52} | {cells[1]:36} | {cells[2]}")
+    for version, title in (("now", f"version {VERSION}"), ("v2", "version 2"), ("v1", "version 1")):
         wrong = false_broken[version]
         print(f"  {title}: {len(wrong)} takes wrongly in 'Looks broken' (target 0)" + (": " if wrong else ""))
         for line in wrong[:12]:

@@ -5,7 +5,7 @@ pass measures per frame: mean and spread of luminance, the change from the frame
 whole picture and in the block that changed most) and a grey-level histogram. From these series:
 
 - black or blank frames (dark, or flat in any colour);
-- frozen stretches (no block changes) and takes that are a still image;
+- frozen stretches (no block changes beyond the take's own grain or noise) and takes that are a still image;
 - hard cuts inside a take (the whole picture changes at once, unlike its neighbours);
 - flicker (luminance pumping up and down from frame to frame);
 - motion amount and sharpness (variance of the Laplacian);
@@ -32,7 +32,7 @@ from reviewer.errors import MediaError
 from reviewer.media.filmstrip import pick_frames, tile
 from reviewer.media.proxy import ProxyWriter
 
-VERSION = 2  # bump when a signal's definition changes: older analyses are then run again
+VERSION = 3  # bump when a signal's definition changes: older analyses are then run again
 GREY = (128, 72)
 # Bilinear in swscale's fast form: about 0.3 ms a frame less than area averaging at 1080p, which is
 # most of what the pass adds to decoding; the statistics below work on blocks and frame-to-frame
@@ -62,6 +62,13 @@ CUT_STAYS = 0.5  # after a cut the old picture does not come back: a flash retur
 FLICKER_STEP = 3.0  # whole-frame luminance steps at least this size, alternating up and down ...
 FLICKER_MIN = 3  # ... this many times in a row
 FLICKER_AGREE = 0.7  # a step of the whole frame: this share of its blocks moves the same way
+# Grain and sensor noise: new every frame, so it fills every block's difference, frozen pictures' too.
+# It is measured in the take itself (``_noise``) and taken out of the block changes; never more than this
+# is taken for noise (a fast pan over grass is motion, however alike its blocks' changes are).
+NOISE_CAP = 3.0
+NOISE_SCALE = 1.48  # a frame-to-frame difference over the median departure from the neighbours' mean
+NOISE_ROOM = 1.5  # a block's noise varies from frame to frame: up to this much of it is still noise
+NOISE_FAR = 6  # frames apart where an encoder's grain no longer follows the frame before
 # "Looks broken" uses only findings this many times their threshold (``Signal.strength``); the rest
 # are worth a look. A project chooses how sure (``signal_sensitivity``).
 SENSITIVITY = {"high": 1.0, "normal": 1.5, "low": 2.5}
@@ -223,9 +230,10 @@ def _laplacian_var(grey: np.ndarray) -> float:
     return float(lap.var())
 
 
-def _block_max(a: np.ndarray, b: np.ndarray) -> float:
-    """The change between two grey frames in the 16x9 block that changed most (mean absolute, 0..255)."""
-    return float(np.abs(a - b).reshape(8, 9, 8, 16).mean(axis=(1, 3)).max())
+def _block_max(a: np.ndarray, b: np.ndarray, noise: np.ndarray | float = 0.0) -> float:
+    """The change between two grey frames in the 16x9 block that changed most (mean absolute, 0..255),
+    the take's ``noise`` taken out."""
+    return float(_less_noise(np.abs(a - b).reshape(8, 9, 8, 16).mean(axis=(1, 3)), noise).max())
 
 
 def _histograms(grey: np.ndarray) -> np.ndarray:
@@ -252,15 +260,17 @@ def _structure(ha: np.ndarray, hb: np.ndarray) -> float:
     return float(np.abs(np.cumsum(ha, axis=-1) - np.cumsum(hb, axis=-1)).sum(axis=-1).mean() / 16)
 
 
-def _pictures(f: np.ndarray, blocks: np.ndarray, same: float, limit: float) -> list[tuple[int, int]]:
+def _pictures(
+    f: np.ndarray, blocks: np.ndarray, same: float, limit: float, noise: np.ndarray | float = 0.0
+) -> list[tuple[int, int]]:
     """The take as runs of one picture, (first frame, length): a frame is the picture before while it
     changes less than ``limit`` from the frame before (``blocks``) and stays within ``same`` of the
-    run's first frame, in every block. Anchored to the first frame, a slow drift (a time-lapse's slow
-    end) starts new pictures; noise around a held picture does not."""
+    run's first frame, in every block (``noise`` taken out). Anchored to the first frame, a slow drift
+    (a time-lapse's slow end) starts new pictures; noise around a held picture does not."""
     out = []
     start = 0
     for j in range(1, len(f)):
-        if blocks[j - 1] >= limit or _block_max(f[j], f[start]) >= same:
+        if blocks[j - 1] >= limit or _block_max(f[j], f[start], noise) >= same:
             out.append((start, j - start))
             start = j
     out.append((start, len(f) - start))
@@ -289,8 +299,41 @@ def _usual(values: np.ndarray, reach: int = 8) -> np.ndarray:
     return np.nanmedian(around, axis=1)
 
 
-def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
-    """The picture signals from the stack of grey frames (frames x 72 x 128), each with its evidence."""
+def _noise(f: np.ndarray, lag: int = 1) -> np.ndarray:
+    """The take's temporal noise (grain, sensor noise, a generator's shimmer) in each of its 8x8 blocks,
+    as the mean absolute difference it puts between two frames ``lag`` apart of one unchanged picture:
+    measured where a frame departs from the mean of the frames ``lag`` before and after it, over the
+    quieter quarter of the take. Steady motion, however slow, is the mean of its neighbours and adds
+    nothing; noise, new every frame, is not. An encoder keeps more grain in some parts of the picture
+    than others, so each block has its own; and it carries part of it from frame to frame, so frames
+    far apart differ more than neighbours (``lag``)."""
+    n = len(f)
+    if n < 2 * lag + 1:
+        return np.zeros((8, 8), np.float32)
+    at = np.arange(lag, n - lag, 2)  # every other frame tells the noise as well, at half the cost
+    middle = np.empty((len(at), 8, 8), np.float32)
+    for start in range(0, len(at), 128):  # in slices: a long take's stack is not copied whole
+        j = at[start : start + 128]
+        d = np.abs(f[j] - 0.5 * (f[j - lag] + f[j + lag]))
+        # The median of each block's pixels, not their mean: grain moves every pixel a little, snow,
+        # rain or sparks a few pixels a lot, and those are motion, to be left in.
+        blocks = d.reshape(len(j), 8, 9, 8, 16).transpose(0, 1, 3, 2, 4).reshape(len(j), 8, 8, 144)
+        middle[start : start + len(j)] = np.partition(blocks, 72, axis=-1)[..., 72]
+    # For independent noise of deviation s the middle's departure has a median of 0.83 s, and a frame-to-
+    # frame difference averages 1.13 s; an encoder's grain measures a little over that ratio.
+    return np.minimum(NOISE_CAP, np.percentile(middle, 25, axis=0) * NOISE_SCALE).astype(np.float32)
+
+
+def _less_noise(change: np.ndarray, noise: np.ndarray | float) -> np.ndarray:
+    """Block changes with the take's noise in each block taken out (in quadrature: noise and a change
+    add so), with room for the noise's own ups and downs."""
+    room = NOISE_ROOM * np.asarray(noise)
+    return np.sqrt(np.maximum(0.0, np.square(change) - room * room))
+
+
+def signals_from(grey: np.ndarray, grain: bool = True) -> tuple[dict[str, Signal], float, float]:
+    """The picture signals from the stack of grey frames (frames x 72 x 128), each with its evidence.
+    ``grain=False`` leaves the take's noise in (version 2's findings: the benchmark's baseline)."""
     n = len(grey)
     f = grey.astype(np.float32)
     mean = f.mean(axis=(1, 2))
@@ -332,13 +375,16 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
         return out, 0.0, _laplacian_var(grey[0]) if n else 0.0
     diff = np.abs(f[1:] - f[:-1])  # transition i: frame i -> i + 1
     whole = diff.mean(axis=(1, 2))
-    blocks = diff.reshape(n - 1, 8, 9, 8, 16).mean(axis=(2, 4)).max(axis=(1, 2))
+    quiet = np.zeros((8, 8), np.float32)
+    noise = _noise(f) if grain else quiet
+    far_noise = np.maximum(noise, _noise(f, NOISE_FAR)) if grain else quiet
+    blocks = _less_noise(diff.reshape(n - 1, 8, 9, 8, 16).mean(axis=(2, 4)), noise).max(axis=(1, 2))
     moving = blocks[blocks >= SAME_FLOOR]
     level = float(np.median(moving)) if len(moving) else 0.0  # the take's usual change where it moves
     same = min(FROZEN_BLOCK, max(SAME_FLOOR, SAME_SHARE * level))
     # Anchored at twice the threshold: an encoder refining a frozen picture over its first frames
     # stays within it; slow motion soon leaves it.
-    pictures = _pictures(f, blocks, max(2 * same, FROZEN_BLOCK), same)
+    pictures = _pictures(f, blocks, max(2 * same, FROZEN_BLOCK), same, far_noise)
 
     # Held pictures: shown 2..HELD_MAX frames each, the repeats changing a small share of the steps
     # between pictures (an encoder's noise on a repeated picture grows with the take's detail).
@@ -375,7 +421,7 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
             longest = max(longest, k)
     # A still: every frame within a small distance of the first, in every block (an encoder settling on
     # a still picture changes it a little over its first frames).
-    drift = float(np.abs(f - f[0]).reshape(n, 8, 9, 8, 16).mean(axis=(2, 4)).max())
+    drift = float(_less_noise(np.abs(f - f[0]).reshape(n, 8, 9, 8, 16).mean(axis=(2, 4)), far_noise).max())
     if drift <= STILL_DRIFT and not blank.all():
         frozen_frames[:] = True
         longest = n
@@ -383,7 +429,13 @@ def signals_from(grey: np.ndarray) -> tuple[dict[str, Signal], float, float]:
         share = float(frozen_frames.mean())
         evidence = (
             f"{int(frozen_frames.sum())} of {n} frames show an unchanged picture (the longest {longest} "
-            f"frames; no block changes {same:.1f} where this take usually changes {level:.1f})"
+            f"frames; no block changes {same:.1f} where this take usually changes {level:.1f}"
+            + (
+                f", beyond its grain or noise of up to {float(far_noise.max()):.1f}"
+                if far_noise.max() >= 0.5
+                else ""
+            )
+            + ")"
         )
         out["frozen"] = Signal(share, runs(frozen_frames), share / BROKEN_SHARE["frozen"], evidence)
         if share >= STILL_SHARE:

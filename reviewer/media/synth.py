@@ -6,14 +6,14 @@ container, optionally with sound, display rotation, non-square pixels, a non-zer
 variable frame rate and the failures reviewers reject in generated video (a frozen stretch, black
 frames, flicker, a hard cut inside the take), and the cases that look like failures and are not (a
 night scene, pictures held for two or three frames, a time-lapse slowing down, a lit object passing, a
-fade, a flash, a fast pan): the labelled set the signals are measured on.
+fade, a flash, a fast pan, snow falling on a still scene): the labelled set the signals are measured on.
 """
 
 from __future__ import annotations
 
 import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -67,11 +67,13 @@ class ClipSpec:
     defects: list[Defect] = field(default_factory=list)
     look: str = "day"  # "night": moonlit, dark, with trees, clouds, stars and the moon
     # "drift": the camera drifts slowly (the picture never stands still); "slowing": a time-lapse coming
-    # to a crawl (a tenth of its pace, never still); "pan": the camera sweeps fast
+    # to a crawl (a tenth of its pace, never still); "pan": the camera sweeps fast; "none": nothing in
+    # the scene moves (a locked-off shot of a quiet street, where only weather moves)
     motion: str = "steady"
     # sensor noise or film grain: a new pattern every frame, this many levels (standard deviation) strong;
     # held pictures get theirs anew too, as footage grained after its frames were repeated
     grain: float = 0.0
+    snow: int = 0  # this many flakes falling over the picture (with motion "none": all that moves)
 
 
 class Scene:
@@ -171,6 +173,19 @@ def _light(img: np.ndarray, k: float) -> None:
         img[int(h * 0.4) : int(h * 0.4) + lh, x0:x1] = (250, 245, 225)
 
 
+def _snow(img: np.ndarray, spec: ClipSpec, i: int) -> None:
+    """Snow falling: ``spec.snow`` flakes of two or three pixels drifting down and sideways, each on its
+    own path (so a still scene in the snow moves only where the flakes are)."""
+    h, w = img.shape[:2]
+    rng = np.random.default_rng(spec.seed + 17)
+    xs, ys = rng.uniform(0, w, spec.snow), rng.uniform(0, h, spec.snow)
+    fall, size = rng.uniform(0.01, 0.025, spec.snow) * h, rng.integers(2, 4, spec.snow)
+    y = ((ys + i * fall) % h).astype(int)
+    x = ((xs + 0.01 * w * np.sin(i * 0.2 + ys)) % w).astype(int)
+    for fx, fy, k in zip(x, y, size, strict=True):
+        img[fy : fy + k, fx : fx + k] = 235
+
+
 def _time(spec: ClipSpec, i: int) -> float:
     """The scene's clock at frame ``i``: steady, or a time-lapse slowing to a crawl (a tenth of its pace
     over the last third, never stopping)."""
@@ -191,7 +206,7 @@ def render_frames(spec: ClipSpec) -> list[np.ndarray]:
         # that then jumps ahead is a jump cut as well, and is reported as one).
         stopped = sum(min(i, d.end) - d.start for d in spec.defects if d.kind == "freeze" and i > d.start)
         moving = i - stopped
-        t = _time(spec, moving)
+        t = 0.0 if spec.motion == "none" else _time(spec, moving)
         pan = {"pan": 0.045 * moving, "drift": 0.003 * moving, "slowing": 0.01 * t}.get(spec.motion, 0.0)
         img = scene.render(t, pan)
         for d in spec.defects:
@@ -219,6 +234,8 @@ def render_frames(spec: ClipSpec) -> list[np.ndarray]:
                 img = np.clip(img.astype(np.float32) * 1.6 + 90, 0, 255).astype(np.uint8)
         if any(d.kind == "fade" and i >= d.end for d in spec.defects):
             img = other.render(t, pan)
+        if spec.snow:
+            _snow(img, spec, i)
         frames.append(img)
     if spec.grain > 0:  # after the frames are made, so a freeze or a held picture is grained anew each frame
         rng = np.random.default_rng(spec.seed + 1)
@@ -357,6 +374,9 @@ def labelled_set(
         Labelled("dissolve", spec(7, Defect("fade", n // 3, n // 3 + 12))),
         Labelled("flash", spec(8, Defect("flash", n // 2, n // 2 + 2))),
         Labelled("fast pan", spec(9, motion="pan")),
+        Labelled(
+            "snow on a still street", replace(spec(19, motion="none"), snow=max(40, width * height // 600))
+        ),
         # Defects: each found where it is, within a frame.
         Labelled("freeze", spec(10, Defect("freeze", 20, 40)), {"frozen": [(19, 39)]}),
         Labelled("black", spec(11, Defect("black", 0, 10)), {"black": [(0, 9)]}),

@@ -139,3 +139,39 @@ def test_the_project_sensitivity_resorts_looks_broken_without_decoding(tmp_path:
     assert "1 takes sorted anew" in capsys.readouterr().out
     assert main(["takes", str(path), "--json", "--broken"]) == 0
     assert capsys.readouterr().out.strip() == ""  # worth a look again, not broken
+
+
+@pytest.mark.parametrize("grain", [0.0, 5.0])
+def test_grain_hides_no_freeze_still_or_cadence_and_makes_no_clean_take_broken(
+    tmp_path: Path, grain: float
+) -> None:
+    """Film grain or sensor noise, new every frame, fills every block's frame-to-frame difference, frozen
+    pictures' too: the take's own noise is measured and taken out (version 2 found none of these at 5)."""
+    cases = {
+        "freeze": ([Defect("freeze", 20, 40)], {"frozen": [(19, 39)]}),
+        "still": ([Defect("freeze", 1, 72)], {"still": [(0, 71)], "frozen": [(0, 71)]}),
+        "held": ([Defect("held", 0, 72, 2)], {}),
+        "clean": ([], {}),
+    }
+    for name, (defects, truth) in cases.items():
+        spec = ClipSpec(
+            width=320, height=180, frames=72, seed=30, motion="drift", grain=grain, defects=defects
+        )
+        a, _ = analyze(write_clip(tmp_path / f"{name}.mp4", spec))
+        assert (BROKEN_KINDS & set(a.signals)) == set(truth), (name, a.signals)
+        for kind, expected in truth.items():
+            assert within_one(a.signals[kind].ranges, expected), (name, a.signals[kind])
+        if name == "held":
+            assert a.signals["held"].cadence == 2, a.signals
+
+
+def test_snow_falling_on_a_still_scene_is_not_frozen(tmp_path: Path) -> None:
+    """Snow, rain or sparks move a few pixels a lot where grain moves every pixel a little: the noise
+    taken out of a take is the grain, and a locked-off shot in the snow is a moving picture."""
+    for grain in (0.0, 4.0):
+        spec = ClipSpec(width=320, height=180, frames=72, seed=19, motion="none", snow=96, grain=grain)
+        a, _ = analyze(write_clip(tmp_path / f"snow{grain:g}.mp4", spec))
+        assert not (BROKEN_KINDS & set(a.signals)), a.signals
+        bare = ClipSpec(width=320, height=180, frames=72, seed=19, motion="none", grain=grain)
+        b, _ = analyze(write_clip(tmp_path / f"bare{grain:g}.mp4", bare))
+        assert "still" in b.signals, b.signals  # the same street without the snow is a still picture
