@@ -66,9 +66,11 @@ FLICKER_AGREE = 0.7  # a step of the whole frame: this share of its blocks moves
 # It is measured in the take itself (``_noise``) and taken out of the block changes; never more than this
 # is taken for noise (a fast pan over grass is motion, however alike its blocks' changes are).
 NOISE_CAP = 3.0
-NOISE_SCALE = 1.48  # a frame-to-frame difference over the median departure from the neighbours' mean
+NOISE_SCALE = 2.5  # a frame-to-frame difference over the quieter departures from the neighbours' mean
 NOISE_ROOM = 1.5  # a block's noise varies from frame to frame: up to this much of it is still noise
 NOISE_FAR = 6  # frames apart where an encoder's grain no longer follows the frame before
+NOISE_FAR_RATIO = 2.0  # grain between frames far apart: at most this many times between neighbours
+NOISE_SPREAD = 2.0  # no block's grain over this many times the median block's
 # "Looks broken" uses only findings this many times their threshold (``Signal.strength``); the rest
 # are worth a look. A project chooses how sure (``signal_sensitivity``).
 SENSITIVITY = {"high": 1.0, "normal": 1.5, "low": 2.5}
@@ -315,13 +317,25 @@ def _noise(f: np.ndarray, lag: int = 1) -> np.ndarray:
     for start in range(0, len(at), 128):  # in slices: a long take's stack is not copied whole
         j = at[start : start + 128]
         d = np.abs(f[j] - 0.5 * (f[j - lag] + f[j + lag]))
-        # The median of each block's pixels, not their mean: grain moves every pixel a little, snow,
-        # rain or sparks a few pixels a lot, and those are motion, to be left in.
+        # The quieter three quarters of each block's pixels, not all of them: grain moves every pixel
+        # a little, snow, rain or sparks a few pixels a lot, and those are motion, to be left in.
         blocks = d.reshape(len(j), 8, 9, 8, 16).transpose(0, 1, 3, 2, 4).reshape(len(j), 8, 8, 144)
-        middle[start : start + len(j)] = np.partition(blocks, 72, axis=-1)[..., 72]
-    # For independent noise of deviation s the middle's departure has a median of 0.83 s, and a frame-to-
-    # frame difference averages 1.13 s; an encoder's grain measures a little over that ratio.
+        middle[start : start + len(j)] = np.partition(blocks, 108, axis=-1)[..., :108].mean(axis=-1)
+    # For independent noise of deviation s the quieter three quarters of the middle's departures average
+    # 0.65 s, and a frame-to-frame difference averages 1.6 s; an encoder's grain measures over that ratio.
     return np.minimum(NOISE_CAP, np.percentile(middle, 25, axis=0) * NOISE_SCALE).astype(np.float32)
+
+
+def _grain(f: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The take's grain in each block between neighbouring frames and between frames far apart. Grain
+    covers the whole picture: a block is given at most ``NOISE_SPREAD`` times the blocks' median, so a
+    part of the picture that moves all the time (a face, a flag) is not taken for grain where the rest
+    of the picture stands still; and far apart at most ``NOISE_FAR_RATIO`` times its noise between
+    neighbours (motion would add to what is measured over more frames)."""
+    near = _noise(f)
+    near = np.minimum(near, NOISE_SPREAD * float(np.median(near)))
+    far = np.clip(_noise(f, NOISE_FAR), near, NOISE_FAR_RATIO * near)
+    return near, far
 
 
 def _less_noise(change: np.ndarray, noise: np.ndarray | float) -> np.ndarray:
@@ -376,8 +390,7 @@ def signals_from(grey: np.ndarray, grain: bool = True) -> tuple[dict[str, Signal
     diff = np.abs(f[1:] - f[:-1])  # transition i: frame i -> i + 1
     whole = diff.mean(axis=(1, 2))
     quiet = np.zeros((8, 8), np.float32)
-    noise = _noise(f) if grain else quiet
-    far_noise = np.maximum(noise, _noise(f, NOISE_FAR)) if grain else quiet
+    noise, far_noise = _grain(f) if grain else (quiet, quiet)
     blocks = _less_noise(diff.reshape(n - 1, 8, 9, 8, 16).mean(axis=(2, 4)), noise).max(axis=(1, 2))
     moving = blocks[blocks >= SAME_FLOOR]
     level = float(np.median(moving)) if len(moving) else 0.0  # the take's usual change where it moves
