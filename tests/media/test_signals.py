@@ -175,3 +175,21 @@ def test_snow_falling_on_a_still_scene_is_not_frozen(tmp_path: Path) -> None:
         bare = ClipSpec(width=320, height=180, frames=72, seed=19, motion="none", grain=grain)
         b, _ = analyze(write_clip(tmp_path / f"bare{grain:g}.mp4", bare))
         assert "still" in b.signals, b.signals  # the same street without the snow is a still picture
+
+
+def test_a_part_that_moves_all_the_time_is_not_taken_for_grain() -> None:
+    """A flag rippling (its fine pattern new every frame) over a scene that stands still: where the rest
+    of the picture has no grain, the flag's changes are motion, and the take is not a still. (Measured
+    block by block alone, the flag's blocks would read as grain and the take as a still.)"""
+    rng = np.random.default_rng(4)
+    base = rng.integers(40, 200, (72, 128)).astype(np.float32)
+    frames = []
+    for _ in range(60):
+        picture = base.copy()
+        picture[20:50, 40:80] = 120 + rng.normal(0, 2.5, (30, 40))
+        frames.append(picture)
+    found, _, _ = signals_from(np.clip(np.stack(frames), 0, 255).astype(np.uint8))
+    assert not (BROKEN_KINDS & set(found)), found
+    bare = [base for _ in range(60)]  # the same scene without the flag is a still
+    found, _, _ = signals_from(np.stack(bare).astype(np.uint8))
+    assert "still" in found
