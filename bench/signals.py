@@ -2,7 +2,7 @@
 version (version 2: the same signals with the take's grain left in) and version 1 (bench/signals_v1.py)
 on the same decoded frames in the same run.
 
-    python bench/run.py signals [--sets 3] [--keep DIR]
+    python bench/run.py signals [--sets 3] [--grain G] [--size WxH] [--proxies] [--keep DIR]
 
 The set (``reviewer.media.synth.labelled_set``) holds the cases that look like defects and are not (a
 moonlit night, pictures held two and three frames, a time-lapse slowing to a crawl, blinking lights
@@ -64,10 +64,16 @@ def v1_broken(signals: dict) -> list[str]:  # type: ignore[type-arg]
     return out
 
 
-def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
+def bench_signals(
+    sets: int,
+    keep: Path | None,
+    grain: float = 0.0,
+    size: tuple[int, int] = (640, 360),
+    proxies: bool = False,
+) -> None:
     from signals_v1 import signals_v1  # bench/signals_v1.py, beside this file
 
-    from reviewer.media.analysis import VERSION, Analysis, analyze, signals_from
+    from reviewer.media.analysis import VERSION, analyze
     from reviewer.media.synth import labelled_set, write_clip
 
     work = keep or Path(tempfile.mkdtemp(prefix="bench-signals-"))
@@ -79,15 +85,19 @@ def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
     cases = 0
     for codec, suffix in (("h264", ".mp4"), ("hevc", ".mkv")):
         for k in range(sets):
-            for case in labelled_set(640, 360, 72, codec=codec, seeds=100 * k, grain=grain):
+            for case in labelled_set(*size, 72, codec=codec, seeds=100 * k, grain=grain):
                 cases += 1
-                path = work / f"{codec}_{k}_g{grain:g}_{case.name.replace(' ', '_').replace(',', '')}{suffix}"
+                stem = f"{codec}_{k}_{size[0]}x{size[1]}_g{grain:g}_{case.name.replace(' ', '_').replace(',', '')}"
+                path = work / f"{stem}{suffix}"
                 if not path.exists():
                     write_clip(path, case.spec)
-                now, _ = analyze(path)
-                grey = grey_frames(path)
-                v2 = Analysis(2, len(grey), signals_from(grey, grain=False)[0], 0.0, 0.0, [])
-                old = signals_v1(grey)
+                # With a proxy, as ingest and `reviewer analyze` run by default: the pass reads its grey
+                # pictures from the proxy's. Version 2 is the same pass with the grain left in; version 1
+                # reads the grey pictures of the take, or of the proxy as written (its own coding in it).
+                proxy = work / f"proxy_{stem}.mp4" if proxies else None
+                now, _ = analyze(path, 72, proxy=proxy)
+                v2, _ = analyze(path, 72, proxy=proxy, grain=False)
+                old = signals_v1(grey_frames(proxy if proxy is not None and proxy.exists() else path))
                 label = f"{case.name} ({codec}, set {k + 1})"
                 for version, found, broken in (
                     ("now", now.signals, now.broken()),
@@ -110,7 +120,10 @@ def bench_signals(sets: int, keep: Path | None, grain: float = 0.0) -> None:
                         false_broken[version].append(f"{label}: {', '.join(sorted(set(broken) - wanted))}")
                     if wanted - set(broken) - {"frozen"}:  # a short freeze may be worth a look only
                         missed_broken[version].append(f"{label}: {', '.join(sorted(wanted - set(broken)))}")
-    print(f"signals benchmark in {work}: {cases} labelled takes (640x360, 72 frames, H.264 and HEVC)")
+    print(
+        f"signals benchmark in {work}: {cases} labelled takes ({size[0]}x{size[1]}, 72 frames, H.264 and HEVC, "
+        + ("analysed with proxies)" if proxies else "no proxies)")
+    )
     print(
         f"  {'finding':8} | {'version ' + str(VERSION) + ': found, false, missed, precision, recall':52} | "
         f"{'version 2':36} | version 1"

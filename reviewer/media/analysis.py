@@ -567,11 +567,16 @@ def audio_signals(path: Path, fps: float, frames: int) -> dict[str, Signal]:
 
 
 def analyze(
-    path: Path, frame_count: int = 0, strip_frames: int = 0, strip_height: int = 72, proxy: Path | None = None
+    path: Path,
+    frame_count: int = 0,
+    strip_frames: int = 0,
+    strip_height: int = 72,
+    proxy: Path | None = None,
+    grain: bool = True,
 ) -> tuple[Analysis, np.ndarray | None]:
     """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by
     side), and with ``proxy`` its proxy written there (only when every frame decoded: frame N must stay
-    frame N)."""
+    frame N). ``grain`` as in ``signals_from``."""
     writer: ProxyWriter | None = None
     wanted = set(pick_frames(frame_count, strip_frames)) if strip_frames and frame_count else set()
     greys: list[np.ndarray] = []
@@ -626,7 +631,7 @@ def analyze(
     if not greys:
         raise MediaError("no frames could be decoded")
     grey = np.stack(greys)
-    signals, motion, sharpness = signals_from(grey)
+    signals, motion, sharpness = signals_from(grey, grain)
     if has_audio:
         signals.update(audio_signals(path, fps, len(grey)))
     picks = np.linspace(0, len(grey) - 1, min(len(grey), HASH_SAMPLES)).round().astype(int)
