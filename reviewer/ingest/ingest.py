@@ -529,7 +529,11 @@ def analyze_takes(
             or current.get(r.id) != r.content_hash
             or not cache.filmstrip_path(r.content_hash, root).exists()
             or not cache.poster_path(r.content_hash, root).exists()
-            or (proxies and not cache.proxy_path(r.content_hash, root).exists())
+            or (
+                proxies
+                and not cache.proxy_path(r.content_hash, root).exists()
+                and not cache.no_proxy_path(r.content_hash, root).exists()
+            )
         )
     ]
     take_of = {(str(roots[r.root_id] / r.relpath)): (r.id, r.content_hash) for r in rows}

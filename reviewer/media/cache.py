@@ -48,6 +48,13 @@ def proxy_path(content_hash: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / "proxies" / safe[-2:] / f"{safe}.mp4"
 
 
+def no_proxy_path(content_hash: str, root: Path | None = None) -> Path:
+    """Beside where a take's proxy would be: a mark that it cannot have one (the take breaks off in a
+    decode error, so the proxy would number its frames wrong). The analysis passes after it do not
+    decode the take again for the proxy alone; ``reviewer analyze --force`` tries again."""
+    return proxy_path(content_hash, root).with_suffix(".none")
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)

@@ -14,7 +14,7 @@ import pytest
 
 from reviewer.cli import main
 from reviewer.errors import MediaError
-from reviewer.ingest.ingest import ingest
+from reviewer.ingest.ingest import Ingestor, ingest
 from reviewer.media import cache
 from reviewer.media.analysis import analyze
 from reviewer.media.frames import FrameReader
@@ -147,3 +147,33 @@ def test_a_take_that_breaks_off_gets_no_proxy(clip: ClipFactory, tmp_path: Path)
         with FrameReader(proxy) as p, FrameReader(broken) as b:
             assert len(p) == len(b)
     assert not list(tmp_path.glob(".tmp-*"))
+
+
+def test_a_take_that_cannot_have_a_proxy_is_not_decoded_again_for_it(
+    clip: ClipFactory, tmp_path: Path
+) -> None:
+    """Garbage in the middle of a take: its first frames are analysed, its proxy would number frames
+    wrong and is not written; the next analysis pass leaves it alone (it used to decode it every time),
+    ``--force`` tries again."""
+    media = tmp_path / "media"
+    good = place(clip(seed=3, frames=48, width=320, height=180, suffix=".mkv"), media / "good.mkv")
+    data = good.read_bytes()
+    garbage = np.random.default_rng(1).integers(0, 256, 4000, dtype=np.uint8).tobytes()
+    (media / "broken.mkv").write_bytes(data[: len(data) // 2] + garbage + data[len(data) // 2 + 4000 :])
+    target = tmp_path / "p.trproj"
+    with open_project(target) as project:
+        ingest(project, [media], workers=1)
+        with project.sessions() as session:
+            rows = {r["name"]: r for r in queries.take_rows(session, [1, 2])}
+    broken = rows["broken.mkv"]["content_hash"]
+    assert rows["broken.mkv"]["signals"], "the frames before the garbage are analysed"
+    assert existing_proxy(broken) is None and cache.no_proxy_path(broken).exists()
+    assert existing_proxy(rows["good.mkv"]["content_hash"]) is not None
+    assert not cache.no_proxy_path(rows["good.mkv"]["content_hash"]).exists()
+    done: list[int] = []
+    with open_project(target) as project:
+        Ingestor(project, workers=1, progress=lambda phase, n, total: done.append(total)).analyze()
+    assert done and max(done) == 0, "nothing left to decode"
+    with open_project(target) as project:
+        Ingestor(project, workers=1, progress=lambda phase, n, total: done.append(total)).analyze(force=True)
+    assert max(done) == 2 and cache.no_proxy_path(broken).exists()
