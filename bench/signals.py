@@ -6,12 +6,14 @@ on the same decoded frames in the same run.
 
 The set (``reviewer.media.synth.labelled_set``) holds the cases that look like defects and are not (a
 moonlit night, pictures held two and three frames, a time-lapse slowing to a crawl, blinking lights
-passing, a dissolve, a flash, a fast pan, snow on a still scene), the defects (a freeze, black frames, a cut, a cut between
-scenes of similar colour, flicker, black inside a night take) and defects inside held footage. Each
-set is drawn again with other scenes (``--sets``), at 640x360, in H.264 and HEVC. A finding counts as
-found when its frames are within one of the truth (held: its cadence). Printed per finding: true
-positives, false positives, misses, precision and recall for both versions, and the takes of the clean
-cases that land in "Looks broken" (target: none; every labelled defect found).
+passing, a dissolve, a flash, a fast pan, snow on a still scene), the defects (a freeze, black frames, a
+cut, a cut between scenes of similar colour, flicker, black inside a night take) and defects inside held
+footage. Each set is drawn again with other scenes (``--sets``), at 640x360 (``--size``), in H.264 and
+HEVC, with grain if asked (``--grain``), and analysed without proxies or, with ``--proxies``, as ingest
+analyses it (the proxy written and the grey pictures read from its picture). A finding counts as found
+when its frames are within one of the truth (held: its cadence). Printed per finding: true positives,
+false positives, misses, precision and recall for each version, and the takes of the clean cases that
+land in "Looks broken" (target: none; every labelled defect found).
 """
 
 from __future__ import annotations
