@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -131,7 +132,12 @@ def _dangling(path: Path) -> Path:
 UNREADABLE = {
     "empty": (lambda d: _write(d / "empty.mp4", b""), "empty file"),
     "html-named-mp4": (lambda d: _write(d / "page.mp4", b"<html>502 Bad Gateway</html>"), "not a video file"),
-    "random-bytes": (lambda d: _write(d / "noise.mov", os.urandom(50_000)), "not a video file"),
+    # Seeded: now and then os.urandom's bytes read as a stream FFmpeg knows (CI once met a "subtitle
+    # only" file in them, refused just as well but with another reason).
+    "random-bytes": (
+        lambda d: _write(d / "noise.mov", random.Random(7).randbytes(50_000)),
+        "not a video file",
+    ),
     "folder": (lambda d: _mkdir(d / "folder.mp4"), "is a folder"),
     "broken-link": (lambda d: _dangling(d / "gone.mp4"), "broken link"),
     "missing": (lambda d: d / "never-existed.mp4", "file not found"),
