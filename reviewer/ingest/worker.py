@@ -156,12 +156,6 @@ def analyze_take(
         )
         if strip is not None:
             cache.write_atomic(strip_file, encode_jpeg(strip))
-        if want_proxy:  # marked when it could not be written, so that the next pass does not try again
-            unwritable = cache.no_proxy_path(digest, root)
-            if proxy_file.exists():
-                unwritable.unlink(missing_ok=True)
-            else:
-                cache.write_atomic(unwritable, b"")
     except MediaError as exc:
         return Failure(path, str(exc))
     except OSError as exc:

@@ -440,15 +440,11 @@ def signals_from(grey: np.ndarray, grain: bool = True) -> tuple[dict[str, Signal
         longest = n
     if frozen_frames.any():
         share = float(frozen_frames.mean())
+        grainy = float(far_noise.max())
+        beyond = f", beyond its grain or noise of up to {grainy:.1f}" if grainy >= 0.5 else ""
         evidence = (
             f"{int(frozen_frames.sum())} of {n} frames show an unchanged picture (the longest {longest} "
-            f"frames; no block changes {same:.1f} where this take usually changes {level:.1f}"
-            + (
-                f", beyond its grain or noise of up to {float(far_noise.max()):.1f}"
-                if far_noise.max() >= 0.5
-                else ""
-            )
-            + ")"
+            f"frames; no block changes {same:.1f} where this take usually changes {level:.1f}{beyond})"
         )
         out["frozen"] = Signal(share, runs(frozen_frames), share / BROKEN_SHARE["frozen"], evidence)
         if share >= STILL_SHARE:
@@ -618,7 +614,7 @@ def analyze(
                     tiles.append(tile(source, Fraction(1) if shown else sar, strip_height))
     except av.error.FFmpegError as exc:
         if writer is not None:
-            writer.abort()  # a proxy of part of the take would number its frames wrong
+            writer.abort(broke_off=True)  # a proxy of part of the take would number its frames wrong
             writer = None
         if not greys:
             raise MediaError(f"cannot decode the take for analysis ({exc.strerror or exc})") from None

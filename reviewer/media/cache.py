@@ -48,11 +48,15 @@ def proxy_path(content_hash: str, root: Path | None = None) -> Path:
     return (root or cache_root()) / "proxies" / safe[-2:] / f"{safe}.mp4"
 
 
-def no_proxy_path(content_hash: str, root: Path | None = None) -> Path:
+def no_proxy_mark(proxy: Path) -> Path:
     """Beside where a take's proxy would be: a mark that it cannot have one (the take breaks off in a
     decode error, so the proxy would number its frames wrong). The analysis passes after it do not
     decode the take again for the proxy alone; ``reviewer analyze --force`` tries again."""
-    return proxy_path(content_hash, root).with_suffix(".none")
+    return proxy.with_suffix(".none")
+
+
+def no_proxy_path(content_hash: str, root: Path | None = None) -> Path:
+    return no_proxy_mark(proxy_path(content_hash, root))
 
 
 def write_atomic(path: Path, data: bytes) -> None:

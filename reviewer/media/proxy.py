@@ -164,10 +164,17 @@ class ProxyWriter:
         except (av.error.FFmpegError, OSError, ValueError):
             self.abort()
             return None
+        cache.no_proxy_mark(self.path).unlink(missing_ok=True)
         return self.path
 
-    def abort(self) -> None:
+    def abort(self, broke_off: bool = False) -> None:
+        """Nothing written. ``broke_off``: the take itself broke off in a decode error, so it can never
+        have a proxy; that is marked (``cache.no_proxy_mark``), so that later passes do not decode it
+        again for one. A proxy that failed for any other reason (a full disk) is simply tried again."""
         self.failed = True
         with contextlib.suppress(Exception):
             self._out.close()
         self._tmp.unlink(missing_ok=True)
+        if broke_off:
+            with contextlib.suppress(OSError):
+                cache.write_atomic(cache.no_proxy_mark(self.path), b"")

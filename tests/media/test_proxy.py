@@ -18,7 +18,7 @@ from reviewer.ingest.ingest import Ingestor, ingest
 from reviewer.media import cache
 from reviewer.media.analysis import analyze
 from reviewer.media.frames import FrameReader
-from reviewer.media.proxy import PROXY_HEIGHT, existing_proxy, playable, proxy_size
+from reviewer.media.proxy import PROXY_HEIGHT, ProxyWriter, existing_proxy, playable, proxy_size
 from reviewer.media.synth import Defect
 from reviewer.store import queries
 from reviewer.store.db import open_project
@@ -177,3 +177,18 @@ def test_a_take_that_cannot_have_a_proxy_is_not_decoded_again_for_it(
     with open_project(target) as project:
         Ingestor(project, workers=1, progress=lambda phase, n, total: done.append(total)).analyze(force=True)
     assert max(done) == 2 and cache.no_proxy_path(broken).exists()
+
+
+def test_only_a_take_that_breaks_off_is_marked_as_having_no_proxy(clip: ClipFactory, tmp_path: Path) -> None:
+    """A proxy given up for another reason (the disk, the encoder) is not the take's fault: no mark, and
+    the next pass tries again; a proxy written later clears an old mark."""
+    path = clip(seed=4, frames=6)
+    with av.open(str(path)) as container:
+        writer = ProxyWriter(tmp_path / "a.mp4", container.streams.video[0])
+        writer.abort()
+    assert not cache.no_proxy_mark(tmp_path / "a.mp4").exists() and not list(tmp_path.iterdir())
+    with av.open(str(path)) as container:
+        ProxyWriter(tmp_path / "b.mp4", container.streams.video[0]).abort(broke_off=True)
+    assert cache.no_proxy_mark(tmp_path / "b.mp4").exists()
+    analyze(path, 6, proxy=tmp_path / "b.mp4")
+    assert (tmp_path / "b.mp4").is_file() and not cache.no_proxy_mark(tmp_path / "b.mp4").exists()
