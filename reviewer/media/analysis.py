@@ -29,6 +29,7 @@ import numpy as np
 from av.video.reformatter import VideoReformatter
 
 from reviewer.errors import MediaError
+from reviewer.media import cpuflags
 from reviewer.media.filmstrip import pick_frames, tile
 from reviewer.media.proxy import ProxyWriter
 
@@ -573,6 +574,7 @@ def analyze(
     """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by
     side), and with ``proxy`` its proxy written there (only when every frame decoded: frame N must stay
     frame N). ``grain`` as in ``signals_from``."""
+    cpuflags.tune()  # before the first scaling context: swscale picks its code when one is made
     writer: ProxyWriter | None = None
     wanted = set(pick_frames(frame_count, strip_frames)) if strip_frames and frame_count else set()
     greys: list[np.ndarray] = []

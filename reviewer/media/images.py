@@ -13,6 +13,8 @@ import av
 import numpy as np
 from av.video.reformatter import ColorRange, Colorspace
 
+from reviewer.media import cpuflags
+
 HD_HEIGHT = 720
 
 
@@ -46,11 +48,17 @@ def source_colorspace(frame: av.VideoFrame) -> Colorspace:
     return Colorspace.ITU709 if frame.height >= HD_HEIGHT else Colorspace.ITU601
 
 
+def source_range(frame: av.VideoFrame) -> ColorRange:
+    """The range ``frame``'s levels are in: full for RGB, grey and JPEG-range frames, else limited."""
+    if frame.format.name.startswith(("rgb", "bgr", "gbr", "argb", "abgr", "rgba", "bgra", "gray", "yuvj")):
+        return ColorRange.JPEG
+    return ColorRange.JPEG if int(frame.color_range) == int(ColorRange.JPEG) else ColorRange.MPEG
+
+
 def to_rgb(frame: av.VideoFrame, width: int, height: int) -> np.ndarray:
     """``frame`` scaled to ``width`` x ``height`` as an RGB24 array, colour-converted in swscale."""
-    src_range = ColorRange.JPEG if int(frame.color_range) == int(ColorRange.JPEG) else ColorRange.MPEG
-    if frame.format.name.startswith(("rgb", "bgr", "gbr", "argb", "abgr", "rgba", "bgra", "gray")):
-        src_range = ColorRange.JPEG
+    cpuflags.tune()
+    src_range = source_range(frame)
     out = frame.reformat(
         width=width,
         height=height,
