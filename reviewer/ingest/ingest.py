@@ -520,6 +520,8 @@ def analyze_takes(
             .order_by(m.TakeState.rejected, m.TakeState.stage_pos, m.Take.id)
         ).all()
     root = Path(cache_root)
+    if proxies:
+        cache.drop_old_proxies(root)
     jobs = [
         (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root, proxies)
         for r in rows

@@ -8,11 +8,16 @@ reader never sees half an image and two workers writing the same key do no harm.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
 FILMSTRIP_FRAMES = 10
+# Proxies made before this format are not used (v1 carried no colour tags, so players read 360-line
+# proxies of HD takes as BT.601 and full-range ones as limited range).
+PROXY_FORMAT = "v2"
 FILMSTRIP_HEIGHT = 72
 POSTER_SIZE = 320
 
@@ -45,7 +50,20 @@ def waveform_path(content_hash: str, root: Path | None = None) -> Path:
 def proxy_path(content_hash: str, root: Path | None = None) -> Path:
     """A take's proxy (small H.264 copy with the same frames, see ``reviewer.media.proxy``)."""
     safe = "".join(c for c in content_hash if c.isalnum() or c in "-_")
-    return (root or cache_root()) / "proxies" / safe[-2:] / f"{safe}.mp4"
+    return (root or cache_root()) / "proxies" / PROXY_FORMAT / safe[-2:] / f"{safe}.mp4"
+
+
+def drop_old_proxies(root: Path | None = None) -> int:
+    """Delete proxies of an earlier ``PROXY_FORMAT`` (never read again: the next analysis pass makes
+    new ones); the number of folders removed."""
+    folder = (root or cache_root()) / "proxies"
+    removed = 0
+    with contextlib.suppress(OSError):
+        for entry in folder.iterdir():
+            if entry.name != PROXY_FORMAT and entry.is_dir():
+                shutil.rmtree(entry, ignore_errors=True)
+                removed += 1
+    return removed
 
 
 def no_proxy_mark(proxy: Path) -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 
 from reviewer.cli import main
 from reviewer.errors import MediaError
@@ -192,3 +193,90 @@ def test_only_a_take_that_breaks_off_is_marked_as_having_no_proxy(clip: ClipFact
     assert cache.no_proxy_mark(tmp_path / "b.mp4").exists()
     analyze(path, 6, proxy=tmp_path / "b.mp4")
     assert (tmp_path / "b.mp4").is_file() and not cache.no_proxy_mark(tmp_path / "b.mp4").exists()
+
+
+def _patches_clip(path: Path, codec: str, pix_fmt: str, width: int, height: int) -> Path:
+    """Three saturated patches (red, green, a skin tone) in a tagged BT.709 file of ``pix_fmt``."""
+    rgb = np.zeros((height, width, 3), np.uint8)
+    third = width // 3
+    rgb[:, :third] = (220, 40, 40)
+    rgb[:, third : 2 * third] = (40, 200, 60)
+    rgb[:, 2 * third :] = (230, 180, 150)
+    full = pix_fmt.startswith("yuvj")
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=24)
+        stream.width, stream.height, stream.pix_fmt = width, height, pix_fmt
+        stream.codec_context.colorspace = int(Colorspace.ITU709)
+        stream.codec_context.color_range = int(ColorRange.JPEG if full else ColorRange.MPEG)
+        if codec == "libx265":
+            stream.options = {"x265-params": "log-level=error"}
+        for i in range(6):
+            frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
+                format=pix_fmt,
+                dst_colorspace=Colorspace.ITU709,
+                dst_color_range=ColorRange.JPEG if full else ColorRange.MPEG,
+            )
+            frame.pts = i
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return path
+
+
+@pytest.mark.parametrize(
+    "codec, pix_fmt",
+    [("libx264", "yuv420p"), ("libx264", "yuvj420p"), ("libx265", "yuv420p10le"), ("libx264", "yuv422p")],
+)
+def test_a_proxy_plays_in_the_takes_colours(tmp_path: Path, codec: str, pix_fmt: str) -> None:
+    """An HD take in BT.709 (full range, 10-bit, 4:2:2 too): its 360-line proxy is tagged with the
+    colours its pixels are in, so that a player shows the same colours. Untagged, it was read as BT.601
+    limited range: the red patch came out 13 levels darker, the green one 28 levels brighter."""
+    original = _patches_clip(tmp_path / f"take.{pix_fmt}.mp4", codec, pix_fmt, 1280, 720)
+    proxy = tmp_path / "p.mp4"
+    analyze(original, 6, proxy=proxy)
+    with FrameReader(original) as a, FrameReader(proxy) as b:
+        shown = b.seek(2).rgb
+        a.size = (shown.shape[1], shown.shape[0])
+        want = a.seek(2).rgb
+    height, width = shown.shape[:2]
+    for x in (width // 6, width // 2, width * 5 // 6):  # the middle of each patch
+        got_patch = shown[height // 4 : height * 3 // 4, x - 20 : x + 20].astype(float).mean(axis=(0, 1))
+        want_patch = want[height // 4 : height * 3 // 4, x - 20 : x + 20].astype(float).mean(axis=(0, 1))
+        assert np.abs(got_patch - want_patch).max() < 4, (x, got_patch, want_patch)
+
+
+def test_the_proxys_picture_is_swscales_area_average(clip: ClipFactory, tmp_path: Path) -> None:
+    """The 8-bit 4:2:0 path scales the three planes apart (cheaper than swscale's 4:2:0 path): the
+    brightness is bit for bit swscale's area average, the colour within the chroma siting's shift."""
+    path = clip(seed=9, frames=4, width=1920, height=1080)
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        writer = ProxyWriter(tmp_path / "p.mp4", stream)
+        for frame in container.decode(stream):
+            small = writer.add(frame)
+            assert small is not None
+            whole = VideoReformatter().reformat(
+                frame, width=640, height=360, format="yuv420p", interpolation="AREA", threads=1
+            )
+            got, want = small.to_ndarray().astype(int), whole.to_ndarray().astype(int)
+            assert np.array_equal(got[:360], want[:360])
+            assert np.abs(got[360:] - want[360:]).mean() < 0.5
+        assert writer.finish() is not None
+
+
+def test_proxies_of_an_earlier_format_are_dropped_and_made_again(clip: ClipFactory, tmp_path: Path) -> None:
+    media = tmp_path / "media"
+    place(clip(seed=5, frames=12), media / "a.mp4")
+    target = tmp_path / "p.trproj"
+    with open_project(target) as project:
+        ingest(project, [media], workers=1)
+        with project.sessions() as session:
+            row = next(queries.take_rows(session, [1]))
+    old = cache.cache_root() / "proxies" / row["content_hash"][-2:] / f"{row['content_hash']}.mp4"
+    old.parent.mkdir(parents=True)
+    old.write_bytes(b"a proxy without colour tags")
+    cache.proxy_path(row["content_hash"]).unlink()
+    assert main(["analyze", str(target)]) == 0
+    assert not old.parent.exists(), "the earlier format's folder is gone"
+    assert existing_proxy(row["content_hash"]) is not None
