@@ -107,10 +107,11 @@ def _scale_ms(frames: list[av.VideoFrame]) -> float:
 def _measure(lib: ctypes.CDLL, detected: int) -> Tuning:
     # Distinct frames, more than the caches hold, as decoded frames come: gathers from memory are the
     # slow ones (one frame scaled again and again, from the cache, measures a third of the difference).
-    ramp = np.add.outer(np.arange(1620, dtype=np.uint16) * 7, np.arange(1920, dtype=np.uint16) * 3)
-    frames = [
-        av.VideoFrame.from_ndarray((ramp + k).astype(np.uint8), format="yuv420p") for k in range(FRAMES)
-    ]
+    # Filled in place: numpy temporaries this large would leave the allocator holding their memory.
+    frames = [av.VideoFrame(1920, 1080, "yuv420p") for _ in range(FRAMES)]
+    for k, frame in enumerate(frames):
+        for plane in frame.planes:
+            np.frombuffer(memoryview(plane), np.uint8)[:] = 16 + 37 * k
     gather = plain = float("inf")
     for _ in range(ROUNDS):  # alternating, so that a busy moment weighs on both
         lib.av_force_cpu_flags(detected)
