@@ -137,9 +137,10 @@ def analyze_take(
     proxies: bool = True,
     frames: int = cache.FILMSTRIP_FRAMES,
     height: int = cache.FILMSTRIP_HEIGHT,
+    threads: int = 0,
 ) -> Failure | dict[str, Any]:
     """One decode of the take: its quality signals (as a dict), and its filmstrip and (with ``proxies``)
-    its proxy into the cache if missing."""
+    its proxy into the cache if missing. ``threads``: the decoder's (``analyze``)."""
     root = Path(cache_root)
     proxy_file = cache.proxy_path(digest, root)
     strip_file = cache.filmstrip_path(digest, root)
@@ -152,7 +153,12 @@ def analyze_take(
         want_strip = not strip_file.exists()
         want_proxy = proxies and not proxy_file.exists()
         result, strip = analyze(
-            Path(path), frame_count, frames if want_strip else 0, height, proxy_file if want_proxy else None
+            Path(path),
+            frame_count,
+            frames if want_strip else 0,
+            height,
+            proxy_file if want_proxy else None,
+            threads=threads,
         )
         if strip is not None:
             cache.write_atomic(strip_file, encode_jpeg(strip))

@@ -570,10 +570,13 @@ def analyze(
     strip_height: int = 72,
     proxy: Path | None = None,
     grain: bool = True,
+    threads: int = 0,
 ) -> tuple[Analysis, np.ndarray | None]:
     """One decode: the take's analysis and, when ``strip_frames``, its filmstrip (``count`` tiles side by
     side), and with ``proxy`` its proxy written there (only when every frame decoded: frame N must stay
-    frame N). ``grain`` as in ``signals_from``."""
+    frame N). ``grain`` as in ``signals_from``. ``threads``: the decoder's, 0 for FFmpeg's choice (a
+    thread per core and one more); 1 where every core has a take of its own already (a pool with a
+    worker per core), as a decoder's threads cost a tenth more work than one thread alone."""
     cpuflags.tune()  # before the first scaling context: swscale picks its code when one is made
     writer: ProxyWriter | None = None
     wanted = set(pick_frames(frame_count, strip_frames)) if strip_frames and frame_count else set()
@@ -587,7 +590,10 @@ def analyze(
                 raise MediaError("no video stream")
             has_audio = bool(container.streams.audio)
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            if threads:
+                stream.thread_count = threads
+            else:
+                stream.thread_type = "AUTO"
             rate = stream.average_rate or stream.guessed_rate
             fps = float(rate) if rate else 24.0
             sar = stream.sample_aspect_ratio or Fraction(1)
