@@ -63,6 +63,17 @@ def test_a_clean_take_raises_no_alarm(clip: ClipFactory) -> None:
         assert a.broken() == [] and a.motion > 0 and a.sharpness > 0
 
 
+def test_a_pool_workers_one_thread_decode_finds_the_same(clip: ClipFactory, tmp_path: Path) -> None:
+    """The pass's workers decode on one thread each: the same findings, filmstrip and proxy as with the
+    decoder's own threads."""
+    path = clip(".mp4", frames=60, seed=4, defects=[Defect("freeze", 20, 35), Defect("flicker", 40, 50)])
+    threaded, strip_a = analyze(path, 60, 10, 72, proxy=tmp_path / "a.mp4")
+    single, strip_b = analyze(path, 60, 10, 72, proxy=tmp_path / "b.mp4", threads=1)
+    assert single.as_dict() == threaded.as_dict() and set(single.signals) == {"frozen", "flicker"}
+    assert strip_a is not None and strip_b is not None and np.array_equal(strip_a, strip_b)
+    assert (tmp_path / "a.mp4").read_bytes() == (tmp_path / "b.mp4").read_bytes()
+
+
 def test_a_still_image_is_a_still(clip: ClipFactory) -> None:
     a, _ = analyze(clip(".mp4", frames=48, seed=1, defects=[Defect("freeze", 1, 48)]))
     assert a.signals["still"].ranges == [(0, 47)] and a.broken() == ["still"]
