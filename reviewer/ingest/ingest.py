@@ -525,17 +525,8 @@ def analyze_takes(
     # A pool with a worker per core keeps every core busy with a take of its own: each decodes on one
     # thread (a decoder's threads cost a tenth more work). Inline, the decoder has the cores.
     threads = 1 if executor is not None and workers >= (os.cpu_count() or 1) else 0
-    strip = (cache.FILMSTRIP_FRAMES, cache.FILMSTRIP_HEIGHT)
     jobs = [
-        (
-            str(roots[r.root_id] / r.relpath),
-            r.content_hash,
-            r.frame_count,
-            cache_root,
-            proxies,
-            *strip,
-            threads,
-        )
+        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root, proxies, threads)
         for r in rows
         if (take_ids is None or r.id in take_ids)
         and (

@@ -135,9 +135,9 @@ def analyze_take(
     frame_count: int,
     cache_root: str,
     proxies: bool = True,
+    threads: int = 0,
     frames: int = cache.FILMSTRIP_FRAMES,
     height: int = cache.FILMSTRIP_HEIGHT,
-    threads: int = 0,
 ) -> Failure | dict[str, Any]:
     """One decode of the take: its quality signals (as a dict), and its filmstrip and (with ``proxies``)
     its proxy into the cache if missing. ``threads``: the decoder's (``analyze``)."""

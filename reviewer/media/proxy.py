@@ -42,6 +42,11 @@ VERBATIM = ("yuv420p", "yuvj420p")
 ENCODE_BATCH = 12
 
 
+def verbatim(frame: av.VideoFrame) -> bool:
+    """Whether ``frame`` goes into the proxy with its pixels as they are: upright 8-bit 4:2:0."""
+    return frame.format.name in VERBATIM and not int(frame.rotation or 0) % 360
+
+
 def plane_array(plane: av.video.plane.VideoPlane) -> np.ndarray:
     """A frame's plane as a (height, width) array over its memory, no copy."""
     rows = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
@@ -118,7 +123,7 @@ class ProxyWriter:
         # Tagged with the colours its pixels are in, so that it plays in the take's colours: untagged, a
         # 360-line picture would be read as BT.601 (see ``source_colorspace``), and a full-range one as
         # limited range.
-        self._verbatim = frame.format.name in VERBATIM and not int(frame.rotation or 0) % 360
+        self._verbatim = verbatim(frame)
         if self._verbatim:
             self._matrix, self._range = source_colorspace(frame), source_range(frame)
         elif int(frame.rotation or 0) % 360:
@@ -150,7 +155,7 @@ class ProxyWriter:
         stream = self._stream or self._open_stream(frame)
         self._stream = stream
         rotation = int(frame.rotation or 0)
-        if self._verbatim and frame.format.name in VERBATIM and not rotation % 360:
+        if self._verbatim and verbatim(frame):  # (a take may change format midway)
             small = self._scale_planes(frame, stream.width, stream.height)
         elif rotation % 360:
             w, h = (

@@ -32,6 +32,7 @@ ENCODERS: dict[str, tuple[str, str, dict[str, str]]] = {
     "prores": ("prores_ks", "yuv422p10le", {"profile": "0"}),
     "mjpeg": ("mjpeg", "yuvj420p", {}),
 }
+BARS = ((220, 40, 40), (40, 200, 60), (230, 180, 150))  # the "bars" look's colours, left to right
 AUDIO_ENCODER = {".webm": "libopus", ".mkv": "libopus"}
 # SVT-AV1 prints a banner on every encoder it opens unless told to log errors only.
 os.environ.setdefault("SVT_LOG", "1")
@@ -65,7 +66,7 @@ class ClipSpec:
     bit_rate: int | None = None
     tags: dict[str, str] = field(default_factory=dict)
     defects: list[Defect] = field(default_factory=list)
-    look: str = "day"  # "night": moonlit, dark, with trees, clouds, stars and the moon
+    look: str = "day"  # "night": moonlit, dark, with trees, clouds, stars and the moon; "bars": ``BARS``
     # "drift": the camera drifts slowly (the picture never stands still); "slowing": a time-lapse coming
     # to a crawl (a tenth of its pace, never still); "pan": the camera sweeps fast; "none": nothing in
     # the scene moves (a locked-off shot of a quiet street, where only weather moves)
@@ -99,6 +100,11 @@ class Scene:
         yy, xx = np.mgrid[0:height, 0:width]
         if look == "night":
             self.base = self._night(rng, shape, y, yy, xx)
+            return
+        if look == "bars":  # a colour check: flat bars of saturated red, green and a skin tone
+            self.base = np.empty((height, width, 3), np.uint8)
+            for k, colour in enumerate(BARS):
+                self.base[:, k * width // len(BARS) : (k + 1) * width // len(BARS)] = colour
             return
         sky = self.sky_top * (1 - y) + self.sky_low * y
         # Another layout of the same place: the horizon a little higher, the sun elsewhere (a second
