@@ -156,7 +156,13 @@ def cmd_ingest(args: argparse.Namespace) -> int:
             [Path(p) for p in args.paths], filmstrips=not args.no_filmstrips
         )
     print(report.summary())
+    _cache_warning(report)
     return 0
+
+
+def _cache_warning(report: Any) -> None:
+    if report.cache_problem:
+        print(f"warning: {for_terminal(report.cache_problem)}", file=sys.stderr)
 
 
 def _watch_arguments(p: argparse.ArgumentParser) -> None:
@@ -218,6 +224,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
         if args.once and watcher.ingested_ids and not args.no_analysis:
             report = _ingestor(args, project).analyze()
             print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
+            _cache_warning(report)
     return 0
 
 
@@ -253,6 +260,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         with project.sessions() as session:
             broken = queries.broken_counts(session)
     print(f"{report.filmstrips} takes analysed in {report.seconds:.1f} s")
+    _cache_warning(report)
     if broken["total"]:
         parts = ", ".join(f"{n} {k}" for k, n in broken.items() if k != "total" and n)
         print(f"{broken['total']} takes look broken: {parts}")

@@ -55,6 +55,8 @@ class IngestReport:
         default_factory=list
     )  # takes stored with a warning (metadata not read)
     filmstrips: int = 0
+    # why the analysis pass could not keep filmstrips, posters or proxies in the cache ("": it could)
+    cache_problem: str = ""
     probe_seconds: float = 0.0  # from the first file handed to a worker to the last result stored
     startup_seconds: float = 0.0  # of that, until the first result (worker processes starting)
     seconds: float = 0.0
@@ -520,22 +522,29 @@ def analyze_takes(
             .order_by(m.TakeState.rejected, m.TakeState.stage_pos, m.Take.id)
         ).all()
     root = Path(cache_root)
-    if proxies:
+    # A cache that cannot be written (a full disk, a folder without permission) costs the pictures,
+    # never the findings: the takes are analysed and stored, and the reason is reported once.
+    unwritable = cache.unwritable(root)
+    keep = not unwritable
+    if unwritable:
+        report.cache_problem = _cache_problem(root, unwritable)
+    if proxies and keep:
         cache.drop_old_proxies(root)
     # A pool with a worker per core keeps every core busy with a take of its own: each decodes on one
     # thread (a decoder's threads cost a tenth more work). Inline, the decoder has the cores.
     threads = 1 if executor is not None and workers >= (os.cpu_count() or 1) else 0
     jobs = [
-        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root, proxies, threads)
+        (str(roots[r.root_id] / r.relpath), r.content_hash, r.frame_count, cache_root, proxies, threads, keep)
         for r in rows
         if (take_ids is None or r.id in take_ids)
         and (
             force
             or current.get(r.id) != r.content_hash
-            or not cache.filmstrip_path(r.content_hash, root).exists()
-            or not cache.poster_path(r.content_hash, root).exists()
+            or (keep and not cache.filmstrip_path(r.content_hash, root).exists())
+            or (keep and not cache.poster_path(r.content_hash, root).exists())
             or (
-                proxies
+                keep
+                and proxies
                 and not cache.proxy_path(r.content_hash, root).exists()
                 and not cache.no_proxy_path(r.content_hash, root).exists()
             )
@@ -569,11 +578,14 @@ def analyze_takes(
             if isinstance(result, worker.Failure):
                 on_problem(args[0], f"analysis: {result.reason}")
             else:
+                if result.cache_problem and not report.cache_problem:
+                    report.cache_problem = _cache_problem(root, result.cache_problem)
                 take_id, content_hash = take_of[args[0]]
-                found = Analysis.from_dict(result)
+                found = Analysis.from_dict(result.data)
                 batch.append({
                     "take_id": take_id, "version": found.version, "content_hash": content_hash,
-                    "analyzed_at": m.utcnow(), "broken": ",".join(found.broken(sensitivity)), "data": result,
+                    "analyzed_at": m.utcnow(), "broken": ",".join(found.broken(sensitivity)),
+                    "data": result.data,
                 })  # fmt: skip
                 report.filmstrips += 1
                 if len(batch) >= 200:
@@ -581,6 +593,13 @@ def analyze_takes(
             progress("analysis", done, total)
     finally:
         store()  # stopped or not, what was analysed is kept
+
+
+def _cache_problem(root: Path, reason: str) -> str:
+    return (
+        f"The cache folder {root} cannot be written ({reason}): the findings are stored, but filmstrips, "
+        "posters and survey proxies are not kept (set TAKE_REVIEWER_CACHE to a folder that can be written)"
+    )
 
 
 SENSITIVITY_KEY = "signal_sensitivity"

@@ -403,6 +403,8 @@ class Watcher:
             except Exception as exc:  # logged; the next ingest tries again
                 self._say("error", "", f"Analysis failed: {exc}")
                 continue
+            if report.cache_problem:
+                self._say("error", "", report.cache_problem)
             if report.filmstrips:
                 self._say(
                     "analysed",

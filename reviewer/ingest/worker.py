@@ -129,6 +129,15 @@ def probe_file(
         return Failure(path, "too large to read")
 
 
+@dataclass
+class Analysed:
+    """A take's analysis (``Analysis.as_dict``), and why its poster, filmstrip or proxy could not be
+    kept in the cache ("" when they were, or were not wanted)."""
+
+    data: dict[str, Any]
+    cache_problem: str = ""
+
+
 def analyze_take(
     path: str,
     digest: str,
@@ -136,22 +145,33 @@ def analyze_take(
     cache_root: str,
     proxies: bool = True,
     threads: int = 0,
+    keep: bool = True,
     frames: int = cache.FILMSTRIP_FRAMES,
     height: int = cache.FILMSTRIP_HEIGHT,
-) -> Failure | dict[str, Any]:
-    """One decode of the take: its quality signals (as a dict), and its filmstrip and (with ``proxies``)
-    its proxy into the cache if missing. ``threads``: the decoder's (``analyze``)."""
+) -> Failure | Analysed:
+    """One decode of the take: its quality signals, and its filmstrip, poster and (with ``proxies``)
+    proxy into the cache where missing. ``threads``: the decoder's (``analyze``). ``keep`` False: the
+    cache cannot be written (``cache.unwritable``), the analysis alone. A file that cannot be written to
+    the cache is never the take's failure: the analysis is returned with the reason beside it."""
     root = Path(cache_root)
     proxy_file = cache.proxy_path(digest, root)
     strip_file = cache.filmstrip_path(digest, root)
     poster_file = cache.poster_path(digest, root)
+    problems: list[str] = []
+
+    def kept(target: Path, data: bytes) -> None:
+        try:
+            cache.write_atomic(target, data)
+        except OSError as exc:
+            problems.append(exc.strerror or str(exc))
+
     try:
-        if not poster_file.exists():
+        if keep and not poster_file.exists():
             _, poster = probe(Path(path), poster_size=cache.POSTER_SIZE)
             if poster is not None:
-                cache.write_atomic(poster_file, encode_jpeg(poster))
-        want_strip = not strip_file.exists()
-        want_proxy = proxies and not proxy_file.exists()
+                kept(poster_file, encode_jpeg(poster))
+        want_strip = keep and not strip_file.exists()
+        want_proxy = keep and proxies and not proxy_file.exists()
         result, strip = analyze(
             Path(path),
             frame_count,
@@ -161,12 +181,12 @@ def analyze_take(
             threads=threads,
         )
         if strip is not None:
-            cache.write_atomic(strip_file, encode_jpeg(strip))
+            kept(strip_file, encode_jpeg(strip))
     except MediaError as exc:
         return Failure(path, str(exc))
     except OSError as exc:
         return Failure(path, exc.strerror or str(exc))
-    return result.as_dict()
+    return Analysed(result.as_dict(), problems[0] if problems else "")
 
 
 def worker_init(parent: int | None = None) -> None:

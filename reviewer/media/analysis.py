@@ -601,7 +601,10 @@ def analyze(
             # thread: for a picture this small, handing work to more costs more than it saves.
             reformatter = VideoReformatter()
             if proxy is not None:
-                writer = ProxyWriter(proxy, stream)
+                try:
+                    writer = ProxyWriter(proxy, stream)
+                except (OSError, av.error.FFmpegError):
+                    writer = None  # the cache will not take it: a proxy is never needed for correctness
             for index, frame in enumerate(container.decode(stream)):
                 # With a proxy, the grey picture comes from the proxy's (a third the size): the same
                 # statistics, at a fraction of the scaling cost.

@@ -77,6 +77,20 @@ def no_proxy_path(content_hash: str, root: Path | None = None) -> Path:
     return no_proxy_mark(proxy_path(content_hash, root))
 
 
+def unwritable(root: Path | None = None) -> str:
+    """Why nothing can be written under the cache folder ("" when it can): tried with a file of its own,
+    as the passes write theirs (a folder made if missing, a temporary file, removed)."""
+    folder = root or cache_root()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".tmp-probe-")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
+
+
 def write_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=path.suffix)

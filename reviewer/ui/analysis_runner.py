@@ -15,17 +15,18 @@ from reviewer.ui.tasks import TaskCancelled, TaskState
 from reviewer.ui.text import plain_label
 
 
-def run_analysis(project: Project, state: TaskState) -> int:
-    """(a worker) The analysis pass over the takes that have none yet; how many were done. Stopped
-    through ``state``."""
+def run_analysis(project: Project, state: TaskState) -> tuple[int, str]:
+    """(a worker) The analysis pass over the takes that have none yet: how many were done, and why the
+    cache could not keep their pictures ("" when it could). Stopped through ``state``."""
     from reviewer.ingest.ingest import Cancelled, Ingestor
 
     ingestor = Ingestor(project, progress=lambda _phase, done, total: state.progress(done, total),
                         cancel=lambda: state.cancelled)  # fmt: skip
     try:
-        return ingestor.analyze().filmstrips
+        report = ingestor.analyze()
     except Cancelled:
         raise TaskCancelled from None
+    return report.filmstrips, report.cache_problem
 
 
 class AnalysisRunner:
@@ -76,8 +77,13 @@ class AnalysisRunner:
     def _stopped(self) -> None:
         self._ended("Analysis stopped (F5 or reopening goes on with it)")
 
-    def _done(self, count: int) -> None:
-        self._ended(f"{count:,} take{'s' if count != 1 else ''} analysed" if count else "")
+    def _done(self, result: tuple[int, str]) -> None:
+        count, cache_problem = result
+        text = f"{count:,} take{'s' if count != 1 else ''} analysed" if count else ""
+        if cache_problem:
+            text = f"{text}. {cache_problem}" if text else cache_problem
+        self._ended(text)
+        self.label.setToolTip(cache_problem)
         if count:
             self.w.listing.reload()  # the signals join the catalogue: filters, columns, bins
         if self.again:

@@ -219,3 +219,44 @@ def test_ingest_of_a_folder_above_a_media_root_keeps_each_take_once(project: Pro
         roots = local.root_paths(session)
         paths = [str(Path(roots[t.root_id]) / t.relpath) for t in session.scalars(select(m.Take))]
     assert len(paths) == len(set(paths)) == 5
+
+
+def test_a_cache_that_cannot_be_written_costs_the_pictures_not_the_findings(
+    project: Project, clip: ClipFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A cache folder that cannot be written (here a path through a file; a full disk or a folder
+    without permission likewise) used to fail every take's analysis as "unreadable". The takes are
+    analysed and stored; the reason is reported once, in the report; the takes are not analysed again
+    by the next pass for pictures that cannot be kept."""
+    media = tmp_path / "media"
+    for seed in (1, 2, 3):
+        place(clip(seed=seed, frames=12), media / f"t{seed}.mp4")
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setenv("TAKE_REVIEWER_CACHE", str(tmp_path / "a file" / "cache"))
+    problems: list[tuple[str, str]] = []
+    report = Ingestor(project, workers=0, on_problem=lambda p, r: problems.append((p, r))).run([media])
+    assert problems == [] and report.problems == []
+    assert report.filmstrips == 3
+    assert "cannot be written" in report.cache_problem and "a file" in report.cache_problem
+    with project.sessions() as session:
+        assert len(session.scalars(select(m.TakeAnalysis)).all()) == 3
+    again = Ingestor(project, workers=0).analyze()
+    assert again.filmstrips == 0 and again.cache_problem
+
+
+def test_a_picture_the_cache_refuses_midway_is_reported_and_the_analysis_kept(
+    project: Project, clip: ClipFactory, tmp_path: Path
+) -> None:
+    """The cache folder takes files, but its pictures' folder cannot be made (a file is in its way):
+    the posters and filmstrips are not written, the proxies and the findings are."""
+    place(clip(seed=4, frames=12), tmp_path / "media" / "t.mp4")
+    root = cache.cache_root()
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "thumbs").write_text("in the way")
+    report = Ingestor(project, workers=0).run([tmp_path / "media"])
+    assert report.problems == [] and report.filmstrips == 1
+    assert "cannot be written" in report.cache_problem
+    with project.sessions() as session:
+        take = session.scalars(select(m.Take)).one()
+        assert session.get(m.TakeAnalysis, take.id) is not None
+    assert cache.proxy_path(take.content_hash).is_file()

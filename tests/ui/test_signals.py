@@ -132,3 +132,28 @@ def test_ctrl_d_is_bound(qtbot: QtBot, big: Path) -> None:
     qtbot.waitUntil(lambda: "No near-duplicates" in window.status_label.text(), timeout=5000)
     assert window.model.rowCount() == 300
     window.player.close_all()
+
+
+def test_the_status_bar_says_when_the_cache_cannot_keep_the_pictures(
+    qtbot: QtBot, tmp_path: Path, clip: ClipFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The background pass with a cache folder that cannot be written: the takes are analysed (their
+    findings join the catalogue) and the status bar says why there are no filmstrips or proxies."""
+    folder = tmp_path / "renders"
+    place(clip(".mp4", frames=24, seed=2), folder / "a.mp4")
+    place(clip(".mp4", frames=24, seed=3, defects=[Defect("freeze", 4, 20)]), folder / "b.mp4")
+    (tmp_path / "a file").write_text("")
+    monkeypatch.setenv("TAKE_REVIEWER_CACHE", str(tmp_path / "a file" / "cache"))
+    welcome = welcome_window()
+    qtbot.addWidget(welcome)
+    welcome.ingest_folder(folder)
+    qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)
+    window = welcome.project_window
+    assert isinstance(window, ProjectWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.analysis.started and not window.analysis.running, timeout=60_000)
+    text = window.analysis.label.text()
+    assert text.startswith("2 takes analysed. The cache folder") and "cannot be written" in text, text
+    qtbot.waitUntil(lambda: window.listing.complete and window.listing.catalog is not None
+                    and "frozen" in window.listing.catalog.brokens.codes, timeout=10_000)  # fmt: skip
+    window.player.close_all()
