@@ -26,7 +26,11 @@ from av.video.reformatter import ColorRange, Colorspace, VideoReformatter
 from reviewer.media import cache
 from reviewer.media.images import display_size, orient, source_colorspace, source_range, to_rgb
 
-PROXY_HEIGHT = 360
+# A quarter of 1080p's height (the quarter-resolution proxy of editing systems): what a survey cell
+# shows on a 3x3 or 4x4 page, where the proxies are played. Its cost follows: an exact 4:1 box from 1080
+# lines, a quarter of the work of decoding the take (360 lines, a third, measured 15-16% of the analysis
+# pass on 1080p and 18-27% on 720p takes, over the 15% it may cost; this, 9-13%).
+PROXY_HEIGHT = 270
 PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
 # A constant quantiser, not CRF: CRF's rate control costs a fifth of the encoder's time on a picture this
 # small (it analyses a lowered copy of every frame), and QP 25 measures the same PSNR as CRF 30 did on

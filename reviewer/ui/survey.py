@@ -1,6 +1,7 @@
 """The survey grid: a page of four, nine or sixteen takes, every one playing, looping and muted.
 
-Each cell plays its take's proxy (the original when there is none) in a playback engine of its own,
+Each cell plays its take's proxy (the original when there is none, or when the cell is so large that the
+proxy would show less than the original: a 2x2 page, a large screen) in a playback engine of its own,
 scaled in the decode thread to the cell's size; one timer polls them all and repaints the cells that
 have a new frame. The next page is opened in the background while this one plays (paused at its first
 frame), so Enter shows it at once. A cursor cell (arrows, a click) is what the decision keys act on;
@@ -24,7 +25,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy, QVBoxLayout, QWidget
 from reviewer.media.frames import FrameCache
 from reviewer.media.images import display_size
 from reviewer.media.playback import Clock, PlaybackEngine
-from reviewer.media.proxy import playable
+from reviewer.media.proxy import playable, proxy_size
 from reviewer.review.survey import columns
 from reviewer.store import models as m
 from reviewer.ui import transport
@@ -41,29 +42,47 @@ REJECT_COLOUR = QColor("#e0503c")
 CURSOR_COLOUR = QColor("#f0c419")
 
 
-def aspect_of(take: dict) -> float:
-    """Width over height of the take as displayed (pixel aspect and rotation applied)."""
+# A cell whose picture is at least this many times its proxy's height plays the original, where the
+# original is larger: the proxy is made for the pages of nine and sixteen, and stretched further it
+# would show less than the reviewer could see (a 2x2 page; a 3x3 page on a large screen).
+ORIGINAL_FROM = 1.5
+
+
+def _geometry(take: dict) -> tuple[int, int, Fraction, int]:
+    """The take's coded size, pixel aspect and rotation, from its row."""
     try:
         num, den = (int(x) for x in str(take.get("sar") or "1/1").split("/"))
         sar = Fraction(num, den) if num > 0 and den > 0 else Fraction(1)
     except ValueError:
         sar = Fraction(1)
-    w, h = display_size(
-        int(take.get("width") or 16), int(take.get("height") or 9), sar, int(take.get("rotation") or 0)
-    )
+    return int(take.get("width") or 16), int(take.get("height") or 9), sar, int(take.get("rotation") or 0)
+
+
+def aspect_of(take: dict) -> float:
+    """Width over height of the take as displayed (pixel aspect and rotation applied)."""
+    w, h = display_size(*_geometry(take))
     return w / h if h else 16 / 9
+
+
+def proxy_enough(take: dict, height: int) -> bool:
+    """Whether the take's proxy shows all a picture ``height`` device pixels high can: it is not smaller
+    than the original, or the picture is under ``ORIGINAL_FROM`` times the proxy's height."""
+    shown_h = display_size(*_geometry(take))[1]
+    proxy_h = proxy_size(*_geometry(take))[1]
+    return proxy_h >= shown_h or height < ORIGINAL_FROM * proxy_h
 
 
 @dataclass
 class Cell:
     take: dict
     engine: PlaybackEngine
-    proxy: bool
+    proxy: bool  # it plays the take's proxy
     image: QImage | None = None
     pixels: np.ndarray | None = None
     verdict: str | None = None
     rating: int | None = None
     stack: int = 1  # how many takes the cell stands for
+    wanted_proxy: bool = True  # the proxy was asked for (``proxy`` False then: there is none)
 
     @property
     def take_id(self) -> int:
@@ -94,6 +113,7 @@ class SurveyView(QWidget):
         self.hover = -1
         self.speed = 1.0
         self.prefer_proxy = True
+        self.only_proxies = False  # proxies in every cell, however large (slow storage)
         self.frame_cache = FrameCache(CACHE_BYTES)
         self._next: dict[str, tuple[PlaybackEngine, bool]] = {}  # the next page, opened and waiting
         self._to_start: list[PlaybackEngine] = []  # cells shown, to play once the page is painted
@@ -117,7 +137,8 @@ class SurveyView(QWidget):
         self._close_cells()
         boxes = self.canvas.boxes(len(takes), [aspect_of(t) for t in takes])
         for take, box in zip(takes, boxes, strict=True):
-            path, proxy = playable(take, self.prefer_proxy)
+            wanted = self._wants_proxy(take, box)
+            path, proxy = playable(take, wanted)
             key = str(path)
             waiting = self._next.pop(key, None)
             if waiting is not None:
@@ -139,6 +160,7 @@ class SurveyView(QWidget):
                 )
                 cell = Cell(take, engine, proxy)
             cell.stack = (stack_sizes or {}).get(int(take["id"]), 1)
+            cell.wanted_proxy = wanted
             engine.set_loop(True)
             engine.set_speed(self.speed)
             if cell.image is not None:
@@ -163,7 +185,7 @@ class SurveyView(QWidget):
         boxes = self.canvas.boxes(len(takes), [aspect_of(t) for t in takes])
         wanted = {}
         for take, box in zip(takes, boxes, strict=True):
-            path, proxy = playable(take, self.prefer_proxy)
+            path, proxy = playable(take, self._wants_proxy(take, box))
             key = str(path)
             if key in self._next or any(str(c.engine.path) == key for c in self.cells):
                 wanted[key] = self._next.pop(key, None)
@@ -306,6 +328,9 @@ class SurveyView(QWidget):
         self.hover = -1
 
     # --- painting ---------------------------------------------------------------------------
+
+    def _wants_proxy(self, take: dict, box: QRect) -> bool:
+        return self.prefer_proxy and (self.only_proxies or proxy_enough(take, self._device(box)[1]))
 
     def _device(self, box: QRect) -> tuple[int, int]:
         ratio = self.devicePixelRatioF()
@@ -457,7 +482,7 @@ class _Canvas(QWidget):
             p.fillRect(badge, QColor(0, 0, 0, 170))
             p.setPen(QColor("#f0a040"))
             p.drawText(badge, Qt.AlignmentFlag.AlignCenter, text)
-        if cell.proxy is False and self.survey.prefer_proxy:
+        if not cell.proxy and cell.wanted_proxy:
             p.setPen(QColor("#888888"))
             p.drawText(
                 pic.adjusted(6, 6, -6, -6),

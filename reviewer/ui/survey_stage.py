@@ -132,6 +132,7 @@ class SurveyStage(QObject):
         w = self.w
         takes = [rows[c] for c in shown.cells if c in rows]
         self.view.speed = w.view.session_speed
+        self.view.only_proxies = w.player.prefer_proxy  # slow storage: never the originals (Ctrl+Alt+P)
         self.view.show_page(takes, {c: len(shown.takes(c)) for c in shown.members}, cursor)
         for take in takes:
             self.view.set_verdict(int(take["id"]), session.verdict(int(take["id"])), take.get("rating"))

@@ -81,10 +81,10 @@ def test_frame_n_of_the_proxy_is_frame_n_of_the_take(clip: ClipFactory, tmp_path
 
 
 def test_proxy_size_keeps_the_displayed_aspect() -> None:
-    assert proxy_size(1920, 1080, Fraction(1), 0) == (640, 360)
-    assert proxy_size(1080, 1920, Fraction(1), 0) == (202, 360)
-    assert proxy_size(1920, 1080, Fraction(1), 90) == (202, 360)
-    assert proxy_size(720, 576, Fraction(16, 11), 0) == (654, 360)  # 1047x576 shown
+    assert proxy_size(1920, 1080, Fraction(1), 0) == (480, 270)
+    assert proxy_size(1080, 1920, Fraction(1), 0) == (152, 270)
+    assert proxy_size(1920, 1080, Fraction(1), 90) == (152, 270)
+    assert proxy_size(720, 576, Fraction(16, 11), 0) == (490, 270)  # 1047x576 shown
     assert proxy_size(320, 240, Fraction(1), 0) == (320, 240)  # never scaled up
 
 
@@ -202,7 +202,7 @@ def test_only_a_take_that_breaks_off_is_marked_as_having_no_proxy(clip: ClipFact
 def test_a_proxy_plays_in_the_takes_colours(
     clip: ClipFactory, tmp_path: Path, codec: str, pix_fmt: str
 ) -> None:
-    """An HD take in BT.709 (full range, 10-bit, 4:2:2 too): its 360-line proxy is tagged with the
+    """An HD take in BT.709 (full range, 10-bit, 4:2:2 too): its 270-line proxy is tagged with the
     colours its pixels are in, so that a player shows the same colours. Untagged, it was read as BT.601
     limited range: the red bar came out 13 levels darker, the green one 28 levels brighter."""
     original = clip(
@@ -234,11 +234,11 @@ def test_the_proxys_picture_is_swscales_area_average(clip: ClipFactory, tmp_path
             small = writer.add(frame)
             assert small is not None
             whole = VideoReformatter().reformat(
-                frame, width=640, height=360, format="yuv420p", interpolation="AREA", threads=1
+                frame, width=480, height=270, format="yuv420p", interpolation="AREA", threads=1
             )
             got, want = small.to_ndarray().astype(int), whole.to_ndarray().astype(int)
-            assert np.array_equal(got[:360], want[:360])
-            assert np.abs(got[360:] - want[360:]).mean() < 0.5
+            assert np.array_equal(got[:270], want[:270])
+            assert np.abs(got[270:] - want[270:]).mean() < 0.5
         assert writer.finish() is not None
 
 

@@ -209,3 +209,45 @@ def test_a_session_keeps_playing_and_shows_the_verdict(qtbot: QtBot, window: Pro
     assert "Proxies on" in window.status_label.text()
     press(qtbot, window, Qt.Key.Key_P, CTRL | alt)
     assert not window.player.prefer_proxy and not window.player.proxy
+
+
+def test_large_cells_play_the_originals_and_the_dense_pages_the_proxies(
+    qtbot: QtBot, tmp_path: Path, clip: ClipFactory
+) -> None:
+    """The proxies are made for the pages of nine and sixteen. A cell showing the picture at 1.5 times
+    the proxy's height or more (a 2x2 page here) plays the original, which shows more; with proxies by
+    choice (slow storage) every cell plays its proxy."""
+    from reviewer.media.proxy import existing_proxy
+    from reviewer.store import queries
+    from reviewer.ui.survey import SurveyView
+
+    media = tmp_path / "media"
+    for k in range(4):
+        place(clip(".mp4", seed=60 + k, frames=12, width=960, height=540), media / f"t{k}.mp4")
+    project = open_project(tmp_path / "p.trproj")
+    ingest(project, [media], workers=0)
+    with project.sessions() as session:
+        rows = list(queries.take_rows(session, [1, 2, 3, 4]))
+    project.close()
+    assert all(existing_proxy(row["content_hash"]) is not None for row in rows)
+    view = SurveyView()
+    qtbot.addWidget(view)
+    view.resize(1600, 1000)
+    view.show()
+    qtbot.waitExposed(view)
+    try:
+        view.size_ = 4
+        view.show_page(rows)
+        assert view.canvas.picture_rect(0, 16 / 9).height() >= 405  # 1.5 times the 270-line proxy
+        assert [(c.proxy, c.wanted_proxy) for c in view.cells] == [(False, False)] * 4
+        qtbot.waitUntil(view.all_showing, timeout=10_000)
+        assert all(c.image is not None and c.image.height() >= 400 for c in view.cells)
+        view.size_ = 16
+        view.show_page(rows)
+        assert [c.proxy for c in view.cells] == [True] * 4
+        view.size_ = 4
+        view.only_proxies = True
+        view.show_page(rows)
+        assert [c.proxy for c in view.cells] == [True] * 4
+    finally:
+        view.close_all()
