@@ -606,7 +606,7 @@ def analyze(
                 except (OSError, av.error.FFmpegError):
                     writer = None  # the cache will not take it: a proxy is never needed for correctness
             for index, frame in enumerate(container.decode(stream)):
-                # With a proxy, the grey picture comes from the proxy's (a third the size): the same
+                # With a proxy, the grey picture comes from the proxy's (a quarter the height): the same
                 # statistics, at a fraction of the scaling cost.
                 source = (writer.add(frame) if writer is not None else None) or frame
                 small = reformatter.reformat(
@@ -620,7 +620,7 @@ def analyze(
                 greys.append(small.to_ndarray()[:, : GREY[0]])
                 if index in wanted:
                     # From the proxy's picture too when there is one: it is the take as shown (square
-                    # pixels, rotation applied), a ninth of the pixels to scale.
+                    # pixels, rotation applied), a sixteenth of the pixels to scale.
                     shown = source is not frame
                     tiles.append(tile(source, Fraction(1) if shown else sar, strip_height))
     except av.error.FFmpegError as exc:

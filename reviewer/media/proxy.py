@@ -28,8 +28,9 @@ from reviewer.media.images import display_size, orient, source_colorspace, sourc
 
 # A quarter of 1080p's height (the quarter-resolution proxy of editing systems): what a survey cell
 # shows on a 3x3 or 4x4 page, where the proxies are played. Its cost follows: an exact 4:1 box from 1080
-# lines, a quarter of the work of decoding the take (360 lines, a third, measured 15-16% of the analysis
-# pass on 1080p and 18-27% on 720p takes, over the 15% it may cost; this, 9-13%).
+# lines and an encoder's work on a quarter of the pixels. At 360 lines (a third) the proxy cost 15-16%
+# of the analysis pass on the survey benchmark's 1080p takes, over the 15% it may cost; at 270 lines 11%
+# (8-9% on takes with film grain, which cost more to decode; 17-19% on clean 720p takes, which cost less).
 PROXY_HEIGHT = 270
 PROXY_GOP = 12  # a keyframe every half second at 24 fps: a seek decodes at most 11 frames
 # A constant quantiser, not CRF: CRF's rate control costs a fifth of the encoder's time on a picture this
@@ -125,7 +126,7 @@ class ProxyWriter:
         stream.codec_context.framerate = self._rate  # rate control reads the frame rate, not the time base
         stream.codec_context.thread_count = 1  # the analysis pass runs one worker per core already
         # Tagged with the colours its pixels are in, so that it plays in the take's colours: untagged, a
-        # 360-line picture would be read as BT.601 (see ``source_colorspace``), and a full-range one as
+        # proxy-sized picture would be read as BT.601 (see ``source_colorspace``), and a full-range one as
         # limited range.
         self._verbatim = verbatim(frame)
         if self._verbatim:
@@ -144,8 +145,8 @@ class ProxyWriter:
 
     def add(self, frame: av.VideoFrame) -> av.VideoFrame | None:
         """Scale the next frame into the proxy (encoded a dozen at a time); the proxy's picture of it
-        (the analysis reads its grey from that, a third of the scaling work of reading it from the full
-        frame again; it is good until the next call). A proxy that cannot be written is given up
+        (the analysis reads its grey from that, a fraction of the scaling work of reading it from the
+        full frame again; it is good until the next call). A proxy that cannot be written is given up
         quietly (``failed``): it is never worth failing the decode it rides on."""
         if self.failed:
             return None
@@ -207,7 +208,7 @@ class ProxyWriter:
     def _scale_planes(self, frame: av.VideoFrame, width: int, height: int) -> av.VideoFrame:
         """An 8-bit 4:2:0 frame scaled plane by plane, each as a grey picture (its pixels as they are).
         swscale's 4:2:0 to 4:2:0 path costs a fifth more than its three planes scaled alone (it shifts
-        the chroma by the sample position of the format, a third of a proxy chroma sample here)."""
+        the chroma by the sample position of the format, a fraction of a proxy chroma sample)."""
         # A frame the encoder is done with (x264 copies its input as it encodes), else a new one: new
         # buffers each frame cost page faults, as freed ones go back to the system.
         small = self._spare.pop() if self._spare else av.VideoFrame(width, height, "yuv420p")
