@@ -21,6 +21,19 @@ from tests.conftest import ClipFactory, place
 from tests.ui.driver import open_window
 
 
+def analysed_window(qtbot: QtBot, folder: Path) -> ProjectWindow:
+    """A new project of ``folder`` from the welcome screen, once its background analysis has ended."""
+    welcome = welcome_window()
+    qtbot.addWidget(welcome)
+    welcome.ingest_folder(folder)
+    qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)
+    window = welcome.project_window
+    assert isinstance(window, ProjectWindow)
+    qtbot.addWidget(window)
+    qtbot.waitUntil(lambda: window.analysis.started and not window.analysis.running, timeout=60_000)
+    return window
+
+
 def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
     qtbot: QtBot, tmp_path: Path, clip: ClipFactory
 ) -> None:
@@ -31,14 +44,7 @@ def test_a_new_folder_opens_at_once_and_is_analysed_in_the_background(
         clip(".mp4", frames=48, seed=3, defects=[Defect("freeze", 10, 40)]), folder / "SH010" / "frozen.mp4"
     )
     place(clip(".mp4", frames=48, seed=4, defects=[Defect("cut", 24, 48)]), folder / "SH020" / "cut.mp4")
-    welcome = welcome_window()
-    qtbot.addWidget(welcome)
-    welcome.ingest_folder(folder)
-    qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)
-    window = welcome.project_window
-    assert isinstance(window, ProjectWindow)
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.analysis.started and not window.analysis.running, timeout=60_000)
+    window = analysed_window(qtbot, folder)
     assert window.analysis.label.text() == "4 takes analysed"
     qtbot.waitUntil(lambda: window.listing.complete and window.listing.catalog is not None and "frozen" in window.listing.catalog.brokens.codes,
                     timeout=10_000)  # fmt: skip
@@ -144,14 +150,7 @@ def test_the_status_bar_says_when_the_cache_cannot_keep_the_pictures(
     place(clip(".mp4", frames=24, seed=3, defects=[Defect("freeze", 4, 20)]), folder / "b.mp4")
     (tmp_path / "a file").write_text("")
     monkeypatch.setenv("TAKE_REVIEWER_CACHE", str(tmp_path / "a file" / "cache"))
-    welcome = welcome_window()
-    qtbot.addWidget(welcome)
-    welcome.ingest_folder(folder)
-    qtbot.waitUntil(lambda: welcome.project_window is not None, timeout=30_000)
-    window = welcome.project_window
-    assert isinstance(window, ProjectWindow)
-    qtbot.addWidget(window)
-    qtbot.waitUntil(lambda: window.analysis.started and not window.analysis.running, timeout=60_000)
+    window = analysed_window(qtbot, folder)
     text = window.analysis.label.text()
     assert text.startswith("2 takes analysed. The cache folder") and "cannot be written" in text, text
     qtbot.waitUntil(lambda: window.listing.complete and window.listing.catalog is not None
