@@ -106,7 +106,11 @@ class ProxyWriter:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".mp4")
         os.close(fd)
         self._tmp = Path(tmp)
-        self._out = av.open(tmp, "w", format="mp4")
+        try:
+            self._out = av.open(tmp, "w", format="mp4")
+        except BaseException:
+            self._tmp.unlink(missing_ok=True)  # nothing left behind in the cache
+            raise
         self._stream: av.VideoStream | None = None
         self._rate = Fraction(rate)
         self._scaler = VideoReformatter()  # one scaling context for the take, not one per frame

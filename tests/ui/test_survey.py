@@ -13,10 +13,13 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
 from reviewer.ingest.ingest import ingest
+from reviewer.media.proxy import existing_proxy
 from reviewer.review.decisions import PAGE_RULE, effective_events
 from reviewer.store import models as m
+from reviewer.store import queries
 from reviewer.store.db import open_project
 from reviewer.ui.project_window import ProjectWindow
+from reviewer.ui.survey import SurveyView
 from tests.conftest import ClipFactory, place
 from tests.ui.driver import CTRL, NO, SHIFT, leases, open_window, press, shown_window
 
@@ -217,10 +220,6 @@ def test_large_cells_play_the_originals_and_the_dense_pages_the_proxies(
     """The proxies are made for the pages of nine and sixteen. A cell showing the picture at 1.5 times
     the proxy's height or more (a 2x2 page here) plays the original, which shows more; with proxies by
     choice (slow storage) every cell plays its proxy."""
-    from reviewer.media.proxy import existing_proxy
-    from reviewer.store import queries
-    from reviewer.ui.survey import SurveyView
-
     media = tmp_path / "media"
     for k in range(4):
         place(clip(".mp4", seed=60 + k, frames=12, width=960, height=540), media / f"t{k}.mp4")
